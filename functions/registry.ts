@@ -1,0 +1,28 @@
+/**
+ * The route registry: the single source of truth for every function.
+ * Add an endpoint = add a handler file + one line here (`npm run new:handler`).
+ */
+import type { RouteDefinition, TaskDefinition } from './registry-types';
+
+export type { RouteDefinition, TaskDefinition, FunctionDefinition, HttpMethod, SqlAccess } from './registry-types';
+
+export const routes = [
+  { name: 'health', method: 'GET', path: '/health', handler: 'health.ts', data: { tables: { posts: 'read' }, sql: 'proxy' }, memoryMb: 256, timeoutSeconds: 5 },
+
+  { name: 'posts-create', method: 'POST', path: '/posts', handler: 'posts/create.ts', data: { tables: { posts: 'read-write' } } },
+  { name: 'posts-list', method: 'GET', path: '/posts', handler: 'posts/list.ts', data: { tables: { posts: 'read' } } },
+  { name: 'posts-get', method: 'GET', path: '/posts/{id}', handler: 'posts/get.ts', data: { tables: { posts: 'read' } } },
+  { name: 'posts-update', method: 'PUT', path: '/posts/{id}', handler: 'posts/update.ts', data: { tables: { posts: 'read-write' } } },
+  { name: 'posts-delete', method: 'DELETE', path: '/posts/{id}', handler: 'posts/delete.ts', data: { tables: { posts: 'read-write' } } },
+
+  { name: 'events-create', method: 'POST', path: '/events', handler: 'events/create.ts', data: { sql: 'data-api' } },
+  { name: 'events-get', method: 'GET', path: '/events/{id}', handler: 'events/get.ts', data: { sql: 'data-api' } },
+  { name: 'registrations-create', method: 'POST', path: '/events/{id}/registrations', handler: 'registrations/create.ts', data: { sql: 'proxy' }, timeoutSeconds: 15 },
+  { name: 'registrations-list', method: 'GET', path: '/events/{id}/registrations', handler: 'registrations/list.ts', data: { sql: 'proxy' } },
+  { name: 'registrations-delete', method: 'DELETE', path: '/events/{id}/registrations/{registrationId}', handler: 'registrations/delete.ts', data: { sql: 'proxy' } },
+] as const satisfies readonly RouteDefinition[];
+
+/** Functions not behind the API. `migrate` is invoked by the stack on apply. */
+export const tasks = [
+  { name: 'migrate', handler: 'migrate.ts', data: { sql: 'proxy' }, memoryMb: 256, timeoutSeconds: 300 },
+] as const satisfies readonly TaskDefinition[];

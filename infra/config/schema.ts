@@ -1,0 +1,239 @@
+/**
+ * The typed, validated configuration of one environment (one cdktf stack).
+ *
+ * Every field is documented with its default. `parseEnvironmentConfig` validates
+ * a raw object once, at the edge, and fails with a message that names the field,
+ * the value received and the fix (see `ConfigError`).
+ */
+import { z } from 'zod';
+
+const AURORA_PG_VERSION = /^(1[3-9]|2\d)\.\d+$/;
+const AZ = /^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/;
+const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+const ORIGIN = /^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/;
+
+/** CloudWatch Logs accepts only these retention periods (days). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+function validCidr(value: string): boolean {
+  const m = CIDR.exec(value);
+  if (!m) return false;
+  const octets = m.slice(1, 5).map(Number);
+  const prefix = Number(m[5]);
+  return octets.every((o) => o >= 0 && o <= 255) && prefix >= 16 && prefix <= 24;
+}
+
+export const environmentConfigSchema = z
+  .object({
+    /** Environment name; also the stack name and the `environment` tag. */
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{1,15}$/, 'use 2-16 lower-case letters, digits or dashes, starting with a letter'),
+    /** Project name: prefix of every resource name and the `project` tag. */
+    project: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{1,20}$/, 'use 2-21 lower-case letters, digits or dashes, starting with a letter'),
+    /** AWS region, e.g. `eu-west-1`. */
+    region: z.string().regex(REGION, 'use an AWS region code such as "eu-west-1"'),
+    /**
+     * Availability zones, given explicitly so synth never calls AWS.
+     * At least two, all in `region`.
+     */
+    availabilityZones: z
+      .array(z.string().regex(AZ, 'use an availability zone name such as "eu-west-1a"'))
+      .min(2, 'list at least two availability zones, e.g. ["eu-west-1a", "eu-west-1b"]')
+      .max(6, 'list at most six availability zones'),
+    /** VPC CIDR block, /16 to /24. */
+    vpcCidr: z.string().refine(validCidr, 'use an IPv4 CIDR block from /16 to /24, e.g. "10.20.0.0/16"'),
+    /**
+     * Public subnets and one NAT gateway per AZ. Functions reach AWS through VPC
+     * endpoints, so NAT is only needed for calls to the internet.
+     * @default false
+     */
+    natGateways: z.boolean().default(false),
+    aurora: z
+      .object({
+        /** Aurora PostgreSQL engine version (Serverless v2 capable), e.g. "16.6". */
+        engineVersion: z.string().regex(AURORA_PG_VERSION, 'use an Aurora PostgreSQL version such as "16.6"'),
+        /**
+         * Minimum ACUs. 0 enables auto-pause (needs a recent engine and no RDS Proxy).
+         * @default 0.5
+         */
+        minCapacity: z
+          .number()
+          .min(0, 'use a value from 0 to 256 ACUs')
+          .max(256, 'use a value from 0 to 256 ACUs')
+          .multipleOf(0.5, 'use a multiple of 0.5 ACU')
+          .default(0.5),
+        /** Maximum ACUs, 1 to 256 and at least `minCapacity`. @default 4 */
+        maxCapacity: z
+          .number()
+          .min(1, 'use a value from 1 to 256 ACUs')
+          .max(256, 'use a value from 1 to 256 ACUs')
+          .multipleOf(0.5, 'use a multiple of 0.5 ACU')
+          .default(4),
+        /** Number of `db.serverless` instances, spread over the AZs. @default 1 */
+        instances: z.number().int().min(1, 'use at least one instance').max(15, 'use at most 15 instances').default(1),
+        /** Days of automated backups, 1 to 35. @default 7 */
+        backupRetentionDays: z.number().int().min(1, 'use 1 to 35 days').max(35, 'use 1 to 35 days').default(7),
+        /** Database created in the cluster. @default "app" */
+        databaseName: z
+          .string()
+          .regex(/^[a-z][a-z0-9_]{0,62}$/, 'use a lower-case identifier such as "app"')
+          .default('app'),
+        /** Master user (its password is generated and kept by RDS in Secrets Manager). @default "app_admin" */
+        masterUsername: z
+          .string()
+          .regex(/^[a-z][a-z0-9_]{0,15}$/, 'use a lower-case identifier of at most 16 characters')
+          .refine((u) => !['admin', 'postgres', 'rdsadmin'].includes(u), 'this name is reserved; use e.g. "app_admin"')
+          .default('app_admin'),
+      })
+      .strict(),
+    proxy: z
+      .object({
+        /** RDS Proxy in front of Aurora (TLS and IAM auth required). @default true */
+        enabled: z.boolean().default(true),
+        /** Seconds a client connection may idle before the proxy closes it. @default 1800 */
+        idleClientTimeoutSeconds: z.number().int().min(1).max(28800).default(1800),
+      })
+      .strict()
+      .default({ enabled: true, idleClientTimeoutSeconds: 1800 }),
+    dataApi: z
+      .object({
+        /** Aurora Data API (`enable_http_endpoint`). @default false */
+        enabled: z.boolean().default(false),
+      })
+      .strict()
+      .default({ enabled: false }),
+    /** Retention of every log group we create, in days. @default 30 */
+    logRetentionDays: z
+      .number()
+      .refine(
+        (d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d),
+        `use one of CloudWatch's retention periods: ${LOG_RETENTION_DAYS.join(', ')}`,
+      )
+      .default(30),
+    /**
+     * Origins allowed by CORS (checked by the middy chain, not API Gateway).
+     * Exact origins only: "*" is refused.
+     */
+    corsOrigins: z
+      .array(
+        z
+          .string()
+          .refine((o) => o !== '*', 'list exact origins such as "https://app.example.com"; "*" is not allowed')
+          .refine((o) => o === '*' || ORIGIN.test(o), 'use an origin such as "https://app.example.com" (no path, no trailing slash)'),
+      )
+      .min(1, 'list at least one origin, e.g. ["https://app.example.com"]'),
+    /**
+     * Reserved concurrency applied to every function that does not set its own
+     * in the route registry. `undefined` leaves functions unreserved.
+     * @default - unreserved
+     */
+    reservedConcurrency: z.number().int().min(1, 'use a positive number or leave it unset').max(1000).optional(),
+    /** Deletion protection on Aurora and DynamoDB, and a final snapshot. @default false */
+    deletionProtection: z.boolean().default(false),
+    /** Lambda architecture. @default "arm64" (cheaper per GB-second) */
+    lambdaArchitecture: z.enum(['arm64', 'x86_64']).default('arm64'),
+    api: z
+      .object({
+        /** Default route throttling: steady requests per second. @default 100 */
+        throttlingRateLimit: z.number().min(1).max(10000).default(100),
+        /** Default route throttling: burst. @default 200 */
+        throttlingBurstLimit: z.number().int().min(1).max(5000).default(200),
+      })
+      .strict()
+      .default({ throttlingRateLimit: 100, throttlingBurstLimit: 200 }),
+    dynamodb: z
+      .object({
+        /** DynamoDB streams view type, or false for no stream. @default false */
+        stream: z.union([z.literal(false), z.enum(['NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES', 'KEYS_ONLY'])]).default(false),
+      })
+      .strict()
+      .default({ stream: false }),
+    /** Extra tags on every resource (besides `project` and `environment`). @default {} */
+    tags: z.record(z.string(), z.string()).default({}),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    for (const [i, az] of c.availabilityZones.entries()) {
+      if (!az.startsWith(c.region)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['availabilityZones', i],
+          message: `"${az}" is not in region "${c.region}"; use zones such as "${c.region}a"`,
+        });
+      }
+    }
+    if (new Set(c.availabilityZones).size !== c.availabilityZones.length) {
+      ctx.addIssue({ code: 'custom', path: ['availabilityZones'], message: 'remove the duplicate zones' });
+    }
+    if (c.aurora.maxCapacity < c.aurora.minCapacity) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['aurora', 'maxCapacity'],
+        message: `must be at least aurora.minCapacity (${c.aurora.minCapacity}); raise maxCapacity or lower minCapacity`,
+      });
+    }
+    if (c.aurora.minCapacity === 0 && c.proxy.enabled) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['aurora', 'minCapacity'],
+        message:
+          '0 ACU (auto-pause) cannot be combined with the RDS Proxy: the proxy keeps connections open, so the cluster never pauses; set aurora.minCapacity to 0.5 or set proxy.enabled to false',
+      });
+    }
+    if (c.aurora.instances > 1 && c.availabilityZones.length < 2) {
+      ctx.addIssue({ code: 'custom', path: ['aurora', 'instances'], message: 'several instances need at least two zones' });
+    }
+  });
+
+/** What users write (defaults optional). */
+export type EnvironmentConfigInput = z.input<typeof environmentConfigSchema>;
+/** What the stack receives (defaults applied, validated). */
+export type EnvironmentConfig = z.output<typeof environmentConfigSchema>;
+
+/** A configuration error: names the field, the value received and the fix. */
+export class ConfigError extends Error {
+  constructor(
+    readonly environment: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`Invalid configuration for environment "${environment}":\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function getAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = value;
+  for (const key of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[key];
+  }
+  return v;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('') || '(root)';
+}
+
+/** Validates a raw environment config; throws `ConfigError` listing every problem. */
+export function parseEnvironmentConfig(raw: unknown, label?: string): EnvironmentConfig {
+  const result = environmentConfigSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const env = label ?? String(getAt(raw, ['name']) ?? 'unknown');
+  const problems = result.error.issues.map((issue) => {
+    const received = getAt(raw, issue.path);
+    let message = issue.message;
+    if (issue.code === 'unrecognized_keys') {
+      message = `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}; remove them or check the spelling`;
+    } else if (issue.code === 'invalid_type' && received === undefined) {
+      message = `is required (${issue.message})`;
+    }
+    return `${formatPath(issue.path)}: ${message} (received ${JSON.stringify(received) ?? 'undefined'})`;
+  });
+  throw new ConfigError(env, problems);
+}
