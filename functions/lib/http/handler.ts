@@ -1,0 +1,165 @@
+/**
+ * `httpHandler`: the typed factory every HTTP handler uses.
+ *
+ *   export const handler = httpHandler(
+ *     { route: 'posts-create', body: PostInput },
+ *     async ({ body }) => reply(201, await createPost(body)),
+ *   );
+ *
+ * The zod schemas ARE the input types: `body`, `path` and `query` arrive
+ * validated and typed as the schemas' output.
+ */
+import middy from '@middy/core';
+import { executionModeStandard } from '@middy/core/executionModeStandard';
+import httpErrorHandler from '@middy/http-error-handler';
+import httpEventNormalizer from '@middy/http-event-normalizer';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import httpSecurityHeaders from '@middy/http-security-headers';
+import type { z } from 'zod';
+import { routes } from '../../registry';
+import { describeError, log } from '../log';
+import { cors, corsFallbackHeaders, type CorsOptions } from './cors';
+import { errorContract, jsonBody, proxyResponse, zodValidator } from './middlewares';
+import { finalizeProxyResult, internalErrorResult } from './proxy';
+import type { HttpEvent, LambdaContext, ProxyResult } from './types';
+
+/**
+ * `@middy/http-security-headers` trimmed to what matters for a JSON API: no
+ * document may be framed, sniffed or run scripts from our responses; the
+ * browser-feature policies meant for HTML pages are left out (they only add
+ * bytes to every response).
+ */
+const SECURITY_HEADERS = {
+  contentSecurityPolicy: {
+    'default-src': "'none'",
+    'report-to': false,
+    'require-trusted-types-for': false,
+    'upgrade-insecure-requests': false,
+  },
+  crossOriginEmbedderPolicy: false,
+  originAgentCluster: false,
+  permissionsPolicy: false,
+  dnsPrefetchControl: false,
+  downloadOptions: false,
+} as const;
+
+export type RouteName = (typeof routes)[number]['name'];
+
+type Params = Record<string, string | undefined>;
+type Out<S, Fallback> = S extends z.ZodType ? z.output<S> : Fallback;
+
+export interface HttpHandlerOptions<B, P, Q> {
+  /** Registry name of the route: logged, and used to announce the path's methods in preflights. @default - the event's routeKey */
+  readonly route?: RouteName;
+  /** Schema of the JSON body. Setting it makes the route a JSON route. @default - body ignored */
+  readonly body?: B;
+  /** Schema of the path parameters. @default - raw `pathParameters` */
+  readonly path?: P;
+  /** Schema of the query parameters (values are strings: use `z.coerce`). @default - raw `queryStringParameters` */
+  readonly query?: Q;
+  /** Parse a JSON body even without a body schema. @default - true when `body` is set */
+  readonly json?: boolean;
+  /** Largest JSON body, in decoded bytes. @default 262144 */
+  readonly maxBodyBytes?: number;
+  /** @default - origins from `CORS_ORIGINS`, methods of the route's path */
+  readonly cors?: CorsOptions;
+  /** Answer 503 this many ms before the Lambda timeout instead of timing out. @default 50 */
+  readonly timeoutEarlyInMillis?: number;
+}
+
+export interface HandlerInput<B, P, Q> {
+  readonly body: Out<B, undefined>;
+  readonly path: Out<P, Params>;
+  readonly query: Out<Q, Params>;
+  readonly event: HttpEvent;
+  readonly context: LambdaContext;
+  /** Aborted when the request is about to time out. */
+  readonly signal: AbortSignal;
+}
+
+export type HttpHandler = ((event: HttpEvent, context: LambdaContext) => Promise<ProxyResult>) & {
+  use: (middleware: unknown) => HttpHandler;
+};
+
+function methodsOfPath(route: RouteName | undefined): string[] | undefined {
+  if (!route) return undefined;
+  const entry = routes.find((r) => r.name === route);
+  if (!entry) throw new Error(`httpHandler: route "${route}" is not in functions/registry.ts`);
+  return routes.filter((r) => r.path === entry.path).map((r) => r.method);
+}
+
+/**
+ * middy's standard execution mode wrapped with the last gate: every result is
+ * finalised into a valid proxy result, and one log line is written per request.
+ */
+function proxyExecutionMode(route: string | undefined, origins: readonly string[]) {
+  return (...args: unknown[]) => {
+    const inner = (executionModeStandard as unknown as (...a: unknown[]) => {
+      (event: HttpEvent, context: LambdaContext): Promise<unknown>;
+      handler: (h: unknown) => unknown;
+    })(...args);
+    const runtime = async function httpHandlerRuntime(event: HttpEvent, context: LambdaContext): Promise<ProxyResult> {
+      const started = performance.now();
+      let result: ProxyResult;
+      try {
+        result = finalizeProxyResult(await inner(event, context), corsFallbackHeaders(origins, event?.headers?.origin));
+      } catch (err) {
+        log({ level: 'error', msg: 'unhandled error', requestId: context?.awsRequestId, route: route ?? event?.routeKey, error: describeError(err) });
+        result = internalErrorResult({ ...corsFallbackHeaders(origins, event?.headers?.origin) });
+      }
+      log({
+        level: 'info',
+        msg: 'request',
+        requestId: context?.awsRequestId,
+        apiRequestId: event?.requestContext?.requestId,
+        route: route ?? event?.routeKey,
+        method: event?.requestContext?.http?.method,
+        status: result.statusCode,
+        durationMs: Math.round((performance.now() - started) * 100) / 100,
+      });
+      return result;
+    };
+    (runtime as unknown as { handler: unknown }).handler = (h: unknown) => {
+      inner.handler(h);
+      return runtime;
+    };
+    return runtime;
+  };
+}
+
+export function httpHandler<
+  B extends z.ZodType | undefined = undefined,
+  P extends z.ZodType | undefined = undefined,
+  Q extends z.ZodType | undefined = undefined,
+>(options: HttpHandlerOptions<B, P, Q>, fn: (input: HandlerInput<B, P, Q>) => unknown): HttpHandler {
+  const corsSetup = cors({ methods: methodsOfPath(options.route), ...options.cors });
+
+  const lambdaHandler = (event: HttpEvent, context: LambdaContext, opts: { signal: AbortSignal }) =>
+    fn({
+      body: event.body as Out<B, undefined>,
+      path: (event.pathParameters ?? {}) as Out<P, Params>,
+      query: (event.queryStringParameters ?? {}) as Out<Q, Params>,
+      event,
+      context,
+      signal: opts.signal,
+    });
+
+  const chain = middy(lambdaHandler as never, {
+    timeoutEarlyInMillis: options.timeoutEarlyInMillis ?? 50,
+    executionMode: proxyExecutionMode(options.route, corsSetup.origins) as never,
+  })
+    .use(httpHeaderNormalizer())
+    .use(corsSetup.middleware)
+    .use(httpSecurityHeaders(SECURITY_HEADERS))
+    .use(httpErrorHandler({ logger: false }))
+    .use(errorContract({ route: options.route }))
+    .use(proxyResponse())
+    .use(httpEventNormalizer());
+  if (options.json ?? options.body !== undefined) {
+    chain.use(jsonBody(options.maxBodyBytes === undefined ? {} : { maxBytes: options.maxBodyBytes }));
+  }
+  if (options.body || options.path || options.query) {
+    chain.use(zodValidator({ body: options.body, path: options.path, query: options.query } as never));
+  }
+  return chain as unknown as HttpHandler;
+}
