@@ -1,0 +1,57 @@
+/**
+ * Security group rules as single-purpose resources (one rule each, with a
+ * description), so the chain function → proxy → database reads as a list.
+ */
+import type { Construct } from 'constructs';
+import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
+import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
+
+export interface SecurityGroupLink {
+  /** Group that opens the connection (gets the egress rule). */
+  readonly from: { readonly id: string };
+  /** Group that accepts it (gets the ingress rule). */
+  readonly to: { readonly id: string };
+  readonly port: number;
+  /** Rule description, e.g. "PostgreSQL from functions to the RDS Proxy". */
+  readonly description: string;
+}
+
+/** Egress on `from` to `to`, and ingress on `to` from `from`, TCP `port` only. */
+export function allowTcp(scope: Construct, id: string, link: SecurityGroupLink): [VpcSecurityGroupEgressRule, VpcSecurityGroupIngressRule] {
+  const egress = new VpcSecurityGroupEgressRule(scope, `${id}-egress`, {
+    securityGroupId: link.from.id,
+    referencedSecurityGroupId: link.to.id,
+    ipProtocol: 'tcp',
+    fromPort: link.port,
+    toPort: link.port,
+    description: link.description,
+  });
+  const ingress = new VpcSecurityGroupIngressRule(scope, `${id}-ingress`, {
+    securityGroupId: link.to.id,
+    referencedSecurityGroupId: link.from.id,
+    ipProtocol: 'tcp',
+    fromPort: link.port,
+    toPort: link.port,
+    description: link.description,
+  });
+  return [egress, ingress];
+}
+
+/** Egress from `groupId` to an AWS-managed prefix list (e.g. DynamoDB's gateway endpoint). */
+export function allowToPrefixList(
+  scope: Construct,
+  id: string,
+  groupId: string,
+  prefixListId: string,
+  port: number,
+  description: string,
+): VpcSecurityGroupEgressRule {
+  return new VpcSecurityGroupEgressRule(scope, id, {
+    securityGroupId: groupId,
+    prefixListId,
+    ipProtocol: 'tcp',
+    fromPort: port,
+    toPort: port,
+    description,
+  });
+}

@@ -1,0 +1,62 @@
+/**
+ * The AWS provider (pinned through @cdktf/provider-aws 20.1.0 = hashicorp/aws
+ * 5.100.0), default tags, and the state backend chosen by environment variables.
+ */
+import { join } from 'node:path';
+import { LocalBackend, S3Backend, type TerraformStack } from 'cdktf';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import type { EnvironmentConfig } from './config';
+import { PROJECT_ROOT } from './bundling';
+
+/** Exact provider version written to `required_providers`. */
+export const AWS_PROVIDER_VERSION = '5.100.0';
+
+/**
+ * Remote state settings, read from the environment:
+ * - `TF_STATE_BUCKET`: S3 bucket (turns the S3 backend on)
+ * - `TF_STATE_REGION`: bucket region (default: the environment's region)
+ * - `TF_STATE_KEY_PREFIX`: key prefix (default: the project name); key = `<prefix>/<env>.tfstate`
+ * - `TF_STATE_KMS_KEY_ID`: optional KMS key for state encryption (default: SSE-S3)
+ */
+export interface StateBackendSettings {
+  readonly bucket?: string;
+  readonly region?: string;
+  readonly keyPrefix?: string;
+  readonly kmsKeyId?: string;
+}
+
+export function stateBackendFromEnv(env: NodeJS.ProcessEnv = process.env): StateBackendSettings {
+  return {
+    bucket: env.TF_STATE_BUCKET || undefined,
+    region: env.TF_STATE_REGION || undefined,
+    keyPrefix: env.TF_STATE_KEY_PREFIX || undefined,
+    kmsKeyId: env.TF_STATE_KMS_KEY_ID || undefined,
+  };
+}
+
+export function configureProvider(stack: TerraformStack, config: EnvironmentConfig): AwsProvider {
+  const provider = new AwsProvider(stack, 'aws', {
+    region: config.region,
+    defaultTags: [{ tags: { ...config.tags, project: config.project, environment: config.name, 'managed-by': 'cdktf' } }],
+  });
+  // Exact pin (cdktf writes "5.100.0" from the prebuilt provider; make it explicit).
+  stack.addOverride('terraform.required_providers.aws.version', AWS_PROVIDER_VERSION);
+  return provider;
+}
+
+/** S3 state with native S3 locking when `TF_STATE_BUCKET` is set, else local state. */
+export function configureBackend(stack: TerraformStack, config: EnvironmentConfig, settings: StateBackendSettings): void {
+  if (settings.bucket) {
+    const backend = new S3Backend(stack, {
+      bucket: settings.bucket,
+      key: `${settings.keyPrefix ?? config.project}/${config.name}.tfstate`,
+      region: settings.region ?? config.region,
+      encrypt: true,
+      kmsKeyId: settings.kmsKeyId,
+    });
+    // cdktf 0.21's S3Backend has no field for S3-native locking (Terraform >= 1.10).
+    backend.addOverride('use_lockfile', true);
+  } else {
+    new LocalBackend(stack, { path: join(PROJECT_ROOT, `terraform.${config.name}.tfstate`) });
+  }
+}

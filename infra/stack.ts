@@ -1,0 +1,335 @@
+/**
+ * One environment's platform: network, key, tables, Aurora behind the RDS
+ * Proxy, one Lambda per registry entry, the HTTP API and the migration run.
+ * The constructor reads as the list of steps; each step is a construct in
+ * infra/constructs/.
+ */
+import { join } from 'node:path';
+import { TerraformOutput, TerraformStack, type ITerraformDependable } from 'cdktf';
+import type { Construct } from 'constructs';
+import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
+import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
+import { routes as registryRoutes, tasks as registryTasks } from '../functions/registry';
+import type { FunctionDefinition, RouteDefinition, TaskDefinition } from '../functions/registry-types';
+import { DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS } from '../functions/registry-types';
+import { tables as registryTables, tableEnvVar, physicalTableName, type TableDefinition } from '../functions/tables';
+import { FUNCTIONS_DIR, packageFunctions, type BundleOptions, type FunctionArchive } from './bundling';
+import type { EnvironmentConfig } from './config';
+import { validateAgainstRegistry } from './config';
+import { Database } from './constructs/database';
+import { ServiceFunction } from './constructs/function';
+import { HttpApi } from './constructs/http-api';
+import { DataKey } from './constructs/kms-key';
+import { Migrations } from './constructs/migrations';
+import { Network } from './constructs/network';
+import { DatabaseProxy } from './constructs/proxy';
+import { allowTcp, allowToPrefixList } from './constructs/security-groups';
+import { Table } from './constructs/tables';
+import type { PolicyStatement } from './iam';
+import { configureBackend, configureProvider, stateBackendFromEnv, type StateBackendSettings } from './provider';
+
+export interface PlatformStackProps {
+  readonly config: EnvironmentConfig;
+  /** @default - the route registry (functions/registry.ts) */
+  readonly routes?: readonly RouteDefinition[];
+  /** @default - the registry's tasks */
+  readonly tasks?: readonly TaskDefinition[];
+  /** @default - functions/tables.ts */
+  readonly tables?: Readonly<Record<string, TableDefinition>>;
+  /** Handler folder. @default FUNCTIONS_DIR */
+  readonly functionsDir?: string;
+  /** SQL migrations folder. @default "<functionsDir>/migrations" */
+  readonly migrationsDir?: string;
+  /**
+   * Bundles by function name, built once and shared by every stack of the app.
+   * @default - bundled by this stack
+   */
+  readonly archives?: ReadonlyMap<string, FunctionArchive>;
+  /** @default - from TF_STATE_* environment variables (see infra/provider.ts) */
+  readonly stateBackend?: StateBackendSettings;
+  /** Task invoked on apply to migrate the database. @default "migrate" */
+  readonly migrationTask?: string;
+}
+
+const POSTGRES_PORT = 5432;
+
+export class PlatformStack extends TerraformStack {
+  readonly config: EnvironmentConfig;
+  readonly key: DataKey;
+  readonly network: Network;
+  readonly tables: Record<string, Table>;
+  readonly database: Database;
+  readonly proxy?: DatabaseProxy;
+  readonly functionSecurityGroup: SecurityGroup;
+  readonly functions: Record<string, ServiceFunction>;
+  readonly api: HttpApi;
+  readonly migrations?: Migrations;
+
+  private readonly routeDefs: readonly RouteDefinition[];
+  private readonly taskDefs: readonly TaskDefinition[];
+  private readonly prefix: string;
+
+  constructor(scope: Construct, id: string, private readonly props: PlatformStackProps) {
+    super(scope, id);
+    this.routeDefs = props.routes ?? registryRoutes;
+    this.taskDefs = props.tasks ?? registryTasks;
+    const functionsDir = props.functionsDir ?? FUNCTIONS_DIR;
+    this.config = validateAgainstRegistry(props.config, [...this.routeDefs, ...this.taskDefs], {
+      functionsDir,
+      tables: props.tables ?? registryTables,
+    });
+    this.prefix = `${this.config.project}-${this.config.name}`;
+    const archives = props.archives ?? bundleAll([...this.routeDefs, ...this.taskDefs], functionsDir);
+
+    configureProvider(this, this.config);
+    configureBackend(this, this.config, props.stateBackend ?? stateBackendFromEnv());
+    this.key = new DataKey(this, 'data-key', { alias: `${this.prefix}-data` });
+    this.network = this.createNetwork();
+    this.tables = this.createTables();
+    this.database = this.createDatabase();
+    this.proxy = this.config.proxy.enabled ? this.createProxy() : undefined;
+    this.functionSecurityGroup = this.createFunctionSecurityGroup();
+    this.functions = this.createFunctions(archives);
+    this.api = this.createApi();
+    this.migrations = this.createMigrations(props.migrationsDir ?? join(functionsDir, 'migrations'));
+    this.createOutputs();
+  }
+
+  private get allFunctions(): FunctionDefinition[] {
+    return [...this.routeDefs, ...this.taskDefs];
+  }
+
+  private usesSql(kind: 'proxy' | 'data-api'): boolean {
+    return this.allFunctions.some((fn) => fn.data?.sql === kind);
+  }
+
+  private createNetwork(): Network {
+    // Functions in isolated subnets reach AWS through endpoints. The Data API
+    // needs one; DynamoDB has a (free) gateway endpoint. No function calls
+    // Secrets Manager itself (the Data API reads the secret server-side), so
+    // there is no secretsmanager endpoint.
+    const interfaceEndpoints = this.config.dataApi.enabled && this.usesSql('data-api') ? ['rds-data'] : [];
+    return new Network(this, 'network', {
+      namePrefix: this.prefix,
+      region: this.config.region,
+      availabilityZones: this.config.availabilityZones,
+      cidr: this.config.vpcCidr,
+      natGateways: this.config.natGateways,
+      interfaceEndpoints,
+      logRetentionDays: this.config.logRetentionDays,
+    });
+  }
+
+  private createTables(): Record<string, Table> {
+    const defs = this.props.tables ?? registryTables;
+    return Object.fromEntries(
+      Object.entries(defs).map(([name, definition]) => [
+        name,
+        new Table(this, `table-${name}`, {
+          tableName: physicalTableName(this.config.project, this.config.name, name),
+          definition,
+          kmsKey: this.key,
+          deletionProtection: this.config.deletionProtection,
+          stream: this.config.dynamodb.stream,
+        }),
+      ]),
+    );
+  }
+
+  private createDatabase(): Database {
+    const c = this.config;
+    return new Database(this, 'database', {
+      identifier: this.prefix,
+      vpcId: this.network.vpc.id,
+      subnetIds: this.network.privateSubnetIds,
+      availabilityZones: c.availabilityZones,
+      kmsKey: this.key,
+      engineVersion: c.aurora.engineVersion,
+      minCapacity: c.aurora.minCapacity,
+      maxCapacity: c.aurora.maxCapacity,
+      instances: c.aurora.instances,
+      databaseName: c.aurora.databaseName,
+      masterUsername: c.aurora.masterUsername,
+      backupRetentionDays: c.aurora.backupRetentionDays,
+      deletionProtection: c.deletionProtection,
+      dataApi: c.dataApi.enabled,
+      logRetentionDays: c.logRetentionDays,
+    });
+  }
+
+  private createProxy(): DatabaseProxy {
+    const proxy = new DatabaseProxy(this, 'proxy', {
+      name: this.prefix,
+      region: this.config.region,
+      vpcId: this.network.vpc.id,
+      subnetIds: this.network.privateSubnetIds,
+      database: this.database,
+      kmsKey: this.key,
+      idleClientTimeoutSeconds: this.config.proxy.idleClientTimeoutSeconds,
+      logRetentionDays: this.config.logRetentionDays,
+    });
+    allowTcp(this, 'proxy-to-database', {
+      from: proxy.securityGroup,
+      to: this.database.securityGroup,
+      port: POSTGRES_PORT,
+      description: 'PostgreSQL from the RDS Proxy to Aurora',
+    });
+    return proxy;
+  }
+
+  /** One group for all functions: out to the proxy, DynamoDB and the endpoints only. */
+  private createFunctionSecurityGroup(): SecurityGroup {
+    const sg = new SecurityGroup(this, 'functions-sg', {
+      name: `${this.prefix}-functions`,
+      description: 'Lambda functions: no ingress; egress to the RDS Proxy, DynamoDB and VPC endpoints only',
+      vpcId: this.network.vpc.id,
+      revokeRulesOnDelete: true,
+      tags: { Name: `${this.prefix}-functions` },
+    });
+    if (this.proxy) {
+      allowTcp(this, 'functions-to-proxy', {
+        from: sg,
+        to: this.proxy.securityGroup,
+        port: POSTGRES_PORT,
+        description: 'PostgreSQL from functions to the RDS Proxy',
+      });
+    }
+    allowToPrefixList(
+      this,
+      'functions-to-dynamodb',
+      sg.id,
+      this.network.dynamodbEndpoint.prefixListId,
+      443,
+      'HTTPS from functions to DynamoDB (gateway endpoint)',
+    );
+    if (this.network.endpointSecurityGroup) {
+      allowTcp(this, 'functions-to-endpoints', {
+        from: sg,
+        to: this.network.endpointSecurityGroup,
+        port: 443,
+        description: 'HTTPS from functions to the interface VPC endpoints',
+      });
+    }
+    if (this.config.natGateways) {
+      new VpcSecurityGroupEgressRule(this, 'functions-to-internet', {
+        securityGroupId: sg.id,
+        cidrIpv4: '0.0.0.0/0',
+        ipProtocol: 'tcp',
+        fromPort: 443,
+        toPort: 443,
+        description: 'HTTPS from functions to the internet through the NAT gateways (natGateways: true)',
+      });
+    }
+    return sg;
+  }
+
+  private createFunctions(archives: ReadonlyMap<string, FunctionArchive>): Record<string, ServiceFunction> {
+    const result: Record<string, ServiceFunction> = {};
+    for (const def of this.allFunctions) {
+      const code = archives.get(def.name);
+      if (!code) throw new Error(`No bundle for function "${def.name}"; pass it in PlatformStackProps.archives`);
+      result[def.name] = new ServiceFunction(this, `fn-${def.name}`, {
+        functionName: `${this.prefix}-${def.name}`,
+        description: 'path' in def ? `${(def as RouteDefinition).method} ${(def as RouteDefinition).path}` : `Task ${def.name}`,
+        code,
+        memoryMb: def.memoryMb ?? DEFAULT_MEMORY_MB,
+        timeoutSeconds: def.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
+        architecture: this.config.lambdaArchitecture,
+        subnetIds: this.network.privateSubnetIds,
+        securityGroupIds: [this.functionSecurityGroup.id],
+        replacementSecurityGroupIds: [this.network.defaultSecurityGroup.id],
+        environment: this.environmentFor(def),
+        grants: this.grantsFor(def),
+        logRetentionDays: this.config.logRetentionDays,
+        reservedConcurrency: def.reservedConcurrency ?? this.config.reservedConcurrency,
+      });
+    }
+    return result;
+  }
+
+  /** The environment contract of TEAM.md: only what this function uses. */
+  private environmentFor(def: FunctionDefinition): Record<string, string> {
+    const env: Record<string, string> = {
+      APP_ENV: this.config.name,
+      CORS_ORIGINS: this.config.corsOrigins.join(','),
+    };
+    for (const table of Object.keys(def.data?.tables ?? {})) env[tableEnvVar(table)] = this.tables[table]!.name;
+    const sql = def.data?.sql;
+    if (sql) {
+      env.DB_NAME = this.config.aurora.databaseName;
+      env.DB_USER = this.config.aurora.masterUsername;
+    }
+    if (sql === 'proxy' && this.proxy) {
+      env.DB_PROXY_ENDPOINT = this.proxy.endpoint;
+      env.DB_PORT = String(POSTGRES_PORT);
+    }
+    if (sql === 'data-api') {
+      env.DB_CLUSTER_ARN = this.database.cluster.arn;
+      env.DB_SECRET_ARN = this.database.secretArn;
+    }
+    return env;
+  }
+
+  /** Least privilege from the registry entry. */
+  private grantsFor(def: FunctionDefinition): PolicyStatement[] {
+    const grants: PolicyStatement[] = [];
+    for (const [table, access] of Object.entries(def.data?.tables ?? {})) {
+      const sid = `${access === 'read' ? 'Read' : 'ReadWrite'}Table${table.replace(/[^A-Za-z0-9]/g, '')}`;
+      grants.push(this.tables[table]!.grant(access as 'read' | 'read-write', sid));
+    }
+    if (def.data?.sql === 'proxy' && this.proxy) grants.push(this.proxy.grantConnect(this.config.aurora.masterUsername));
+    if (def.data?.sql === 'data-api') grants.push(...this.database.grantDataApi(this.config.region));
+    return grants;
+  }
+
+  private createApi(): HttpApi {
+    return new HttpApi(this, 'http-api', {
+      name: this.prefix,
+      routes: this.routeDefs.map((r) => ({
+        method: r.method,
+        path: r.path,
+        fn: this.functions[r.name]!,
+        timeoutSeconds: r.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
+      })),
+      logRetentionDays: this.config.logRetentionDays,
+      throttlingRateLimit: this.config.api.throttlingRateLimit,
+      throttlingBurstLimit: this.config.api.throttlingBurstLimit,
+    });
+  }
+
+  private createMigrations(migrationsDir: string): Migrations | undefined {
+    const fn = this.functions[this.props.migrationTask ?? 'migrate'];
+    if (!fn) return undefined;
+    const after: ITerraformDependable[] = [...this.database.instances];
+    if (this.proxy) after.push(this.proxy.target);
+    return new Migrations(this, 'migrations', { fn, migrationsDir, after });
+  }
+
+  private createOutputs(): void {
+    new TerraformOutput(this, 'api_url', { value: this.api.url, description: 'HTTP API invoke URL' });
+    for (const [name, table] of Object.entries(this.tables)) {
+      new TerraformOutput(this, `table_${name.replace(/[^A-Za-z0-9]/g, '_')}`, {
+        value: table.name,
+        description: `DynamoDB table "${name}"`,
+      });
+    }
+    if (this.proxy) {
+      new TerraformOutput(this, 'proxy_endpoint', { value: this.proxy.endpoint, description: 'RDS Proxy endpoint (TLS + IAM auth)' });
+    }
+    new TerraformOutput(this, 'cluster_arn', { value: this.database.cluster.arn, description: 'Aurora cluster ARN' });
+    new TerraformOutput(this, 'secret_arn', {
+      value: this.database.secretArn,
+      description: 'ARN of the RDS-managed master secret (the value stays in Secrets Manager)',
+    });
+    new TerraformOutput(this, 'function_names', {
+      value: Object.fromEntries(Object.entries(this.functions).map(([n, f]) => [n, f.functionName])),
+      description: 'Lambda function names by registry name',
+    });
+  }
+}
+
+/** Bundles every function once (one esbuild run) and indexes them by name. */
+export function bundleAll(functions: readonly FunctionDefinition[], options: BundleOptions | string = {}): Map<string, FunctionArchive> {
+  const opts = typeof options === 'string' ? { functionsDir: options } : options;
+  return new Map(packageFunctions(functions, opts).map((a) => [a.name, a]));
+}

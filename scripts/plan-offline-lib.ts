@@ -1,0 +1,166 @@
+/**
+ * The offline plan pipeline, shared by `npm run plan:offline` and the tests:
+ * synth (the real app, infra/main.ts) → copy a stack into a work dir → switch
+ * the provider to dummy credentials with the skip flags and the state to a
+ * throw-away local backend → `terraform init -plugin-dir $TF_PLUGIN_MIRROR`
+ * → `validate` → `plan` → `show -json`.
+ *
+ * Nothing here is baked into the real stacks: the offline settings are
+ * applied to a copy of the synthesized JSON only.
+ */
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { PROJECT_ROOT } from '../infra/bundling';
+
+const run = promisify(execFile);
+
+/** Provider settings that let `terraform plan` run with no AWS account or network. */
+export const OFFLINE_PROVIDER_SETTINGS = {
+  access_key: 'offline-plan-dummy-access-key',
+  secret_key: 'offline-plan-dummy-secret-key',
+  skip_credentials_validation: true,
+  skip_requesting_account_id: true,
+  skip_metadata_api_check: 'true',
+  skip_region_validation: true,
+} as const;
+
+/** Where the hashicorp/aws provider mirror is, or a clear error. */
+export function pluginMirror(env: NodeJS.ProcessEnv = process.env): string {
+  const dir = env.TF_PLUGIN_MIRROR;
+  if (!dir) {
+    throw new Error(
+      'TF_PLUGIN_MIRROR is not set: point it at a Terraform provider mirror holding registry.terraform.io/hashicorp/aws/5.100.0 ' +
+        '(e.g. `export TF_PLUGIN_MIRROR=/opt/tf-plugins`; create one with `terraform providers mirror <dir>` on a machine with internet access).',
+    );
+  }
+  const provider = join(dir, 'registry.terraform.io', 'hashicorp', 'aws');
+  if (!existsSync(provider)) {
+    throw new Error(
+      `TF_PLUGIN_MIRROR=${dir} has no registry.terraform.io/hashicorp/aws provider; create it with \`terraform providers mirror ${dir}\` on a machine with internet access.`,
+    );
+  }
+  return dir;
+}
+
+/** Environment for terraform: no checkpoint calls, no user CLI config, no real AWS credentials. */
+export function terraformEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base, CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1', TF_INPUT: '0', TF_CLI_CONFIG_FILE: '/dev/null' };
+  for (const key of Object.keys(env)) {
+    if (key.startsWith('AWS_') || key.startsWith('TF_VAR_') || key === 'TF_WORKSPACE') delete env[key];
+  }
+  env.AWS_CONFIG_FILE = '/dev/null';
+  env.AWS_SHARED_CREDENTIALS_FILE = '/dev/null';
+  env.AWS_EC2_METADATA_DISABLED = 'true';
+  return env;
+}
+
+/** Synthesizes every stack of the real app (infra/main.ts) into `outdir`, in a child process. */
+export async function synthApp(outdir: string): Promise<string[]> {
+  rmSync(outdir, { recursive: true, force: true });
+  const tsx = join(PROJECT_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+  try {
+    await run(process.execPath, [tsx, join(PROJECT_ROOT, 'infra', 'main.ts')], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: '1', DISABLE_VERSION_CHECK: '1' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  } catch (err) {
+    const e = err as { stderr?: string; stdout?: string; message: string };
+    throw new Error(`synth failed:\n${e.stderr || e.stdout || e.message}`);
+  }
+  return listStacks(outdir);
+}
+
+/** Stack names in a cdktf output dir. */
+export function listStacks(outdir: string): string[] {
+  const stacks = join(outdir, 'stacks');
+  return existsSync(stacks) ? readdirSync(stacks).filter((s) => existsSync(join(stacks, s, 'cdk.tf.json'))).sort() : [];
+}
+
+/**
+ * Copies `<outdir>/stacks/<stack>` to `workDir` (keeping `.terraform` from an
+ * earlier run) and rewrites its JSON for an offline plan.
+ */
+export function prepareOfflineStack(outdir: string, stack: string, workDir: string): string {
+  const src = join(outdir, 'stacks', stack);
+  if (!existsSync(join(src, 'cdk.tf.json'))) throw new Error(`stack "${stack}" was not synthesized (no ${src}/cdk.tf.json)`);
+  mkdirSync(workDir, { recursive: true });
+  rmSync(join(workDir, 'assets'), { recursive: true, force: true });
+  cpSync(src, workDir, { recursive: true });
+  const file = join(workDir, 'cdk.tf.json');
+  const tf = JSON.parse(readFileSync(file, 'utf8'));
+  const providers = (tf.provider?.aws ?? []) as Record<string, unknown>[];
+  for (const p of providers) Object.assign(p, OFFLINE_PROVIDER_SETTINGS);
+  // Throw-away local state inside the work dir, whatever backend the stack uses.
+  tf.terraform.backend = { local: { path: resolve(workDir, 'offline.tfstate') } };
+  writeFileSync(file, JSON.stringify(tf, null, 2));
+  return workDir;
+}
+
+async function terraform(workDir: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  try {
+    const { stdout } = await run('terraform', args, { cwd: workDir, env, maxBuffer: 256 * 1024 * 1024 });
+    return stdout;
+  } catch (err) {
+    const e = err as { stderr?: string; stdout?: string; message: string; code?: string };
+    if (e.code === 'ENOENT') throw new Error('terraform is not on PATH; install Terraform >= 1.10');
+    throw new Error(`terraform ${args[0]} failed in ${workDir}:\n${e.stderr || ''}${e.stdout || ''}`.trim());
+  }
+}
+
+export interface OfflinePlan {
+  readonly stack: string;
+  /** `terraform show -json` of the saved plan. */
+  readonly plan: TerraformPlanJson;
+  /** Milliseconds spent in init, validate, plan and show. */
+  readonly timings: Record<'init' | 'validate' | 'plan' | 'show', number>;
+}
+
+export interface PlannedResource {
+  readonly address: string;
+  readonly type: string;
+  readonly name: string;
+  readonly values: Record<string, unknown>;
+}
+
+export interface TerraformPlanJson {
+  readonly format_version: string;
+  readonly planned_values: { root_module: { resources?: PlannedResource[] } };
+  readonly resource_changes?: { address: string; type: string; change: { actions: string[]; after?: unknown; after_unknown?: unknown } }[];
+  readonly configuration: { root_module: { resources?: { address: string; type: string; expressions: Record<string, unknown> }[] } };
+  readonly [key: string]: unknown;
+}
+
+/** init (from the mirror), validate, plan, show -json, in `workDir`. */
+export async function planOffline(stack: string, workDir: string, mirror = pluginMirror()): Promise<OfflinePlan> {
+  const env = terraformEnv();
+  const timings = { init: 0, validate: 0, plan: 0, show: 0 };
+  const timed = async <T>(step: keyof typeof timings, fn: () => Promise<T>): Promise<T> => {
+    const t = performance.now();
+    try {
+      return await fn();
+    } finally {
+      timings[step] = Math.round(performance.now() - t);
+    }
+  };
+  await timed('init', () => terraform(workDir, ['init', '-input=false', '-no-color', '-reconfigure', `-plugin-dir=${mirror}`], env));
+  await timed('validate', async () => {
+    const out = await terraform(workDir, ['validate', '-no-color', '-json'], env);
+    const result = JSON.parse(out) as { valid: boolean; diagnostics: { severity: string; summary: string; detail?: string }[] };
+    if (!result.valid) {
+      throw new Error(`terraform validate: ${result.diagnostics.map((d) => `${d.severity}: ${d.summary} ${d.detail ?? ''}`).join('\n')}`);
+    }
+  });
+  await timed('plan', () => terraform(workDir, ['plan', '-input=false', '-no-color', '-lock=false', '-out=offline.tfplan'], env));
+  const json = await timed('show', () => terraform(workDir, ['show', '-json', '-no-color', 'offline.tfplan'], env));
+  return { stack, plan: JSON.parse(json) as TerraformPlanJson, timings };
+}
+
+/** Resource counts by type, from a plan. */
+export function countByType(plan: TerraformPlanJson): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const r of plan.planned_values.root_module.resources ?? []) counts[r.type] = (counts[r.type] ?? 0) + 1;
+  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
+}

@@ -1,0 +1,55 @@
+/**
+ * `npm run plan:offline [-- <stack> ...]`: synthesizes the app and plans every
+ * stack (or the ones named) with the real Terraform and AWS provider, with no
+ * AWS account and no network (dummy credentials, provider from
+ * $TF_PLUGIN_MIRROR). Prints resource counts per type and stack, and writes
+ * each plan as JSON to .build/plan-offline/<stack>.plan.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { PROJECT_ROOT } from '../infra/bundling';
+import { countByType, planOffline, pluginMirror, prepareOfflineStack, synthApp, type OfflinePlan } from './plan-offline-lib';
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const mirror = pluginMirror();
+  const root = join(PROJECT_ROOT, '.build', 'plan-offline');
+  const outdir = join(root, 'cdktf.out');
+  mkdirSync(root, { recursive: true });
+
+  let t = performance.now();
+  const stacks = await synthApp(outdir);
+  console.log(`synth: ${stacks.length} stack(s) [${stacks.join(', ')}] in ${Math.round(performance.now() - t)} ms`);
+  const unknown = wanted.filter((s) => !stacks.includes(s));
+  if (unknown.length) throw new Error(`unknown stack(s) ${unknown.join(', ')}; choose from ${stacks.join(', ')}`);
+  const selected = wanted.length ? wanted : stacks;
+
+  t = performance.now();
+  const plans: OfflinePlan[] = await Promise.all(
+    selected.map((stack) => planOffline(stack, prepareOfflineStack(outdir, stack, join(root, stack)), mirror)),
+  );
+  console.log(`plan: ${selected.length} stack(s) in ${Math.round(performance.now() - t)} ms (in parallel)\n`);
+
+  const counts = plans.map((p) => countByType(p.plan));
+  const types = [...new Set(counts.flatMap((c) => Object.keys(c)))].sort();
+  const width = Math.max(13, ...types.map((ty) => ty.length));
+  console.log(['resource type'.padEnd(width), ...selected.map((s) => s.padStart(6))].join('  '));
+  for (const ty of types) console.log([ty.padEnd(width), ...counts.map((c) => String(c[ty] ?? 0).padStart(6))].join('  '));
+  console.log(
+    ['total'.padEnd(width), ...counts.map((c) => String(Object.values(c).reduce((a, b) => a + b, 0)).padStart(6))].join('  '),
+  );
+  console.log('');
+  for (const p of plans) {
+    const file = join(root, `${p.stack}.plan.json`);
+    writeFileSync(file, JSON.stringify(p.plan, null, 2));
+    const tm = p.timings;
+    console.log(
+      `${p.stack}: init ${tm.init} ms, validate ${tm.validate} ms, plan ${tm.plan} ms, show ${tm.show} ms -> ${relative(process.cwd(), file)}`,
+    );
+  }
+}
+
+main().catch((err: Error) => {
+  console.error(`plan:offline failed: ${err.message}`);
+  process.exit(1);
+});
