@@ -1,0 +1,94 @@
+/**
+ * `npm run dev`: the whole API locally (see docs/local-runtime.md).
+ *
+ *   npm run dev                 serve on PORT (default 3000)
+ *   npm run dev -- --reset      wipe .local/ first
+ *   PORT=4000 CORS_ORIGINS=http://localhost:8080 npm run dev
+ */
+import { startLocalRuntime, type LocalRuntime } from './local/runtime';
+
+// Local Node may be older than Lambda's; the SDK's notice about it is noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const USAGE = `Usage: npm run dev [-- --reset] [-- --prewarm]
+
+  --reset     delete the local data (.local/) and start clean
+  --prewarm   start every function's sandbox right after startup
+  --quiet     no per-request log lines
+
+Environment:
+  PORT          API port on 127.0.0.1 (default 3000; 0 picks a free port)
+  CORS_ORIGINS  comma-separated allowed origins (default: the dev config's corsOrigins)
+  LOCAL_DATA_DIR  where data is kept (default: .local/ in the repository)
+`;
+
+function parsePort(value: string | undefined): number {
+  if (value === undefined || value === '') return 3000;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`PORT: use a port number from 0 to 65535 (received "${value}")`);
+  }
+  return port;
+}
+
+function parseOrigins(value: string | undefined): string[] | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const origins = value.split(',').map((o) => o.trim()).filter(Boolean);
+  for (const o of origins) {
+    if (o === '*' || !/^https?:\/\/[^/\s]+$/.test(o)) {
+      throw new Error(`CORS_ORIGINS: "${o}" is not an exact origin; use e.g. http://localhost:5173 (no path, no "*")`);
+    }
+  }
+  return origins;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const unknown = args.filter((a) => !['--reset', '--prewarm', '--quiet'].includes(a));
+  if (unknown.length) throw new Error(`unknown argument ${unknown.join(' ')}\n\n${USAGE}`);
+
+  const started = Date.now();
+  const quiet = args.includes('--quiet');
+  let runtime: LocalRuntime | undefined;
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping`);
+    await runtime?.stop();
+    process.exit(0);
+  };
+  // Registered before startup so a Ctrl-C during startup also stops cleanly.
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  runtime = await startLocalRuntime({
+    port: parsePort(process.env.PORT),
+    corsOrigins: parseOrigins(process.env.CORS_ORIGINS),
+    dataDir: process.env.LOCAL_DATA_DIR || undefined,
+    reset: args.includes('--reset'),
+    prewarm: args.includes('--prewarm'),
+    log: (m) => console.log(`[local] ${m}`),
+    onRequest: quiet
+      ? undefined
+      : (r) => console.log(`[local] ${r.method} ${r.path} -> ${r.status} ${r.durationMs}ms${r.functionName ? ` (${r.functionName})` : ''}`),
+  });
+  if (stopping) {
+    await runtime.stop();
+    return;
+  }
+  const steps = Object.entries(runtime.timings)
+    .map(([k, v]) => `${k} ${v}ms`)
+    .join(', ');
+  console.log(`[local] data in ${runtime.dataDir}; postgres on 127.0.0.1:${runtime.postgres.port}; started in ${Date.now() - started}ms (${steps})`);
+  console.log(`Local API listening on ${runtime.url}`);
+}
+
+main().catch((err: Error) => {
+  console.error(`npm run dev failed: ${err.message}`);
+  process.exit(1);
+});

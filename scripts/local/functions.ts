@@ -1,0 +1,199 @@
+/**
+ * Runs functions as Lambda does, one worker thread per function "sandbox":
+ * the handler module is imported once per sandbox (init) with the function's
+ * own environment variables and a heap capped at its memory size; invocations
+ * get a context whose getRemainingTimeInMillis counts down the function's
+ * timeout. A sandbox whose invocation times out or crashes is retired and
+ * terminated (as Lambda resets it); the next invocation starts a fresh one.
+ *
+ * Unlike Lambda, one sandbox serves concurrent invocations of its function
+ * (Lambda would start one sandbox per concurrent request): module state such
+ * as a pg pool is shared by the concurrent requests of one function.
+ */
+import { randomUUID } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
+
+export interface LocalFunction {
+  /** Registry name; the Lambda name is `functionName`. */
+  readonly name: string;
+  readonly functionName: string;
+  /** Absolute path of the handler module. */
+  readonly handlerFile: string;
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+  /** The function's environment variables (what infra sets in AWS, local values). */
+  readonly environment: Record<string, string>;
+}
+
+export type InvokeOutcome =
+  | { readonly kind: 'result'; readonly payload: string; readonly durationMs: number }
+  | { readonly kind: 'error'; readonly error: { name: string; message: string; stack?: string }; readonly durationMs: number }
+  | { readonly kind: 'timeout'; readonly durationMs: number };
+
+export interface FunctionHostOptions {
+  readonly region: string;
+  readonly accountId: string;
+  /** Variables every sandbox gets before the function's own (e.g. PATH). */
+  readonly baseEnvironment?: Record<string, string>;
+}
+
+interface Pending {
+  resolve: (outcome: InvokeOutcome) => void;
+  timer: NodeJS.Timeout;
+  started: number;
+}
+
+const WORKER_FILE = new URL('./worker.mjs', import.meta.url);
+
+class Sandbox {
+  readonly worker: Worker;
+  readonly ready: Promise<{ ok: true } | { ok: false; error: { name: string; message: string; stack?: string } }>;
+  readonly pending = new Map<string, Pending>();
+  retired = false;
+  private exited = false;
+
+  constructor(
+    readonly fn: LocalFunction,
+    options: FunctionHostOptions,
+    private readonly onGone: (s: Sandbox) => void,
+  ) {
+    this.worker = new Worker(WORKER_FILE, {
+      workerData: {
+        handlerFile: fn.handlerFile,
+        functionName: fn.functionName,
+        memoryMb: fn.memoryMb,
+        region: options.region,
+        accountId: options.accountId,
+      },
+      env: {
+        ...options.baseEnvironment,
+        AWS_LAMBDA_FUNCTION_NAME: fn.functionName,
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
+        AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+        AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.functionName}`,
+        ...fn.environment,
+      },
+      resourceLimits: { maxOldGenerationSizeMb: Math.max(64, fn.memoryMb) },
+    });
+    this.ready = new Promise((resolve) => {
+      const onMessage = (msg: { type: string; error?: { name: string; message: string } }) => {
+        if (msg.type === 'ready') resolve({ ok: true });
+        else if (msg.type === 'init-error') resolve({ ok: false, error: msg.error! });
+        else return;
+        this.worker.off('message', onMessage);
+      };
+      this.worker.on('message', onMessage);
+      this.worker.once('exit', () => resolve({ ok: false, error: { name: 'Runtime.ExitError', message: 'sandbox exited during init' } }));
+    });
+    this.worker.on('message', (msg: { type: string; id?: string; payload?: string; error?: { name: string; message: string } }) => {
+      if ((msg.type !== 'result' && msg.type !== 'error') || !msg.id) return;
+      const p = this.pending.get(msg.id);
+      if (!p) return; // already timed out
+      this.settle(msg.id, msg.type === 'result' ? { kind: 'result', payload: msg.payload!, durationMs: Date.now() - p.started } : { kind: 'error', error: msg.error!, durationMs: Date.now() - p.started });
+    });
+    this.worker.on('error', (err) => this.crash({ name: 'Runtime.ExitError', message: err.message, stack: err.stack }));
+    this.worker.once('exit', (code) => {
+      this.exited = true;
+      this.crash({ name: 'Runtime.ExitError', message: `sandbox exited with code ${code}` });
+    });
+  }
+
+  private settle(id: string, outcome: InvokeOutcome): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    clearTimeout(p.timer);
+    this.pending.delete(id);
+    p.resolve(outcome);
+    if (this.retired && this.pending.size === 0) void this.terminate();
+  }
+
+  private crash(error: { name: string; message: string; stack?: string }): void {
+    this.retire();
+    for (const [id, p] of this.pending) this.settle(id, { kind: 'error', error, durationMs: Date.now() - p.started });
+    if (!this.exited) void this.terminate();
+  }
+
+  retire(): void {
+    if (this.retired) return;
+    this.retired = true;
+    this.onGone(this);
+    if (this.pending.size === 0) void this.terminate();
+  }
+
+  async terminate(): Promise<void> {
+    if (this.exited) return;
+    await this.worker.terminate().catch(() => undefined);
+  }
+
+  invoke(event: unknown, started: number): Promise<InvokeOutcome> {
+    const id = randomUUID();
+    const deadline = started + this.fn.timeoutSeconds * 1000;
+    return new Promise<InvokeOutcome>((resolve) => {
+      const timer = setTimeout(() => {
+        // Lambda stops the sandbox at the deadline; this one stops taking work
+        // and ends once its other invocations have finished or timed out.
+        this.settle(id, { kind: 'timeout', durationMs: Date.now() - started });
+        this.retire();
+      }, Math.max(0, deadline - Date.now()));
+      this.pending.set(id, { resolve, timer, started });
+      void this.ready.then((state) => {
+        if (!this.pending.has(id)) return;
+        if (!state.ok) {
+          this.settle(id, { kind: 'error', error: state.error, durationMs: Date.now() - started });
+          this.retire();
+          return;
+        }
+        this.worker.postMessage({ type: 'invoke', id, event, deadline, awsRequestId: id });
+      });
+    });
+  }
+}
+
+export class FunctionHost {
+  private readonly current = new Map<string, Sandbox>();
+  private readonly all = new Set<Sandbox>();
+  private closed = false;
+
+  constructor(private readonly options: FunctionHostOptions) {}
+
+  private sandbox(fn: LocalFunction): Sandbox {
+    let s = this.current.get(fn.name);
+    if (!s) {
+      s = new Sandbox(fn, this.options, (gone) => {
+        if (this.current.get(fn.name) === gone) this.current.delete(fn.name);
+      });
+      const made = s;
+      this.all.add(made);
+      made.worker.once('exit', () => this.all.delete(made));
+      this.current.set(fn.name, made);
+    }
+    return s;
+  }
+
+  /** Starts a function's sandbox ahead of its first request (a pre-warmed cold start). */
+  async warm(fn: LocalFunction): Promise<void> {
+    if (this.closed) return;
+    await this.sandbox(fn).ready;
+  }
+
+  /** Invokes a function with an event; never rejects. */
+  invoke(fn: LocalFunction, event: unknown): Promise<InvokeOutcome> {
+    const started = Date.now();
+    if (this.closed) {
+      return Promise.resolve({ kind: 'error', error: { name: 'Runtime.ExitError', message: 'runtime is stopping' }, durationMs: 0 });
+    }
+    return this.sandbox(fn).invoke(event, started);
+  }
+
+  /** Sandboxes alive (for tests and diagnostics). */
+  sandboxes(): number {
+    return this.all.size;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.all].map((s) => s.terminate()));
+    this.all.clear();
+    this.current.clear();
+  }
+}

@@ -1,0 +1,269 @@
+/**
+ * The local runtime behind `npm run dev`: embedded DynamoDB and PostgreSQL,
+ * the tables and migrations, a local Data API endpoint, and an API Gateway
+ * HTTP API stand-in serving every registry route from Lambda-like sandboxes.
+ *
+ * Importable: tests start it in-process on port 0 with a temporary data dir.
+ */
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type http from 'node:http';
+import { routes as registryRoutes, tasks as registryTasks } from '../../functions/registry';
+import type { FunctionDefinition, RouteDefinition } from '../../functions/registry-types';
+import { DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS } from '../../functions/registry-types';
+import { physicalTableName, tableEnvVar } from '../../functions/tables';
+import { loadConfig } from '../../infra/config';
+import { startDataApiServer, type DataApiServer } from './data-api';
+import { ensureTables, LOCAL_AWS_CREDENTIALS, startDynamo, type LocalDynamo } from './dynamo';
+import { FunctionHost, type InvokeOutcome, type LocalFunction } from './functions';
+import { createGatewayServer, type AccessLog } from './gateway';
+import { startPostgres, type LocalPostgres } from './postgres';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const FUNCTIONS_DIR = path.join(REPO_ROOT, 'functions');
+export const DEFAULT_DATA_DIR = path.join(REPO_ROOT, '.local');
+
+export interface LocalRuntimeOptions {
+  /** HTTP port of the API on `host`. @default 0 (a free port; the CLI defaults to 3000) */
+  readonly port?: number;
+  /** @default "127.0.0.1" */
+  readonly host?: string;
+  /** Where DynamoDB and Postgres keep their data. @default "<repo>/.local" */
+  readonly dataDir?: string;
+  /** Delete `dataDir` first. @default false */
+  readonly reset?: boolean;
+  /** Allowed CORS origins. @default - the dev environment's `corsOrigins` */
+  readonly corsOrigins?: readonly string[];
+  /** Environment whose config (project name, CORS, region, database) the runtime mirrors. @default "dev" */
+  readonly environment?: string;
+  /** Postgres port. @default 0 (a free port) */
+  readonly postgresPort?: number;
+  /** Routes to serve. @default - every registry route */
+  readonly routes?: readonly RouteDefinition[];
+  /** Directory the routes' `handler` paths are relative to. @default "<repo>/functions" */
+  readonly functionsDir?: string;
+  /** Run the `migrate` task at startup. @default true */
+  readonly migrate?: boolean;
+  /** Start every function's sandbox in the background once ready. @default false */
+  readonly prewarm?: boolean;
+  /** Runtime messages (startup steps, function errors). @default - none */
+  readonly log?: (message: string) => void;
+  /** One line per request. @default - none */
+  readonly onRequest?: (entry: AccessLog) => void;
+}
+
+export interface LocalRuntime {
+  /** Base URL of the API, e.g. `http://127.0.0.1:3000`. */
+  readonly url: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly postgres: LocalPostgres;
+  readonly dynamo: LocalDynamo;
+  readonly dataApi: DataApiServer;
+  /** Environment variables each function gets, by registry name. */
+  readonly functionEnvironment: Readonly<Record<string, Record<string, string>>>;
+  /** Milliseconds from start call to ready, by step. */
+  readonly timings: Readonly<Record<string, number>>;
+  /** Invokes a task (e.g. `migrate`) as the stack would, returning the raw outcome. */
+  invokeTask(name: string, event?: unknown): Promise<InvokeOutcome>;
+  /** Stops the API, the sandboxes, the Data API endpoint and both databases. */
+  stop(): Promise<void>;
+}
+
+const ACCOUNT_ID = '000000000000';
+
+function localFunctionName(project: string, env: string, name: string): string {
+  return `${project}-${env}-${name}`;
+}
+
+/** A placeholder ARN the Data API endpoint accepts (it does not check them). */
+function clusterArn(region: string, project: string, env: string): string {
+  return `arn:aws:rds:${region}:${ACCOUNT_ID}:cluster:${project}-${env}`;
+}
+
+export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  const t0 = Date.now();
+  const timings: Record<string, number> = {};
+  const mark = (step: string) => (timings[step] = Date.now() - t0);
+  const log = options.log ?? (() => undefined);
+  const envName = options.environment ?? 'dev';
+  const config = loadConfig(envName);
+  const dataDir = path.resolve(options.dataDir ?? DEFAULT_DATA_DIR);
+  const functionsDir = options.functionsDir ?? FUNCTIONS_DIR;
+  const corsOrigins = options.corsOrigins ?? config.corsOrigins;
+  const routes = options.routes ?? (registryRoutes as readonly RouteDefinition[]);
+
+  if (options.reset) {
+    await fs.rm(dataDir, { recursive: true, force: true });
+    log(`reset: removed ${dataDir}`);
+  }
+  await fs.mkdir(dataDir, { recursive: true });
+
+  const stack: (() => Promise<void>)[] = [];
+  const unwind = async () => {
+    for (const stop of stack.reverse()) await stop().catch(() => undefined);
+    stack.length = 0;
+  };
+
+  try {
+    const [dynamo, postgres] = await Promise.all([
+      startDynamo({ path: path.join(dataDir, 'dynamodb') }).then((d) => {
+        stack.push(d.stop);
+        mark('dynamodb');
+        return d;
+      }),
+      startPostgres({
+        dataDir: path.join(dataDir, 'postgres'),
+        port: options.postgresPort ?? 0,
+        user: config.aurora.masterUsername,
+        database: config.aurora.databaseName,
+        onLog: (line) => {
+          if (/\b(ERROR|FATAL|PANIC):/.test(line)) log(`postgres: ${line}`);
+        },
+      }).then((p) => {
+        stack.push(p.stop);
+        mark(p.initialised ? 'postgres (initdb)' : 'postgres');
+        return p;
+      }),
+    ]);
+    const dataApi = await startDataApiServer({ pg: postgres });
+    stack.push(dataApi.close);
+
+    const tableName = (name: string) => physicalTableName(config.project, envName, name);
+    const created = await ensureTables(dynamo.endpoint, tableName);
+    if (created.length) log(`created tables: ${created.join(', ')}`);
+    mark('tables');
+
+    // What infra sets on each function (see TEAM.md), with local endpoints.
+    const environmentFor = (fn: FunctionDefinition): Record<string, string> => {
+      const env: Record<string, string> = {
+        APP_ENV: envName,
+        CORS_ORIGINS: corsOrigins.join(','),
+        AWS_REGION: config.region,
+        AWS_DEFAULT_REGION: config.region,
+        AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
+        AWS_SESSION_TOKEN: 'local',
+        NODE_OPTIONS: '--enable-source-maps',
+      };
+      const tables = Object.keys(fn.data?.tables ?? {});
+      for (const t of tables) env[tableEnvVar(t)] = tableName(t);
+      if (tables.length) env.DYNAMODB_ENDPOINT = dynamo.endpoint;
+      if (fn.data?.sql) {
+        env.DB_NAME = postgres.database;
+        env.DB_USER = postgres.user;
+      }
+      if (fn.data?.sql === 'proxy') {
+        env.DB_PROXY_ENDPOINT = postgres.host;
+        env.DB_PORT = String(postgres.port);
+        env.DB_PASSWORD = postgres.password;
+        env.DB_SSL = 'false';
+      }
+      if (fn.data?.sql === 'data-api') {
+        env.DB_CLUSTER_ARN = clusterArn(config.region, config.project, envName);
+        env.DB_SECRET_ARN = `arn:aws:secretsmanager:${config.region}:${ACCOUNT_ID}:secret:${config.project}-${envName}-db-local`;
+        env.RDS_DATA_ENDPOINT = dataApi.url;
+      }
+      return env;
+    };
+    const toLocal = (fn: FunctionDefinition): LocalFunction => ({
+      name: fn.name,
+      functionName: localFunctionName(config.project, envName, fn.name),
+      handlerFile: path.join(functionsDir, fn.handler),
+      memoryMb: fn.memoryMb ?? DEFAULT_MEMORY_MB,
+      timeoutSeconds: fn.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
+      environment: environmentFor(fn),
+    });
+
+    const host = new FunctionHost({
+      region: config.region,
+      accountId: ACCOUNT_ID,
+      baseEnvironment: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        TZ: 'UTC',
+        LANG: 'en_US.UTF-8',
+        ...(process.env.HOME ? { HOME: process.env.HOME } : {}),
+        // The SDK's Node version notice is noise in local logs.
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
+    });
+    stack.push(() => host.close());
+
+    const taskFns = new Map((registryTasks as readonly FunctionDefinition[]).map((t) => [t.name, toLocal(t)]));
+    const invokeTask = (name: string, event: unknown = {}) => {
+      const fn = taskFns.get(name);
+      if (!fn) throw new Error(`unknown task "${name}"; tasks: ${[...taskFns.keys()].join(', ')}`);
+      return host.invoke(fn, event);
+    };
+
+    if (options.migrate ?? true) {
+      const migrate = taskFns.get('migrate');
+      if (migrate && existsSync(migrate.handlerFile)) {
+        const outcome = await host.invoke(migrate, { source: 'local-runtime' });
+        if (outcome.kind !== 'result') {
+          const reason = outcome.kind === 'timeout' ? 'timed out' : `${outcome.error.name}: ${outcome.error.message}`;
+          throw new Error(`migrations failed (${reason})`);
+        }
+        log(`migrations: ${outcome.payload}`);
+      } else {
+        log('migrations: functions/migrate.ts not found, skipped');
+      }
+      mark('migrations');
+    }
+
+    const functionEnvironment: Record<string, Record<string, string>> = {};
+    const gatewayRoutes = routes.map((r) => {
+      const fn = toLocal(r);
+      functionEnvironment[r.name] = fn.environment;
+      return { method: r.method, path: r.path, fn };
+    });
+    for (const [name, fn] of taskFns) functionEnvironment[name] = fn.environment;
+
+    const server: http.Server = createGatewayServer({
+      routes: gatewayRoutes,
+      invoke: (fn, event) => host.invoke(fn, event),
+      accountId: ACCOUNT_ID,
+      onRequest: options.onRequest,
+      onFunctionError: (fn, message) => log(`${fn.functionName}: ${message}`),
+    });
+    // API Gateway closes idle client connections after some time; keep-alive is fine locally.
+    server.keepAliveTimeout = 5_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+    });
+    stack.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    );
+    const { port } = server.address() as AddressInfo;
+    mark('ready');
+
+    if (options.prewarm) {
+      for (const r of gatewayRoutes) void host.warm(r.fn).catch(() => undefined);
+    }
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+      port,
+      dataDir,
+      postgres,
+      dynamo,
+      dataApi,
+      functionEnvironment,
+      timings,
+      invokeTask,
+      stop: () => (stopping ??= unwind()),
+    };
+  } catch (err) {
+    await unwind();
+    throw err;
+  }
+}

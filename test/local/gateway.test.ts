@@ -1,0 +1,279 @@
+/**
+ * The API Gateway HTTP API stand-in with fixture handlers in real sandboxes
+ * (worker threads): event shape, result conversion, 404/413/500/503 and
+ * timeouts, over real HTTP on loopback. No databases needed.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FunctionHost, type LocalFunction } from '../../scripts/local/functions';
+import { convertResult, createGatewayServer, MalformedResultError, matchRoute, compileRoutes } from '../../scripts/local/gateway';
+
+const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
+
+const fn = (name: string, file: string, timeoutSeconds = 3, environment: Record<string, string> = {}): LocalFunction => ({
+  name,
+  functionName: `sps-dev-${name}`,
+  handlerFile: path.join(fixtures, file),
+  memoryMb: 256,
+  timeoutSeconds,
+  environment,
+});
+
+const echo = fn('echo', 'echo.ts', 3, { CORS_ORIGINS: 'http://a.test', TABLE_POSTS: 'sps-dev-posts' });
+const results = fn('results', 'results.ts', 1);
+const broken = fn('broken', 'broken-init.ts');
+
+let host: FunctionHost;
+let server: http.Server;
+let base: string;
+let port: number;
+
+beforeAll(async () => {
+  host = new FunctionHost({ region: 'eu-west-1', accountId: '000000000000' });
+  server = createGatewayServer({
+    routes: [
+      { method: 'GET', path: '/echo', fn: echo },
+      { method: 'POST', path: '/echo', fn: echo },
+      { method: 'GET', path: '/items/{id}', fn: echo },
+      { method: 'GET', path: '/items/special', fn: results },
+      { method: 'DELETE', path: '/events/{id}/registrations/{registrationId}', fn: echo },
+      { method: 'GET', path: '/results', fn: results },
+      { method: 'GET', path: '/broken', fn: broken },
+    ],
+    invoke: (f, e) => host.invoke(f, e),
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  port = (server.address() as AddressInfo).port;
+  base = `http://127.0.0.1:${port}`;
+  await host.warm(echo);
+  await host.warm(results);
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise<void>((r) => server.close(() => r()));
+  await host.close();
+});
+
+interface Raw {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** A raw HTTP request (lets us send duplicate headers and exact paths). */
+function request(method: string, target: string, headers: http.OutgoingHttpHeaders = {}, body?: Buffer | string): Promise<Raw> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path: target, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const json = (r: Raw) => JSON.parse(r.body.toString('utf8'));
+
+describe('payload 2.0 event', () => {
+  test('carries the route key, raw path and query, lower-cased and comma-joined headers, cookies and request context', async () => {
+    const res = await request('GET', '/echo?a=1&b=x%20y&a=2&flag', {
+      'X-Custom': 'One',
+      'x-dup': ['a', 'b'],
+      cookie: 'sid=abc; theme=dark',
+      'user-agent': 'jest-agent',
+    });
+    expect(res.status).toBe(200);
+    const { event, context } = json(res);
+    expect(event.version).toBe('2.0');
+    expect(event.routeKey).toBe('GET /echo');
+    expect(event.rawPath).toBe('/echo');
+    expect(event.rawQueryString).toBe('a=1&b=x%20y&a=2&flag');
+    expect(event.queryStringParameters).toEqual({ a: '1,2', b: 'x y', flag: '' });
+    expect(event.headers['x-custom']).toBe('One');
+    expect(event.headers['x-dup']).toBe('a,b');
+    expect(event.headers.cookie).toBeUndefined();
+    expect(event.cookies).toEqual(['sid=abc', 'theme=dark']);
+    expect(event.headers['x-forwarded-for']).toBe('127.0.0.1');
+    expect(event.headers['x-forwarded-proto']).toBe('http');
+    expect(event.isBase64Encoded).toBe(false);
+    expect(event.body).toBeUndefined();
+    expect(event.pathParameters).toBeUndefined();
+    expect(event.requestContext).toMatchObject({
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: `127.0.0.1:${port}`,
+      http: { method: 'GET', path: '/echo', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'jest-agent' },
+      routeKey: 'GET /echo',
+      stage: '$default',
+    });
+    expect(event.requestContext.time).toMatch(/^\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/);
+    expect(Math.abs(event.requestContext.timeEpoch - Date.now())).toBeLessThan(10_000);
+    expect(res.headers['apigw-requestid']).toBe(event.requestContext.requestId);
+    expect(context.functionName).toBe('sps-dev-echo');
+    expect(context.memoryLimitInMB).toBe('256');
+    expect(context.awsRequestId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  test('gives the handler a context whose remaining time counts down from the function timeout', async () => {
+    const { context } = json(await request('GET', '/echo'));
+    expect(context.remainingMs).toBeGreaterThan(2000);
+    expect(context.remainingMs).toBeLessThanOrEqual(3000);
+  });
+
+  test('runs the handler with its own environment', async () => {
+    const { env } = json(await request('GET', '/echo'));
+    expect(env).toEqual({ CORS_ORIGINS: 'http://a.test', TABLE_POSTS: 'sps-dev-posts', AWS_LAMBDA_FUNCTION_NAME: 'sps-dev-echo' });
+  });
+
+  test('URL-decodes path parameters, and literal segments win over parameters', async () => {
+    const { event } = json(await request('GET', '/items/a%20b%2Fc'));
+    expect(event.routeKey).toBe('GET /items/{id}');
+    expect(event.rawPath).toBe('/items/a%20b%2Fc');
+    expect(event.pathParameters).toEqual({ id: 'a b/c' });
+    const special = await request('GET', '/items/special?kind=object');
+    expect(json(special)).toEqual({ hello: 'world' });
+    const two = json(await request('DELETE', '/events/e1/registrations/r%2B1'));
+    expect(two.event.pathParameters).toEqual({ id: 'e1', registrationId: 'r+1' });
+  });
+
+  test('passes a JSON body as text and a binary body as base64', async () => {
+    const text = json(await request('POST', '/echo', { 'content-type': 'application/json; charset=utf-8' }, '{"a":"é"}'));
+    expect(text.event.body).toBe('{"a":"é"}');
+    expect(text.event.isBase64Encoded).toBe(false);
+    const bytes = Buffer.from([0xff, 0x00, 0x10]);
+    const bin = json(await request('POST', '/echo', { 'content-type': 'application/octet-stream' }, bytes));
+    expect(bin.event.isBase64Encoded).toBe(true);
+    expect(Buffer.from(bin.event.body, 'base64')).toEqual(bytes);
+    const form = json(await request('POST', '/echo', { 'content-type': 'application/x-www-form-urlencoded' }, 'a=1'));
+    expect(form.event.isBase64Encoded).toBe(true);
+  });
+
+  test('sends OPTIONS for a registered path to that path\'s first function', async () => {
+    const { event } = json(await request('OPTIONS', '/echo', { origin: 'http://a.test', 'access-control-request-method': 'POST' }));
+    expect(event.routeKey).toBe('OPTIONS /echo');
+    expect(event.requestContext.http.method).toBe('OPTIONS');
+  });
+});
+
+describe('result conversion', () => {
+  test('an object with statusCode is a structured response: headers, cookies as set-cookie, multiValueHeaders ignored', async () => {
+    const res = await request('GET', '/results?kind=structured');
+    expect(res.status).toBe(201);
+    expect(res.headers['content-type']).toBe('text/plain');
+    expect(res.headers['x-count']).toBe('3');
+    expect(res.headers['x-upper']).toBe('yes');
+    expect(res.headers['x-ignored']).toBeUndefined();
+    expect(res.headers['set-cookie']).toEqual(['a=1; Path=/', 'b=2; HttpOnly']);
+    expect(res.body.toString()).toBe('created');
+  });
+
+  test('a result without statusCode is a 200 JSON body; a string result is the body itself', async () => {
+    const obj = await request('GET', '/results?kind=object');
+    expect(obj.status).toBe(200);
+    expect(obj.headers['content-type']).toBe('application/json');
+    expect(obj.body.toString()).toBe('{"hello":"world"}');
+    const str = await request('GET', '/results?kind=string');
+    expect(str.status).toBe(200);
+    expect(str.body.toString()).toBe('hello');
+    expect((await request('GET', '/results?kind=array')).body.toString()).toBe('[1,2]');
+    expect((await request('GET', '/results?kind=number')).body.toString()).toBe('42');
+    expect((await request('GET', '/results?kind=undefined')).body.toString()).toBe('null');
+  });
+
+  test('decodes isBase64Encoded bodies, accepts a numeric-string status and an absent body', async () => {
+    const bin = await request('GET', '/results?kind=base64');
+    expect(bin.body).toEqual(Buffer.from([0, 1, 2, 255]));
+    const accepted = await request('GET', '/results?kind=status-string');
+    expect(accepted.status).toBe(202);
+    const empty = await request('GET', '/results?kind=no-body');
+    expect(empty.status).toBe(204);
+    expect(empty.body.length).toBe(0);
+  });
+
+  test.each(['bad-status', 'status-out-of-range', 'body-object', 'header-object', 'circular', 'bigint', 'throw', 'large'])(
+    'answers 500 {"message":"Internal Server Error"} for a %s result',
+    async (kind) => {
+      const res = await request('GET', `/results?kind=${kind}`);
+      expect(res.status).toBe(500);
+      expect(res.headers['content-type']).toBe('application/json');
+      expect(json(res)).toEqual({ message: 'Internal Server Error' });
+    },
+  );
+
+  test('convertResult rejects malformed payloads and keeps well-formed ones', () => {
+    expect(() => convertResult('{"statusCode": 99}')).toThrow(MalformedResultError);
+    expect(() => convertResult('{"statusCode": 200, "cookies": "a=1"}')).toThrow(MalformedResultError);
+    expect(convertResult('{"statusCode": 200, "headers": {"A": "b"}}').headers).toEqual({ a: 'b' });
+  });
+});
+
+describe('gateway errors', () => {
+  test('an unmatched route or method is 404 {"message":"Not Found"}', async () => {
+    for (const [method, target] of [
+      ['GET', '/nope'],
+      ['PUT', '/echo'],
+      ['GET', '/echo/'],
+      ['GET', '/items/'],
+    ] as const) {
+      const res = await request(method, target);
+      expect(res.status).toBe(404);
+      expect(json(res)).toEqual({ message: 'Not Found' });
+    }
+  });
+
+  test('a body over 10 MB is 413 and never reaches the function', async () => {
+    const res = await request('POST', '/echo', { 'content-type': 'application/json' }, Buffer.alloc(10 * 1024 * 1024 + 1, 0x20));
+    expect(res.status).toBe(413);
+    expect(json(res)).toEqual({ message: 'Request Entity Too Large' });
+  });
+
+  test('a function that fails at init is 500', async () => {
+    const res = await request('GET', '/broken');
+    expect(res.status).toBe(500);
+    expect(json(res)).toEqual({ message: 'Internal Server Error' });
+  });
+
+  test('a sandbox that crashes is 500, and the next request gets a fresh sandbox', async () => {
+    const res = await request('GET', '/results?kind=crash');
+    expect(res.status).toBe(500);
+    const after = await request('GET', '/results?kind=invocations');
+    expect(after.status).toBe(200);
+    expect(json(after)).toEqual({ invocations: 1 });
+  });
+
+  test('a function that outlives its timeout is 503 and the runtime stays healthy', async () => {
+    const started = Date.now();
+    const res = await request('GET', '/results?kind=slow');
+    expect(res.status).toBe(503);
+    expect(json(res)).toEqual({ message: 'Service Unavailable' });
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect((await request('GET', '/echo')).status).toBe(200);
+    expect((await request('GET', '/results?kind=object')).status).toBe(200);
+  });
+
+  test('a CPU-bound function past its timeout is 503 and its sandbox is terminated', async () => {
+    const res = await request('GET', '/results?kind=busy');
+    expect(res.status).toBe(503);
+    // The busy sandbox is gone: a new one answers at once.
+    const started = Date.now();
+    expect((await request('GET', '/results?kind=object')).status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(2500);
+  });
+});
+
+describe('route matching', () => {
+  test('matches the most specific route', () => {
+    const f = echo;
+    const compiled = compileRoutes([
+      { method: 'GET', path: '/a/{x}/c', fn: f },
+      { method: 'GET', path: '/a/b/{y}', fn: f },
+    ]);
+    expect(matchRoute(compiled, 'GET', '/a/b/c')?.route.routeKey).toBe('GET /a/b/{y}');
+    expect(matchRoute(compiled, 'OPTIONS', '/a/z/c')?.route.routeKey).toBe('OPTIONS /a/{x}/c');
+    expect(matchRoute(compiled, 'POST', '/a/b/c')).toBeUndefined();
+  });
+});
