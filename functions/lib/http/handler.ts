@@ -32,16 +32,17 @@ import type { HttpEvent, LambdaContext, ProxyResult } from './types';
 const SECURITY_HEADERS = {
   contentSecurityPolicy: {
     'default-src': "'none'",
-    'report-to': false,
-    'require-trusted-types-for': false,
-    'upgrade-insecure-requests': false,
+    'report-to': '',
+    'require-trusted-types-for': '',
+    // '' would still emit the bare directive; a falsy non-string drops it.
+    'upgrade-insecure-requests': false as unknown as string,
   },
   crossOriginEmbedderPolicy: false,
   originAgentCluster: false,
   permissionsPolicy: false,
   dnsPrefetchControl: false,
   downloadOptions: false,
-} as const;
+};
 
 export type RouteName = (typeof routes)[number]['name'];
 

@@ -1,0 +1,7 @@
+import { dataApiDatabase } from '../lib/data/data-api';
+import { createEvent, EventInput } from '../lib/domain/events';
+import { httpHandler, reply } from '../lib/http';
+
+const db = dataApiDatabase('events-create');
+
+export const handler = httpHandler({ route: 'events-create', body: EventInput }, async ({ body }) => reply(201, await createEvent(db, body)));

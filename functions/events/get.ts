@@ -1,0 +1,7 @@
+import { dataApiDatabase } from '../lib/data/data-api';
+import { EventPath, getEvent } from '../lib/domain/events';
+import { httpHandler } from '../lib/http';
+
+const db = dataApiDatabase('events-get');
+
+export const handler = httpHandler({ route: 'events-get', path: EventPath }, ({ path }) => getEvent(db, path.id));

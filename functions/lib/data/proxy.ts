@@ -1,0 +1,222 @@
+/**
+ * SQL adapter 1: `pg` through RDS Proxy, authenticated with a short-lived IAM
+ * token (no password anywhere), TLS verified.
+ *
+ * Environment (set by infra): DB_PROXY_ENDPOINT, DB_PORT, DB_USER, DB_NAME,
+ * AWS_REGION. Local only (set by the local runtime): DB_PASSWORD (password auth
+ * instead of a token), DB_SSL=false (plain TCP to the embedded Postgres).
+ */
+import { Signer } from '@aws-sdk/rds-signer';
+import pg from 'pg';
+import { describeError, log } from '../log';
+import { DataUnavailableError, SqlError, isNetworkError, isTransientSqlState } from './errors';
+import {
+  assertSqlAdapter,
+  checkParams,
+  isTypedParam,
+  requireEnv,
+  timestampToIso,
+  toPositional,
+  type Database,
+  type QueryResult,
+  type Queryable,
+  type SqlParams,
+  type SqlValue,
+} from './sql';
+
+/** IAM auth tokens live 15 minutes; we renew them after 10. */
+export const TOKEN_RENEW_AFTER_MS = 10 * 60 * 1000;
+
+export interface TokenSource {
+  getAuthToken(): Promise<string>;
+}
+
+/** Caches an IAM token and renews it before its 15-minute expiry; concurrent callers share one signing. */
+export class TokenCache {
+  private token: string | undefined;
+  private renewAt = 0;
+  private pending: Promise<string> | undefined;
+
+  constructor(
+    private readonly source: TokenSource,
+    private readonly now: () => number = Date.now,
+    private readonly renewAfterMs = TOKEN_RENEW_AFTER_MS,
+  ) {}
+
+  get(): Promise<string> {
+    if (this.token && this.now() < this.renewAt) return Promise.resolve(this.token);
+    this.pending ??= this.source
+      .getAuthToken()
+      .then((token) => {
+        this.token = token;
+        this.renewAt = this.now() + this.renewAfterMs;
+        return token;
+      })
+      .finally(() => {
+        this.pending = undefined;
+      });
+    return this.pending;
+  }
+}
+
+export interface PgDatabaseOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly database: string;
+  /** A password, or a function returning one per new connection (IAM tokens). */
+  readonly password: string | (() => Promise<string>);
+  /** Verify the server certificate (true) or use plain TCP (false). @default true */
+  readonly ssl?: boolean;
+  /** Pool size. Each Lambda container serves one request at a time. @default 2 */
+  readonly max?: number;
+  /** Give up connecting after this long (then 503). @default 3000 */
+  readonly connectionTimeoutMillis?: number;
+  /** Server-side statement_timeout, and (+1 s) the client-side read timeout. @default 8000 */
+  readonly statementTimeoutMs?: number;
+  /** Close idle connections after this long. @default 60000 */
+  readonly idleTimeoutMillis?: number;
+  /** Replace connections older than this (stale proxy sockets after a long freeze). @default 300 */
+  readonly maxLifetimeSeconds?: number;
+}
+
+// Row types shared with the Data API adapter (see sql.ts).
+const TYPE_PARSERS: Record<number, (value: string) => unknown> = {
+  20: (v) => Number(v), // int8
+  1082: (v) => v, // date
+  1114: (v) => timestampToIso(v, true), // timestamp
+  1184: (v) => timestampToIso(v, false), // timestamptz
+};
+const types = {
+  getTypeParser: ((oid: number, format?: string) =>
+    TYPE_PARSERS[oid] ?? (pg.types.getTypeParser as (o: number, f?: string) => unknown)(oid, format)) as never,
+};
+
+function toPgValue(value: SqlValue): unknown {
+  if (value === undefined || value === null) return null;
+  if (isTypedParam(value)) return value.value;
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Uint8Array && !Buffer.isBuffer(value)) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  return value;
+}
+
+/** Classifies a pg failure: transient (503) vs a statement error vs anything else. */
+export function mapPgError(err: unknown): unknown {
+  if (err instanceof DataUnavailableError || err instanceof SqlError) return err;
+  const code = (err as { code?: unknown })?.code;
+  const sqlState = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+  if (isNetworkError(err) || isTransientSqlState(sqlState)) {
+    return new DataUnavailableError('database unavailable', { cause: err });
+  }
+  if (sqlState) return new SqlError((err as Error).message, sqlState, { cause: err });
+  return err;
+}
+
+async function run<Row>(target: pg.Pool | pg.PoolClient, sql: string, params: SqlParams): Promise<QueryResult<Row>> {
+  const { text, names } = toPositional(sql);
+  checkParams(sql, names, params);
+  try {
+    const result = await target.query(names.length === 0 ? { text } : { text, values: names.map((n) => toPgValue(params[n])) });
+    return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
+  } catch (err) {
+    throw mapPgError(err);
+  }
+}
+
+/** A `Database` over a `pg` pool (used by the proxy adapter, the migration runner and local tools). */
+export function createPgDatabase(options: PgDatabaseOptions): Database & { readonly pool: pg.Pool } {
+  const statementTimeoutMs = options.statementTimeoutMs ?? 8000;
+  const pool = new pg.Pool({
+    host: options.host,
+    port: options.port,
+    user: options.user,
+    database: options.database,
+    password: options.password,
+    ssl: options.ssl === false ? false : { rejectUnauthorized: true },
+    max: options.max ?? 2,
+    connectionTimeoutMillis: options.connectionTimeoutMillis ?? 3000,
+    idleTimeoutMillis: options.idleTimeoutMillis ?? 60_000,
+    maxLifetimeSeconds: options.maxLifetimeSeconds ?? 300,
+    statement_timeout: statementTimeoutMs,
+    query_timeout: statementTimeoutMs + 1000,
+    idle_in_transaction_session_timeout: statementTimeoutMs * 2,
+    keepAlive: true,
+    application_name: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'serverless-platform-stack',
+    types,
+  });
+  // An idle connection dropped by the proxy/server emits here; without a
+  // listener the process would crash. The pool discards that client itself.
+  pool.on('error', (err) => log({ level: 'warn', msg: 'idle database connection failed', error: describeError(err) }));
+
+  return {
+    adapter: 'proxy',
+    pool,
+    query: <Row>(sql: string, params: SqlParams = {}) => run<Row>(pool, sql, params),
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (err) {
+        throw mapPgError(err);
+      }
+      const tx: Queryable = { query: <Row>(sql: string, params: SqlParams = {}) => run<Row>(client, sql, params) };
+      try {
+        await run(client, 'BEGIN', {});
+        const result = await fn(tx);
+        await run(client, 'COMMIT', {});
+        client.release();
+        return result;
+      } catch (err) {
+        try {
+          await client.query('ROLLBACK');
+          client.release();
+        } catch {
+          client.release(true); // broken connection: drop it, never reuse it
+        }
+        throw mapPgError(err);
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+/** Options for the RDS Proxy database read from the environment. */
+export function proxyOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): PgDatabaseOptions {
+  const host = requireEnv('DB_PROXY_ENDPOINT');
+  const port = Number(env.DB_PORT ?? 5432);
+  const user = requireEnv('DB_USER');
+  const database = requireEnv('DB_NAME');
+  if (env.DB_PASSWORD) {
+    return { host, port, user, database, password: env.DB_PASSWORD, ssl: env.DB_SSL !== 'false' };
+  }
+  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  const tokens = new TokenCache(new Signer({ hostname: host, port, username: user, ...(region ? { region } : {}) }));
+  return { host, port, user, database, password: () => tokens.get(), ssl: true };
+}
+
+/**
+ * The database of a function registered with `data.sql: 'proxy'`. Its pool is
+ * created once per container, at module init. A missing environment variable
+ * surfaces on the first query (500 internal, logged), never at import.
+ */
+export function proxyDatabase(functionName: string, overrides: Partial<PgDatabaseOptions> = {}): Database {
+  assertSqlAdapter(functionName, 'proxy');
+  let db: Database | undefined;
+  const get = () => (db ??= createPgDatabase({ ...proxyOptionsFromEnv(), ...overrides }));
+  try {
+    get();
+  } catch {
+    // Not configured yet: retried (and reported) on first use.
+  }
+  return {
+    adapter: 'proxy',
+    query: (sql, params) => get().query(sql, params),
+    transaction: (fn) => get().transaction(fn),
+    close: async () => {
+      const current = db;
+      db = undefined;
+      if (current) await current.close();
+    },
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * Conference events and registrations in Aurora PostgreSQL. The same SQL runs
+ * through both adapters (RDS Proxy + pg, or the Data API).
+ *
+ * Capacity: a registration locks its event row (`SELECT ... FOR UPDATE`)
+ * inside a transaction, so concurrent registrations for one event are
+ * serialised; `registered` is updated in the same transaction and a CHECK
+ * constraint keeps it <= capacity.
+ */
+import { z } from 'zod';
+import type { Database } from '../data/sql';
+import { sqlParam } from '../data/sql';
+import { conflict, notFound } from '../http/errors';
+
+export const EventInput = z.strictObject({
+  name: z.string().trim().min(1).max(200),
+  capacity: z.number().int().min(1).max(100_000),
+  startsAt: z.iso.datetime({ offset: true }),
+});
+
+export const RegistrationInput = z.strictObject({
+  name: z.string().trim().min(1).max(200),
+  email: z.email().max(320),
+});
+
+export const EventPath = z.strictObject({ id: z.string().min(1).max(100) });
+export const RegistrationPath = z.strictObject({ id: z.string().min(1).max(100), registrationId: z.string().min(1).max(100) });
+
+export interface ConferenceEvent {
+  id: string;
+  name: string;
+  capacity: number;
+  startsAt: string;
+  registered: number;
+}
+
+export interface Registration {
+  id: string;
+  eventId: string;
+  name: string;
+  email: string;
+  createdAt: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Ids are opaque to clients: anything that is not one of ours is simply not found. */
+const isId = (id: string) => UUID.test(id);
+
+const EVENT_COLUMNS = 'id, name, capacity, starts_at AS "startsAt", registered';
+const REGISTRATION_COLUMNS = 'id, event_id AS "eventId", name, email, created_at AS "createdAt"';
+
+export async function createEvent(db: Database, input: z.output<typeof EventInput>): Promise<ConferenceEvent> {
+  const { rows } = await db.query<ConferenceEvent>(
+    `INSERT INTO events (name, capacity, starts_at) VALUES (:name, :capacity, :startsAt) RETURNING ${EVENT_COLUMNS}`,
+    { name: input.name, capacity: input.capacity, startsAt: sqlParam.timestamp(input.startsAt) },
+  );
+  return rows[0]!;
+}
+
+export async function getEvent(db: Database, id: string): Promise<ConferenceEvent> {
+  if (!isId(id)) throw notFound('Event not found');
+  const { rows } = await db.query<ConferenceEvent>(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = :id`, { id: sqlParam.uuid(id) });
+  if (rows.length === 0) throw notFound('Event not found');
+  return rows[0]!;
+}
+
+export async function register(db: Database, eventId: string, input: z.output<typeof RegistrationInput>): Promise<Registration> {
+  if (!isId(eventId)) throw notFound('Event not found');
+  return db.transaction(async (tx) => {
+    const event = await tx.query<{ capacity: number; registered: number }>(
+      'SELECT capacity, registered FROM events WHERE id = :eventId FOR UPDATE',
+      { eventId: sqlParam.uuid(eventId) },
+    );
+    if (event.rows.length === 0) throw notFound('Event not found');
+    const inserted = await tx.query<Registration>(
+      `INSERT INTO registrations (event_id, name, email) VALUES (:eventId, :name, :email)
+       ON CONFLICT (event_id, lower(email)) DO NOTHING
+       RETURNING ${REGISTRATION_COLUMNS}`,
+      { eventId: sqlParam.uuid(eventId), name: input.name, email: input.email },
+    );
+    if (inserted.rows.length === 0) throw conflict('already_registered', 'This email is already registered for the event');
+    const { capacity, registered } = event.rows[0]!;
+    if (registered >= capacity) throw conflict('event_full', 'The event is full');
+    await tx.query('UPDATE events SET registered = registered + 1 WHERE id = :eventId', { eventId: sqlParam.uuid(eventId) });
+    return inserted.rows[0]!;
+  });
+}
+
+export async function listRegistrations(db: Database, eventId: string): Promise<{ items: Registration[] }> {
+  if (!isId(eventId)) throw notFound('Event not found');
+  const event = await db.query('SELECT 1 AS found FROM events WHERE id = :eventId', { eventId: sqlParam.uuid(eventId) });
+  if (event.rows.length === 0) throw notFound('Event not found');
+  const { rows } = await db.query<Registration>(
+    `SELECT ${REGISTRATION_COLUMNS} FROM registrations WHERE event_id = :eventId ORDER BY created_at, id`,
+    { eventId: sqlParam.uuid(eventId) },
+  );
+  return { items: rows };
+}
+
+export async function unregister(db: Database, eventId: string, registrationId: string): Promise<void> {
+  if (!isId(eventId) || !isId(registrationId)) throw notFound('Registration not found');
+  await db.transaction(async (tx) => {
+    // Same lock order as register(): event row first.
+    const event = await tx.query('SELECT 1 AS found FROM events WHERE id = :eventId FOR UPDATE', { eventId: sqlParam.uuid(eventId) });
+    if (event.rows.length === 0) throw notFound('Registration not found');
+    const deleted = await tx.query('DELETE FROM registrations WHERE id = :id AND event_id = :eventId RETURNING id', {
+      id: sqlParam.uuid(registrationId),
+      eventId: sqlParam.uuid(eventId),
+    });
+    if (deleted.rows.length === 0) throw notFound('Registration not found');
+    await tx.query('UPDATE events SET registered = registered - 1 WHERE id = :eventId', { eventId: sqlParam.uuid(eventId) });
+  });
+}

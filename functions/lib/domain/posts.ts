@@ -1,0 +1,187 @@
+/**
+ * Board posts in DynamoDB. Items carry `gsi1pk`/`gsi1sk` so `gsi1` lists all
+ * posts newest first. Updates are conditional on the version the client read:
+ * concurrent writers cannot silently overwrite each other.
+ */
+import { randomUUID } from 'node:crypto';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { DataUnavailableError } from '../data/errors';
+import { documentClient, isDynamoUnavailable, tableName } from '../data/dynamo';
+import { AppError, conflict, notFound } from '../http/errors';
+
+export const PostInput = z.strictObject({
+  title: z.string().trim().min(1).max(200),
+  body: z.string().max(10_000),
+  author: z.string().trim().min(1).max(100),
+});
+
+export const PostUpdate = z
+  .strictObject({
+    title: z.string().trim().min(1).max(200).optional(),
+    body: z.string().max(10_000).optional(),
+    version: z.number().int().min(1),
+  })
+  .refine((u) => u.title !== undefined || u.body !== undefined, { message: 'Give a title or a body to change' });
+
+export const PostId = z.strictObject({ id: z.string().min(1).max(100) });
+
+export const ListQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(1000).optional(),
+});
+
+export interface Post {
+  id: string;
+  title: string;
+  body: string;
+  author: string;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+}
+
+const LIST_PARTITION = 'posts';
+
+function toPost(item: Record<string, unknown>): Post {
+  return {
+    id: item.id as string,
+    title: item.title as string,
+    body: item.body as string,
+    author: item.author as string,
+    createdAt: item.createdAt as string,
+    updatedAt: item.updatedAt as string,
+    version: item.version as number,
+  };
+}
+
+async function dynamo<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    if (isDynamoUnavailable(err)) throw new DataUnavailableError('DynamoDB unavailable', { cause: err });
+    throw err;
+  }
+}
+
+const isConditionFailure = (err: unknown) => (err as { name?: string })?.name === 'ConditionalCheckFailedException';
+
+export async function createPost(input: z.output<typeof PostInput>): Promise<Post> {
+  const now = new Date().toISOString();
+  const post: Post = { id: randomUUID(), ...input, createdAt: now, updatedAt: now, version: 1 };
+  await dynamo(() =>
+    documentClient.send(
+      new PutCommand({
+        TableName: tableName('posts'),
+        Item: { ...post, gsi1pk: LIST_PARTITION, gsi1sk: `${now}#${post.id}` },
+        ConditionExpression: 'attribute_not_exists(id)',
+      }),
+    ),
+  );
+  return post;
+}
+
+export async function getPost(id: string): Promise<Post> {
+  const out = await dynamo(() => documentClient.send(new GetCommand({ TableName: tableName('posts'), Key: { id } })));
+  if (!out.Item) throw notFound('Post not found');
+  return toPost(out.Item);
+}
+
+// ---------------------------------------------------------------------------
+// Cursors: opaque to clients (base64url JSON), fully validated when read back
+// ---------------------------------------------------------------------------
+
+const CursorKey = z.strictObject({
+  id: z.string().min(1).max(100),
+  gsi1pk: z.literal(LIST_PARTITION),
+  gsi1sk: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#.{1,100}$/),
+});
+const CursorShape = z.strictObject({ v: z.literal(1), k: CursorKey });
+
+export function encodeCursor(key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify({ v: 1, k: { id: key.id, gsi1pk: key.gsi1pk, gsi1sk: key.gsi1sk } })).toString('base64url');
+}
+
+/** The DynamoDB start key of a cursor, or a 400 for anything we did not issue. */
+export function decodeCursor(cursor: string): z.output<typeof CursorKey> {
+  const invalid = () => new AppError(400, 'validation_failed', 'The request is invalid', { details: [{ path: 'query.cursor', message: 'Invalid cursor' }] });
+  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  const result = CursorShape.safeParse(parsed);
+  if (!result.success) throw invalid();
+  return result.data.k;
+}
+
+export async function listPosts(limit: number, cursor: string | undefined): Promise<{ items: Post[]; nextCursor: string | null }> {
+  const startKey = cursor === undefined ? undefined : decodeCursor(cursor);
+  const out = await dynamo(() =>
+    documentClient.send(
+      new QueryCommand({
+        TableName: tableName('posts'),
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': LIST_PARTITION },
+        ScanIndexForward: false,
+        Limit: limit,
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+      }),
+    ),
+  );
+  const items = (out.Items ?? []).map(toPost);
+  return { items, nextCursor: out.LastEvaluatedKey ? encodeCursor(out.LastEvaluatedKey) : null };
+}
+
+export async function updatePost(id: string, update: z.output<typeof PostUpdate>): Promise<Post> {
+  const names: Record<string, string> = { '#version': 'version', '#updatedAt': 'updatedAt' };
+  const values: Record<string, unknown> = { ':expected': update.version, ':one': 1, ':now': new Date().toISOString() };
+  const sets = ['#updatedAt = :now', '#version = #version + :one'];
+  if (update.title !== undefined) {
+    names['#title'] = 'title';
+    values[':title'] = update.title;
+    sets.push('#title = :title');
+  }
+  if (update.body !== undefined) {
+    names['#body'] = 'body';
+    values[':body'] = update.body;
+    sets.push('#body = :body');
+  }
+  try {
+    const out = await dynamo(() =>
+      documentClient.send(
+        new UpdateCommand({
+          TableName: tableName('posts'),
+          Key: { id },
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: 'attribute_exists(id) AND #version = :expected',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    return toPost(out.Attributes ?? {});
+  } catch (err) {
+    if (!isConditionFailure(err)) throw err;
+    // Tell "gone" from "changed since you read it".
+    const current = await dynamo(() => documentClient.send(new GetCommand({ TableName: tableName('posts'), Key: { id }, ConsistentRead: true })));
+    if (!current.Item) throw notFound('Post not found');
+    throw conflict('version_conflict', `The post was changed since version ${update.version} (now version ${String(current.Item.version)}); reload it and retry`);
+  }
+}
+
+export async function deletePost(id: string): Promise<void> {
+  try {
+    await dynamo(() =>
+      documentClient.send(new DeleteCommand({ TableName: tableName('posts'), Key: { id }, ConditionExpression: 'attribute_exists(id)' })),
+    );
+  } catch (err) {
+    if (isConditionFailure(err)) throw notFound('Post not found');
+    throw err;
+  }
+}

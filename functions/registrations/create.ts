@@ -1,0 +1,10 @@
+import { proxyDatabase } from '../lib/data/proxy';
+import { EventPath, register, RegistrationInput } from '../lib/domain/events';
+import { httpHandler, reply } from '../lib/http';
+
+const db = proxyDatabase('registrations-create');
+
+export const handler = httpHandler(
+  { route: 'registrations-create', path: EventPath, body: RegistrationInput },
+  async ({ path, body }) => reply(201, await register(db, path.id, body)),
+);

@@ -1,0 +1,10 @@
+import { proxyDatabase } from '../lib/data/proxy';
+import { RegistrationPath, unregister } from '../lib/domain/events';
+import { httpHandler, reply } from '../lib/http';
+
+const db = proxyDatabase('registrations-delete');
+
+export const handler = httpHandler({ route: 'registrations-delete', path: RegistrationPath }, async ({ path }) => {
+  await unregister(db, path.id, path.registrationId);
+  return reply(204);
+});

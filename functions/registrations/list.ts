@@ -1,0 +1,7 @@
+import { proxyDatabase } from '../lib/data/proxy';
+import { EventPath, listRegistrations } from '../lib/domain/events';
+import { httpHandler } from '../lib/http';
+
+const db = proxyDatabase('registrations-list');
+
+export const handler = httpHandler({ route: 'registrations-list', path: EventPath }, ({ path }) => listRegistrations(db, path.id));
