@@ -27,7 +27,6 @@ const broken = fn('broken', 'broken-init.ts');
 
 let host: FunctionHost;
 let server: http.Server;
-let base: string;
 let port: number;
 
 beforeAll(async () => {
@@ -46,7 +45,6 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   port = (server.address() as AddressInfo).port;
-  base = `http://127.0.0.1:${port}`;
   await host.warm(echo);
   await host.warm(results);
 });
