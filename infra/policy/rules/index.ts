@@ -1,0 +1,27 @@
+/** Every rule of the pack, in report order. */
+import type { Rule } from '../types';
+import { apiRules, logRules } from './api';
+import { auroraRules, dynamodbRules, kmsRules, proxyRules, secretsRules } from './data';
+import { iamRules } from './iam';
+import { lambdaRules } from './lambda';
+import { securityGroupRulesPack, vpcRules } from './network';
+import { stateRules } from './state';
+
+export const allRules: readonly Rule[] = [
+  ...lambdaRules,
+  ...iamRules,
+  ...auroraRules,
+  ...proxyRules,
+  ...dynamodbRules,
+  ...securityGroupRulesPack,
+  ...vpcRules,
+  ...apiRules,
+  ...kmsRules,
+  ...secretsRules,
+  ...logRules,
+  ...stateRules,
+];
+
+export function ruleById(id: string): Rule | undefined {
+  return allRules.find((r) => r.id === id);
+}

@@ -1,0 +1,41 @@
+/**
+ * Synthesizes the app the way `cdktf synth` does (running the cdktf.json app
+ * command with CDKTF_OUTDIR set) and loads every stack's `cdk.tf.json`.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { environments } from '../config/environments';
+import { loadConfig } from '../config';
+import type { StackInput } from './engine';
+
+export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
+
+/** Runs an app entry (default: infra/main.ts) with tsx into `outdir`. Returns outdir. */
+export function synthApp(options: { entry?: string; outdir?: string } = {}): string {
+  const outdir = options.outdir ?? mkdtempSync(join(tmpdir(), 'sps-synth-'));
+  const entry = options.entry ?? 'infra/main.ts';
+  execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), entry], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, CDKTF_OUTDIR: outdir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return outdir;
+}
+
+/**
+ * Loads every stack of a synth output directory (`manifest.json`), attaching
+ * the environment config to stacks named after an environment.
+ */
+export function loadSynthesizedStacks(outdir: string): StackInput[] {
+  const manifestPath = join(outdir, 'manifest.json');
+  if (!existsSync(manifestPath)) throw new Error(`${manifestPath} not found: run the synth first (npx cdktf synth)`);
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { stacks: Record<string, { synthesizedStackPath: string }> };
+  return Object.entries(manifest.stacks).map(([name, s]) => ({
+    name,
+    json: JSON.parse(readFileSync(join(outdir, s.synthesizedStackPath), 'utf8')) as Record<string, unknown>,
+    config: name in environments ? loadConfig(name) : undefined,
+  }));
+}
