@@ -46,7 +46,7 @@ export class DataKey extends Construct {
    */
   grantDecryptVia(service: string, region: string): PolicyStatement {
     return {
-      sid: 'DecryptVia' + service.replace(/[^A-Za-z0-9]/g, ''),
+      sid: `DecryptVia${service.replace(/(^|[^A-Za-z0-9]+)([a-z])/g, (_m, _sep: string, c: string) => c.toUpperCase()).replace(/[^A-Za-z0-9]/g, '')}`,
       actions: ['kms:Decrypt'],
       resources: [this.key.arn],
       conditions: [{ test: 'StringEquals', variable: 'kms:ViaService', values: [`${service}.${region}.amazonaws.com`] }],
