@@ -55,16 +55,26 @@ async function main(): Promise<void> {
   const quiet = args.includes('--quiet');
   let runtime: LocalRuntime | undefined;
   let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
+  const stop = async (reason: string) => {
+    if (stopping) {
+      // A second Ctrl-C: leave now (Postgres's watchdog still stops it).
+      process.exit(130);
+    }
     stopping = true;
-    console.log(`\n${signal}: stopping`);
+    console.log(`\n[local] ${reason}: stopping`);
     await runtime?.stop();
     process.exit(0);
   };
   // Registered before startup so a Ctrl-C during startup also stops cleanly.
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGHUP', () => void stop('SIGHUP'));
+  // `tsx` runs us in a child process; if it is SIGKILLed we would live on as
+  // an orphan holding the port. Stop when our parent goes away.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void stop('parent process exited');
+  }, 500).unref();
 
   runtime = await startLocalRuntime({
     port: parsePort(process.env.PORT),

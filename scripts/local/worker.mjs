@@ -7,12 +7,10 @@ import { pathToFileURL } from 'node:url';
 
 const { handlerFile, functionName, memoryMb, region, accountId } = workerData;
 
-// Under `tsx` the parent's execArgv (and so its loader) is inherited; elsewhere
-// (e.g. jest) register tsx for this thread.
-if (!process.execArgv.some((arg) => arg.includes('tsx'))) {
-  const { register } = await import('tsx/esm/api');
-  register();
-}
+// Loader hooks of the parent (e.g. `tsx scripts/dev.ts`) do not reach worker
+// threads on Node 20: register tsx for this thread.
+const { register } = await import('tsx/esm/api');
+register();
 
 function serializeError(err) {
   if (err instanceof Error) return { name: err.name, message: err.message, stack: err.stack };

@@ -1,0 +1,127 @@
+/**
+ * The embedded Postgres's lifecycle: persisted data dir, initdb only once,
+ * and no orphan postmaster when its owner is SIGKILLed.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { startPostgres } from '../../scripts/local/postgres';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const fixture = path.join(here, 'fixtures', 'start-postgres.ts');
+
+let dir: string;
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pg-lifecycle-'));
+  await fs.chmod(dir, 0o755);
+});
+
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function gone(pid: number, timeoutMs = 10_000): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (!alive(pid)) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return !alive(pid);
+}
+
+/** Starts Postgres in a separate node process; resolves with its postmaster pid and port. */
+function startInChild(dataDir: string): Promise<{ child: ChildProcess; pid: number; port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fixture, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve({ child, ...(JSON.parse(line) as { pid: number; port: number }) });
+    });
+    child.once('exit', (code) => reject(new Error(`fixture exited with ${code}: ${out}`)));
+  });
+}
+
+async function query(port: number, sql: string) {
+  const c = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password: 'local-dev-password', database: 'app' });
+  await c.connect();
+  try {
+    return await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+/** Processes of a process group (from /proc), with their command names. */
+function processGroup(pgid: number): { pid: number; comm: string }[] {
+  const out: { pid: number; comm: string }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid) out.push({ pid: Number(entry), comm });
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return out;
+}
+
+test('a SIGKILLed owner takes its Postgres down with it', async () => {
+  const dataDir = path.join(dir, 'killed');
+  const { child, pid, port } = await startInChild(dataDir);
+  await query(port, 'CREATE TABLE kept (v text); INSERT INTO kept VALUES (\'before the kill\')');
+  child.kill('SIGKILL');
+  expect(await gone(pid)).toBe(true);
+
+  // Restart on the same data dir: no initdb, the data is still there.
+  const again = await startPostgres({ dataDir });
+  try {
+    expect(again.initialised).toBe(false);
+    const { rows } = await query(again.port, 'SELECT v FROM kept');
+    expect(rows).toEqual([{ v: 'before the kill' }]);
+  } finally {
+    await again.stop();
+  }
+  expect(alive(again.pid)).toBe(false);
+});
+
+test('a postmaster left running on the data dir is stopped on the next start', async () => {
+  const dataDir = path.join(dir, 'stale');
+  const { child, pid } = await startInChild(dataDir);
+  // Kill the watchdog (sh and its cat) and the owner: the postmaster is orphaned.
+  const ppid = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+  for (const p of processGroup(ppid)) if (p.comm === 'sh' || p.comm === 'cat') process.kill(p.pid, 'SIGKILL');
+  child.kill('SIGKILL');
+  await new Promise((r) => setTimeout(r, 300));
+  expect(alive(pid)).toBe(true);
+
+  const fresh = await startPostgres({ dataDir });
+  try {
+    expect(alive(pid)).toBe(false);
+    expect(fresh.pid).not.toBe(pid);
+    expect((await query(fresh.port, 'SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+  } finally {
+    await fresh.stop();
+  }
+});
