@@ -1,0 +1,16 @@
+/**
+ * Bootstrap app: `npx cdktf deploy bootstrap --app "npx tsx infra/bootstrap/main.ts" --output cdktf.out.bootstrap`
+ * (see docs/ci-cd.md). Project and region come from the dev environment config.
+ */
+import { App } from 'cdktf';
+import { loadConfig } from '../config';
+import { BootstrapStack, bootstrapSettingsFromEnv } from './stack';
+
+const dev = loadConfig('dev');
+const { placeholders, ...settings } = bootstrapSettingsFromEnv({ project: dev.project, region: dev.region });
+if (placeholders.length > 0 && process.env.CI !== 'true' && !process.env.JEST_WORKER_ID) {
+  console.error(`bootstrap: using placeholder values for ${placeholders.join(', ')}; set them before applying`);
+}
+const app = new App();
+new BootstrapStack(app, 'bootstrap', settings);
+app.synth();

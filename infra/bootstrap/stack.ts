@@ -1,0 +1,63 @@
+/**
+ * The bootstrap stack: applied once per AWS account by an administrator, with
+ * local state, before CI exists (see docs/ci-cd.md, "Bootstrap from zero").
+ * Not part of the environment stacks.
+ */
+import { LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
+import type { Construct } from 'constructs';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { CiBootstrap, type CiBootstrapProps } from './ci-bootstrap';
+
+export interface BootstrapStackProps extends CiBootstrapProps {
+  /** Local state file of the bootstrap stack. @default "terraform.bootstrap.tfstate" */
+  readonly statePath?: string;
+}
+
+export class BootstrapStack extends TerraformStack {
+  readonly ci: CiBootstrap;
+
+  constructor(scope: Construct, id: string, props: BootstrapStackProps) {
+    super(scope, id);
+    new AwsProvider(this, 'aws', {
+      region: props.region,
+      defaultTags: [{ tags: { project: props.project, environment: 'bootstrap', 'managed-by': 'cdktf' } }],
+    });
+    this.addOverride('terraform.required_providers.aws.version', '5.100.0');
+    new LocalBackend(this, { path: props.statePath ?? 'terraform.bootstrap.tfstate' });
+    this.ci = new CiBootstrap(this, 'ci', props);
+    new TerraformOutput(this, 'state_bucket', { value: this.ci.stateBucket.bucket, description: 'Repository variable TF_STATE_BUCKET' });
+    new TerraformOutput(this, 'state_kms_key_arn', { value: this.ci.stateKey.arn, description: 'Repository variable TF_STATE_KMS_KEY_ID' });
+    new TerraformOutput(this, 'plan_role_arn', { value: this.ci.planRole.arn, description: 'Repository variable AWS_PLAN_ROLE_ARN' });
+    new TerraformOutput(this, 'apply_role_arn', { value: this.ci.applyRole.arn, description: 'Repository variable AWS_APPLY_ROLE_ARN' });
+  }
+}
+
+/**
+ * Settings from the environment (defaults are placeholders good for synth and
+ * tests only; set the real values before `cdktf apply bootstrap`):
+ * - `BOOTSTRAP_GITHUB_REPOSITORY` (owner/name)
+ * - `BOOTSTRAP_STATE_BUCKET` (globally unique bucket name)
+ * - `BOOTSTRAP_OIDC_PROVIDER_ARN` (reuse an existing GitHub OIDC provider)
+ * - `BOOTSTRAP_APPLY_ENVIRONMENTS` (comma-separated, default "dev,prod")
+ */
+export function bootstrapSettingsFromEnv(
+  defaults: { project: string; region: string },
+  env: NodeJS.ProcessEnv = process.env,
+): BootstrapStackProps & { placeholders: string[] } {
+  const placeholders: string[] = [];
+  const pick = (name: string, fallback: string) => {
+    const v = env[name];
+    if (v) return v;
+    placeholders.push(name);
+    return fallback;
+  };
+  return {
+    project: defaults.project,
+    region: env.BOOTSTRAP_REGION || defaults.region,
+    githubRepository: pick('BOOTSTRAP_GITHUB_REPOSITORY', 'example-org/serverless-platform-stack'),
+    stateBucketName: pick('BOOTSTRAP_STATE_BUCKET', `${defaults.project}-tfstate-example`),
+    existingOidcProviderArn: env.BOOTSTRAP_OIDC_PROVIDER_ARN || undefined,
+    applyEnvironments: env.BOOTSTRAP_APPLY_ENVIRONMENTS ? env.BOOTSTRAP_APPLY_ENVIRONMENTS.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+    placeholders,
+  };
+}
