@@ -117,8 +117,11 @@ async function run<Row>(target: pg.Pool | pg.PoolClient, sql: string, params: Sq
   const { text, names } = toPositional(sql);
   checkParams(sql, names, params);
   try {
-    const result = await target.query(names.length === 0 ? { text } : { text, values: names.map((n) => toPgValue(params[n])) });
-    return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
+    const out = await target.query(names.length === 0 ? { text } : { text, values: names.map((n) => toPgValue(params[n])) });
+    // A multi-statement script (a migration) answers one result per statement: report the last.
+    const result = (Array.isArray(out) ? out[out.length - 1] : out) as pg.QueryResult | undefined;
+    const rows = (result?.rows ?? []) as Row[];
+    return { rows, rowCount: result?.rowCount ?? rows.length };
   } catch (err) {
     throw mapPgError(err);
   }
