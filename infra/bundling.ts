@@ -2,10 +2,13 @@
  * esbuild bundling of the registry's functions, shared by the stack, the
  * benches and the tests (import it; do not duplicate it).
  *
- * Each function becomes `index.mjs` (ESM, minified, tree-shaken, node22, AWS SDK
- * bundled so its version is pinned by our lockfile, not by the Lambda runtime)
- * plus a linked `index.mjs.map` without `sourcesContent` (stack traces get file
- * and line names; the map stays small and our source is not shipped twice).
+ * Each function becomes `<name>.mjs` plus the shared chunks it imports (ESM,
+ * minified, tree-shaken, node22, AWS SDK bundled so its version is pinned by
+ * our lockfile, not by the Lambda runtime), each with a linked source map
+ * without `sourcesContent` (stack traces get file and line names with
+ * NODE_OPTIONS=--enable-source-maps; maps stay small and our source is not
+ * shipped twice). All functions are built in one esbuild run with code
+ * splitting, so shared code is compiled once.
  *
  * Everything here is synchronous (cdktf constructs are built synchronously) and
  * deterministic: same sources => same bytes => same zip => same hash. The zip is
@@ -15,9 +18,9 @@
  */
 import { AssetType, TerraformAsset } from 'cdktf';
 import type { Construct } from 'constructs';
-import { buildSync, type BuildOptions } from 'esbuild';
+import { buildSync, type BuildOptions, type Metafile } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateRawSync } from 'node:zlib';
@@ -27,16 +30,14 @@ import type { FunctionDefinition } from '../functions/registry-types';
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** Where handler modules live; `FunctionDefinition.handler` is relative to it. */
 export const FUNCTIONS_DIR = join(PROJECT_ROOT, 'functions');
-/** Deterministic output root (git-ignored). */
-export const BUILD_DIR = join(PROJECT_ROOT, '.build', 'functions');
-
-/** The Lambda handler string for our bundles: `index.mjs` exporting `handler`. */
-export const LAMBDA_HANDLER = 'index.handler';
+/** Deterministic output root (git-ignored); `SPS_BUILD_DIR` overrides it. */
+export const BUILD_DIR = process.env.SPS_BUILD_DIR || join(PROJECT_ROOT, '.build', 'functions');
 
 /**
  * pg (CommonJS) calls `require`; ESM output has none. esbuild's `__require`
  * shim uses a global `require` when there is one, so define it, plus
- * `__filename`/`__dirname` for CJS code that reads them.
+ * `__filename`/`__dirname` for CJS code that reads them. (The banner goes on
+ * every output file, chunks included; the names are local to each module.)
  */
 const ESM_REQUIRE_BANNER = [
   "import { createRequire as __sps_createRequire } from 'node:module';",
@@ -50,14 +51,17 @@ const ESM_REQUIRE_BANNER = [
 /**
  * Modules left out of the bundle: optional native or platform-specific
  * dependencies that pg only tries to load (`pg-native`) or that target other
- * runtimes (`pg-cloudflare`, `cloudflare:sockets`).
+ * runtimes (`cloudflare:sockets`).
  */
 const EXTERNAL = ['pg-native', 'cloudflare:sockets'];
+
+/** Shared code (AWS SDK, middy, pg) lands in content-hashed chunks here. */
+const CHUNK_DIR = 'chunks';
 
 export interface BundleOptions {
   /** Directory holding the handler modules. @default FUNCTIONS_DIR */
   readonly functionsDir?: string;
-  /** Output root; each function gets `<outRoot>/<name>/`. @default BUILD_DIR */
+  /** Output root, emptied first: `<outRoot>/<name>.mjs` + `<outRoot>/chunks/`. @default BUILD_DIR */
   readonly outRoot?: string;
   /** Minify the bundle. @default true */
   readonly minify?: boolean;
@@ -66,24 +70,28 @@ export interface BundleOptions {
 export interface FunctionBundle {
   /** Function name (registry `name`). */
   readonly name: string;
-  /** Directory holding `index.mjs` and `index.mjs.map`. */
+  /** The output root the files below are relative to. */
   readonly outdir: string;
-  /** Absolute path of the bundled entry file (`index.mjs`). */
+  /** Absolute path of the entry file (`<name>.mjs`). */
   readonly entryFile: string;
-  /** Size of `index.mjs` in bytes. */
+  /** Lambda `handler` setting: `<name>.handler`. */
+  readonly handler: string;
+  /** Every file the function loads (entry, its chunks, their maps), relative to `outdir`, sorted. */
+  readonly files: readonly string[];
+  /** JavaScript bytes the function loads (entry + chunks). */
   readonly bytes: number;
-  /** Size of the source map in bytes. */
+  /** Source map bytes. */
   readonly mapBytes: number;
 }
 
 export interface FunctionArchive extends FunctionBundle {
-  /** Deterministic zip of the outdir (`index.mjs`, `index.mjs.map`). */
+  /** Deterministic zip of `files`. */
   readonly zipFile: string;
   /** Size of the zip in bytes. */
   readonly zipBytes: number;
   /** Base64 SHA-256 of the zip: Lambda's `source_code_hash`. */
   readonly sha256Base64: string;
-  /** Hex SHA-256 of the zip (short form used in asset names). */
+  /** Hex SHA-256 of the zip (asset hash). */
   readonly sha256Hex: string;
 }
 
@@ -114,11 +122,17 @@ function buildOptions(minify: boolean): BuildOptions {
   return {
     bundle: true,
     write: true,
+    metafile: true,
     format: 'esm',
     platform: 'node',
     target: 'node22',
     minify,
     treeShaking: true,
+    // One run for all functions; code shared by several (AWS SDK, middy, pg)
+    // is emitted once as a chunk instead of once per function: ~7x faster and
+    // ~9x less output than separate bundles.
+    splitting: true,
+    chunkNames: `${CHUNK_DIR}/[name]-[hash]`,
     // Prefer the ES module builds of dependencies (AWS SDK v3 ships both):
     // better tree shaking, smaller bundles.
     mainFields: ['module', 'main'],
@@ -142,66 +156,107 @@ function failure(names: string, err: unknown): BundlingError {
   return new BundlingError(`esbuild could not bundle ${names}:\n  ${detail}`);
 }
 
-function describe(name: string, outdir: string): FunctionBundle {
-  const entryFile = join(outdir, 'index.mjs');
-  const map = join(outdir, 'index.mjs.map');
-  return {
-    name,
-    outdir,
-    entryFile,
-    bytes: readFileSync(entryFile).length,
-    mapBytes: existsSync(map) ? readFileSync(map).length : 0,
-  };
-}
-
-/** Bundles one function into `<outRoot>/<name>/index.mjs` (+ map). */
+/** Bundles one function into `<outRoot>/<name>.mjs` (+ chunks, maps). */
 export function bundleFunction(fn: FunctionDefinition, options: BundleOptions = {}): FunctionBundle {
   return bundleFunctions([fn], options)[0]!;
 }
 
 /**
- * Bundles several functions in ONE esbuild run (esbuild parallelises entry
- * points internally; much faster than one run per function).
+ * Bundles several functions in ONE esbuild run with code splitting. Each
+ * function's file list is its entry plus the chunks it imports, transitively
+ * (from esbuild's metafile).
+ *
+ * Trade-off: chunk boundaries depend on which functions share code, so adding
+ * or removing a function can move shared code between chunks and change the
+ * zips (and trigger a redeploy) of functions that share it; behaviour does not change.
  */
 export function bundleFunctions(fns: readonly FunctionDefinition[], options: BundleOptions = {}): FunctionBundle[] {
   if (fns.length === 0) return [];
   const functionsDir = resolve(options.functionsDir ?? FUNCTIONS_DIR);
   const outRoot = resolve(options.outRoot ?? BUILD_DIR);
-  const entryPoints = fns.map((fn) => ({ in: entryPathOf(fn, functionsDir), out: `${fn.name}/index` }));
-  // Stale files from an earlier build would end up in the zip.
-  for (const fn of fns) rmSync(join(outRoot, fn.name), { recursive: true, force: true });
+  const seen = new Set<string>();
+  for (const fn of fns) {
+    if (seen.has(fn.name)) throw new BundlingError(`routes["${fn.name}"].name: "${fn.name}" is used twice; give every function a unique name`);
+    seen.add(fn.name);
+  }
+  const entryPoints = fns.map((fn) => ({ in: entryPathOf(fn, functionsDir), out: fn.name }));
+  // Stale chunks from an earlier build must not end up in a zip.
+  rmSync(outRoot, { recursive: true, force: true });
+  let metafile: Metafile;
   try {
-    buildSync({ ...buildOptions(options.minify ?? true), entryPoints, outdir: outRoot });
+    metafile = buildSync({ ...buildOptions(options.minify ?? true), entryPoints, outdir: outRoot }).metafile!;
   } catch (err) {
     throw failure(fns.map((f) => `"${f.name}"`).join(', '), err);
   }
-  return fns.map((fn) => describe(fn.name, join(outRoot, fn.name)));
+  const outputs = new Map(Object.entries(metafile.outputs).map(([file, meta]) => [resolve(PROJECT_ROOT, file), meta]));
+  return fns.map((fn) => {
+    const entryFile = join(outRoot, `${fn.name}.mjs`);
+    const js = new Set<string>();
+    const visit = (file: string): void => {
+      if (js.has(file)) return;
+      const meta = outputs.get(file);
+      if (!meta) throw new BundlingError(`esbuild output ${file} is missing from its metafile`);
+      js.add(file);
+      for (const imp of meta.imports) if (!imp.external && imp.kind !== 'require-call') visit(resolve(PROJECT_ROOT, imp.path));
+    };
+    visit(entryFile);
+    let bytes = 0;
+    let mapBytes = 0;
+    const files: string[] = [];
+    for (const file of js) {
+      bytes += outputs.get(file)!.bytes;
+      files.push(relative(outRoot, file));
+      const map = `${file}.map`;
+      if (outputs.has(map)) {
+        mapBytes += outputs.get(map)!.bytes;
+        files.push(relative(outRoot, map));
+      }
+    }
+    files.sort();
+    return { name: fn.name, outdir: outRoot, entryFile, handler: `${fn.name}.handler`, files, bytes, mapBytes };
+  });
 }
 
 // ---------------------------------------------------------------------------
-// Deterministic zip (stored entries deflated, fixed DOS timestamp, sorted names)
+// Deterministic zip (deflated entries, fixed DOS timestamp, sorted names)
 // ---------------------------------------------------------------------------
 
 /** 1980-01-01 00:00:00 in DOS format: the same bytes on every run. */
 const DOS_TIME = 0;
 const DOS_DATE = (0 << 9) | (1 << 5) | 1;
+/** zlib level: 6 is ~3x faster than 9 for ~2% larger zips. */
+const DEFLATE_LEVEL = 6;
 
-function listFiles(dir: string, prefix = ''): string[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .flatMap((d) => (d.isDirectory() ? listFiles(join(dir, d.name), `${prefix}${d.name}/`) : [`${prefix}${d.name}`]));
+interface ZipEntryData {
+  readonly crc: number;
+  readonly size: number;
+  readonly compressed: Buffer;
 }
 
-/** Zips every file under `srcDir` into `destFile`, byte-for-byte reproducibly. */
-export function zipDeterministic(srcDir: string, destFile: string): Buffer {
+/** Compressed entries by absolute path, so a chunk shared by many functions is deflated once. */
+export type ZipEntryCache = Map<string, ZipEntryData>;
+
+function entryData(file: string, cache?: ZipEntryCache): ZipEntryData {
+  const hit = cache?.get(file);
+  if (hit) return hit;
+  const data = readFileSync(file);
+  const entry = { crc: crc32(data), size: data.length, compressed: deflateRawSync(data, { level: DEFLATE_LEVEL }) };
+  cache?.set(file, entry);
+  return entry;
+}
+
+/**
+ * Zips `files` (paths relative to `baseDir`, stored under those names) into
+ * `destFile`, byte-for-byte reproducibly.
+ */
+export function zipDeterministic(baseDir: string, files: readonly string[], destFile: string, cache?: ZipEntryCache): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
-  for (const name of listFiles(srcDir)) {
-    const data = readFileSync(join(srcDir, name));
-    const compressed = deflateRawSync(data, { level: 9 });
-    const nameBytes = Buffer.from(name, 'utf8');
-    const crc = crc32(data);
+  const names = [...files].sort();
+  for (const name of names) {
+    const { crc, size, compressed } = entryData(join(baseDir, name), cache);
+    const nameBytes = Buffer.from(name.split('\\').join('/'), 'utf8');
 
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
@@ -212,7 +267,7 @@ export function zipDeterministic(srcDir: string, destFile: string): Buffer {
     local.writeUInt16LE(DOS_DATE, 12);
     local.writeUInt32LE(crc, 14);
     local.writeUInt32LE(compressed.length, 18);
-    local.writeUInt32LE(data.length, 22);
+    local.writeUInt32LE(size, 22);
     local.writeUInt16LE(nameBytes.length, 26);
     local.writeUInt16LE(0, 28);
 
@@ -226,13 +281,13 @@ export function zipDeterministic(srcDir: string, destFile: string): Buffer {
     central.writeUInt16LE(DOS_DATE, 14);
     central.writeUInt32LE(crc, 16);
     central.writeUInt32LE(compressed.length, 20);
-    central.writeUInt32LE(data.length, 24);
+    central.writeUInt32LE(size, 24);
     central.writeUInt16LE(nameBytes.length, 28);
     central.writeUInt16LE(0, 30); // extra
     central.writeUInt16LE(0, 32); // comment
     central.writeUInt16LE(0, 34); // disk
     central.writeUInt16LE(0, 36); // internal attrs
-    central.writeUInt32LE(((0o100644 << 16) >>> 0), 38); // -rw-r--r--
+    central.writeUInt32LE((0o100644 << 16) >>> 0, 38); // -rw-r--r--
     central.writeUInt32LE(offset, 42);
 
     locals.push(local, nameBytes, compressed);
@@ -242,8 +297,8 @@ export function zipDeterministic(srcDir: string, destFile: string): Buffer {
   const centralDir = Buffer.concat(centrals);
   const end = Buffer.alloc(22);
   end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(centrals.length / 2, 8);
-  end.writeUInt16LE(centrals.length / 2, 10);
+  end.writeUInt16LE(names.length, 8);
+  end.writeUInt16LE(names.length, 10);
   end.writeUInt32LE(centralDir.length, 12);
   end.writeUInt32LE(offset, 16);
   const zip = Buffer.concat([...locals, centralDir, end]);
@@ -252,9 +307,9 @@ export function zipDeterministic(srcDir: string, destFile: string): Buffer {
   return zip;
 }
 
-function archive(bundle: FunctionBundle): FunctionArchive {
-  const zipFile = `${bundle.outdir}.zip`;
-  const zip = zipDeterministic(bundle.outdir, zipFile);
+function archive(bundle: FunctionBundle, cache: ZipEntryCache): FunctionArchive {
+  const zipFile = join(bundle.outdir, 'zips', `${bundle.name}.zip`);
+  const zip = zipDeterministic(bundle.outdir, bundle.files, zipFile, cache);
   const digest = createHash('sha256').update(zip).digest();
   return {
     ...bundle,
@@ -265,9 +320,10 @@ function archive(bundle: FunctionBundle): FunctionArchive {
   };
 }
 
-/** Bundles and zips functions (one esbuild run); `<outRoot>/<name>.zip` each. */
+/** Bundles and zips functions (one esbuild run); `<outRoot>/zips/<name>.zip` each. */
 export function packageFunctions(fns: readonly FunctionDefinition[], options: BundleOptions = {}): FunctionArchive[] {
-  return bundleFunctions(fns, options).map(archive);
+  const cache: ZipEntryCache = new Map();
+  return bundleFunctions(fns, options).map((b) => archive(b, cache));
 }
 
 /** Bundles and zips one function. */

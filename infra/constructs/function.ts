@@ -9,7 +9,7 @@ import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import type { TerraformAsset } from 'cdktf';
-import { functionAsset, LAMBDA_HANDLER, type FunctionArchive } from '../bundling';
+import { functionAsset, type FunctionArchive } from '../bundling';
 import { assumeRolePolicy, policyDocument, type PolicyStatement } from '../iam';
 
 /** Actions AWS documents for VPC functions (AWSLambdaVPCAccessExecutionRole). */
@@ -113,7 +113,7 @@ export class ServiceFunction extends Construct {
       description: p.description ?? `Runs ${p.functionName}`,
       runtime: p.runtime ?? 'nodejs22.x',
       architectures: [p.architecture ?? 'arm64'],
-      handler: LAMBDA_HANDLER,
+      handler: p.code.handler,
       filename: this.asset.path,
       sourceCodeHash: p.code.sha256Base64,
       role: this.role.arn,

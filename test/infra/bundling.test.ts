@@ -15,16 +15,32 @@ describe('function bundling', () => {
   test('produces a minified ESM bundle with the AWS SDK and pg inside, and a linked source map', async () => {
     const [bundle] = packageFunctions([{ name: 'hello', handler: 'hello.ts' }], { functionsDir, outRoot });
     const code = readFileSync(bundle!.entryFile, 'utf8');
-    expect(bundle!.entryFile.endsWith('index.mjs')).toBe(true);
+    expect(bundle!.entryFile.endsWith('hello.mjs')).toBe(true);
+    expect(bundle!.handler).toBe('hello.handler');
+    expect(bundle!.files).toContain('hello.mjs');
+    expect(bundle!.files).toContain('hello.mjs.map');
     expect(code).not.toMatch(/from\s*["']@aws-sdk\//); // bundled, not external
     expect(code).not.toMatch(/from\s*["']pg["']/);
-    expect(code).toMatch(/\/\/# sourceMappingURL=index\.mjs\.map\s*$/);
+    expect(code).toMatch(/\/\/# sourceMappingURL=hello\.mjs\.map\s*$/);
     const map = JSON.parse(readFileSync(`${bundle!.entryFile}.map`, 'utf8'));
     expect(map.sourcesContent).toBeUndefined();
     // It runs as Node runs it on Lambda (ESM, CJS pg loaded through the require shim).
     const mod = await import(bundle!.entryFile);
     const res = await mod.handler();
     expect(JSON.parse(res.body)).toMatchObject({ pg: 'function', client: 'function' });
+  });
+
+  test('shared code is emitted once as a chunk that every function using it ships', () => {
+    const [a, b] = packageFunctions(
+      [
+        { name: 'one', handler: 'hello.ts' },
+        { name: 'two', handler: 'hello.ts' },
+      ],
+      { functionsDir, outRoot },
+    );
+    const chunks = a!.files.filter((f) => f.startsWith('chunks/') && f.endsWith('.mjs'));
+    expect(chunks.length).toBeGreaterThan(0);
+    expect(b!.files).toEqual(expect.arrayContaining(chunks));
   });
 
   test('is deterministic: the zip hash changes only when the code does', () => {
