@@ -1,0 +1,262 @@
+/**
+ * A small compliant stack built with the real provider classes (deep imports)
+ * and synthesized in memory: every rule of the pack has at least one resource
+ * to judge here. Tests break one thing at a time with `mutate`.
+ */
+import { Fn, TerraformStack, Testing } from 'cdktf';
+import { Apigatewayv2Api } from '@cdktf/provider-aws/lib/apigatewayv2-api';
+import { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-route';
+import { Apigatewayv2Stage } from '@cdktf/provider-aws/lib/apigatewayv2-stage';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import { DbProxy } from '@cdktf/provider-aws/lib/db-proxy';
+import { DbSubnetGroup } from '@cdktf/provider-aws/lib/db-subnet-group';
+import { DefaultSecurityGroup } from '@cdktf/provider-aws/lib/default-security-group';
+import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
+import { FlowLog } from '@cdktf/provider-aws/lib/flow-log';
+import { IamOpenidConnectProvider } from '@cdktf/provider-aws/lib/iam-openid-connect-provider';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
+import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { RdsCluster } from '@cdktf/provider-aws/lib/rds-cluster';
+import { RdsClusterInstance } from '@cdktf/provider-aws/lib/rds-cluster-instance';
+import { RdsClusterParameterGroup } from '@cdktf/provider-aws/lib/rds-cluster-parameter-group';
+import { RouteTable } from '@cdktf/provider-aws/lib/route-table';
+import { RouteTableAssociation } from '@cdktf/provider-aws/lib/route-table-association';
+import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
+import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
+import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
+import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
+import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
+import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
+import { SecretsmanagerSecretRotation } from '@cdktf/provider-aws/lib/secretsmanager-secret-rotation';
+import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
+import { Subnet } from '@cdktf/provider-aws/lib/subnet';
+import { Vpc } from '@cdktf/provider-aws/lib/vpc';
+import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
+import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
+
+
+export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Builds the compliant stack with the real provider classes; returns the stack (for hooks) and its JSON. */
+export function buildCompliantStack(extend?: (stack: TerraformStack) => void): { stack: TerraformStack; json: Json } {
+  const app = Testing.app();
+  const stack = new TerraformStack(app, 'fixture');
+  new AwsProvider(stack, 'aws', { region: 'eu-west-1' });
+
+  const key = new KmsKey(stack, 'key', { description: 'fixture key', enableKeyRotation: true });
+  const vpc = new Vpc(stack, 'vpc', { cidrBlock: '10.0.0.0/16', enableDnsHostnames: true, enableDnsSupport: true });
+  new DefaultSecurityGroup(stack, 'default-sg', { vpcId: vpc.id, ingress: [], egress: [] });
+  const flowGroup = new CloudwatchLogGroup(stack, 'flow-logs', { name: '/vpc/fixture', retentionInDays: 14 });
+  const flowRole = new IamRole(stack, 'flow-role', {
+    name: 'fixture-flow',
+    assumeRolePolicy: JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: 'vpc-flow-logs.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+    }),
+  });
+  new FlowLog(stack, 'flow-log', { vpcId: vpc.id, trafficType: 'ALL', logDestination: flowGroup.arn, iamRoleArn: flowRole.arn });
+
+  const subnets = ['a', 'b'].map((az, i) => {
+    const subnet = new Subnet(stack, `private-${az}`, {
+      vpcId: vpc.id,
+      availabilityZone: `eu-west-1${az}`,
+      cidrBlock: `10.0.${i}.0/24`,
+      mapPublicIpOnLaunch: false,
+    });
+    const table = new RouteTable(stack, `private-rt-${az}`, { vpcId: vpc.id });
+    new RouteTableAssociation(stack, `private-rta-${az}`, { subnetId: subnet.id, routeTableId: table.id });
+    return subnet;
+  });
+
+  const fnSg = new SecurityGroup(stack, 'fn-sg', { name: 'fixture-fn', description: 'Functions', vpcId: vpc.id });
+  const dbSg = new SecurityGroup(stack, 'db-sg', { name: 'fixture-db', description: 'Database', vpcId: vpc.id });
+  new VpcSecurityGroupEgressRule(stack, 'fn-to-db', {
+    securityGroupId: fnSg.id,
+    referencedSecurityGroupId: dbSg.id,
+    ipProtocol: 'tcp',
+    fromPort: 5432,
+    toPort: 5432,
+    description: 'PostgreSQL to the database',
+  });
+  new VpcSecurityGroupIngressRule(stack, 'db-from-fn', {
+    securityGroupId: dbSg.id,
+    referencedSecurityGroupId: fnSg.id,
+    ipProtocol: 'tcp',
+    fromPort: 5432,
+    toPort: 5432,
+    description: 'PostgreSQL from functions',
+  });
+
+  const table = new DynamodbTable(stack, 'table', {
+    name: 'sps-dev-posts',
+    billingMode: 'PAY_PER_REQUEST',
+    hashKey: 'id',
+    attribute: [{ name: 'id', type: 'S' }],
+    pointInTimeRecovery: { enabled: true },
+    serverSideEncryption: { enabled: true, kmsKeyArn: key.arn },
+    deletionProtectionEnabled: true,
+  });
+
+  const fnLogs = new CloudwatchLogGroup(stack, 'fn-logs', { name: '/aws/lambda/sps-dev-health', retentionInDays: 14 });
+  const trust = new DataAwsIamPolicyDocument(stack, 'fn-trust', {
+    statement: [{ actions: ['sts:AssumeRole'], principals: [{ type: 'Service', identifiers: ['lambda.amazonaws.com'] }] }],
+  });
+  const role = new IamRole(stack, 'fn-role', { name: 'sps-dev-health', assumeRolePolicy: trust.json });
+  const doc = new DataAwsIamPolicyDocument(stack, 'fn-policy-doc', {
+    statement: [
+      {
+        sid: 'Eni',
+        actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface'],
+        resources: ['*'],
+      },
+      { sid: 'Table', actions: ['dynamodb:GetItem', 'dynamodb:Query'], resources: [table.arn, `${table.arn}/index/*`] },
+    ],
+  });
+  new IamRolePolicy(stack, 'fn-policy', { name: 'function', role: role.id, policy: doc.json });
+  // A second, jsonencode'd document on the same role (the other shape cdktf writes).
+  new IamRolePolicy(stack, 'fn-policy-logs', {
+    name: 'logs',
+    role: role.id,
+    policy: Fn.jsonencode({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [`${fnLogs.arn}:*`] }],
+    }),
+  });
+  new LambdaFunction(stack, 'fn', {
+    functionName: 'sps-dev-health',
+    role: role.arn,
+    handler: 'index.handler',
+    runtime: 'nodejs22.x',
+    filename: 'fn.zip',
+    memorySize: 256,
+    timeout: 5,
+    reservedConcurrentExecutions: 5,
+    environment: { variables: { APP_ENV: 'dev', TABLE_POSTS: table.name, DB_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:x' } },
+    vpcConfig: { subnetIds: subnets.map((s) => s.id), securityGroupIds: [fnSg.id] },
+    loggingConfig: { logFormat: 'JSON', logGroup: fnLogs.name },
+  });
+
+  const params = new RdsClusterParameterGroup(stack, 'db-params', {
+    name: 'fixture',
+    family: 'aurora-postgresql16',
+    parameter: [{ name: 'rds.force_ssl', value: '1' }],
+  });
+  const subnetGroup = new DbSubnetGroup(stack, 'db-subnets', { name: 'fixture', subnetIds: subnets.map((s) => s.id) });
+  const cluster = new RdsCluster(stack, 'db', {
+    clusterIdentifier: 'fixture',
+    engine: 'aurora-postgresql',
+    engineMode: 'provisioned',
+    engineVersion: '16.6',
+    masterUsername: 'app_admin',
+    manageMasterUserPassword: true,
+    masterUserSecretKmsKeyId: key.arn,
+    storageEncrypted: true,
+    kmsKeyId: key.arn,
+    iamDatabaseAuthenticationEnabled: true,
+    dbClusterParameterGroupName: params.name,
+    dbSubnetGroupName: subnetGroup.name,
+    vpcSecurityGroupIds: [dbSg.id],
+    enabledCloudwatchLogsExports: ['postgresql'],
+    backupRetentionPeriod: 7,
+    copyTagsToSnapshot: true,
+    deletionProtection: true,
+    skipFinalSnapshot: false,
+    finalSnapshotIdentifier: 'fixture-final',
+    serverlessv2ScalingConfiguration: { minCapacity: 0.5, maxCapacity: 4 },
+  });
+  new RdsClusterInstance(stack, 'db-instance', {
+    clusterIdentifier: cluster.id,
+    instanceClass: 'db.serverless',
+    engine: 'aurora-postgresql',
+    publiclyAccessible: false,
+  });
+  new DbProxy(stack, 'proxy', {
+    name: 'fixture',
+    engineFamily: 'POSTGRESQL',
+    roleArn: role.arn,
+    vpcSubnetIds: subnets.map((s) => s.id),
+    requireTls: true,
+    debugLogging: false,
+    auth: [{ authScheme: 'SECRETS', iamAuth: 'REQUIRED', secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!x' }],
+  });
+
+  const secret = new SecretsmanagerSecret(stack, 'secret', { name: 'fixture', kmsKeyId: key.arn });
+  new SecretsmanagerSecretRotation(stack, 'secret-rotation', {
+    secretId: secret.id,
+    rotationLambdaArn: 'arn:aws:lambda:eu-west-1:123456789012:function:rotate',
+    rotationRules: { automaticallyAfterDays: 30 },
+  });
+
+  const api = new Apigatewayv2Api(stack, 'api', { name: 'fixture', protocolType: 'HTTP' });
+  const apiLogs = new CloudwatchLogGroup(stack, 'api-logs', { name: '/aws/apigateway/fixture', retentionInDays: 14 });
+  new Apigatewayv2Stage(stack, 'stage', {
+    apiId: api.id,
+    name: '$default',
+    autoDeploy: true,
+    accessLogSettings: { destinationArn: apiLogs.arn, format: '{"requestId":"$context.requestId"}' },
+    defaultRouteSettings: { throttlingRateLimit: 100, throttlingBurstLimit: 200 },
+  });
+  new Apigatewayv2Route(stack, 'route', { apiId: api.id, routeKey: 'GET /private', authorizationType: 'AWS_IAM' });
+
+  const bucket = new S3Bucket(stack, 'state', { bucket: 'fixture-state' });
+  new S3BucketVersioningA(stack, 'state-versioning', { bucket: bucket.id, versioningConfiguration: { status: 'Enabled' } });
+  new S3BucketServerSideEncryptionConfigurationA(stack, 'state-sse', {
+    bucket: bucket.id,
+    rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: key.arn } }],
+  });
+  new S3BucketPublicAccessBlock(stack, 'state-pab', {
+    bucket: bucket.id,
+    blockPublicAcls: true,
+    blockPublicPolicy: true,
+    ignorePublicAcls: true,
+    restrictPublicBuckets: true,
+  });
+  const tls = new DataAwsIamPolicyDocument(stack, 'state-policy-doc', {
+    statement: [
+      {
+        effect: 'Deny',
+        actions: ['s3:*'],
+        resources: [bucket.arn, `${bucket.arn}/*`],
+        principals: [{ type: '*', identifiers: ['*'] }],
+        condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
+      },
+    ],
+  });
+  new S3BucketPolicy(stack, 'state-policy', { bucket: bucket.id, policy: tls.json });
+
+  const oidc = new IamOpenidConnectProvider(stack, 'github', { url: 'https://token.actions.githubusercontent.com', clientIdList: ['sts.amazonaws.com'] });
+  const ciTrust = new DataAwsIamPolicyDocument(stack, 'ci-trust', {
+    statement: [
+      {
+        actions: ['sts:AssumeRoleWithWebIdentity'],
+        principals: [{ type: 'Federated', identifiers: [oidc.arn] }],
+        condition: [
+          { test: 'StringEquals', variable: 'token.actions.githubusercontent.com:aud', values: ['sts.amazonaws.com'] },
+          { test: 'StringEquals', variable: 'token.actions.githubusercontent.com:sub', values: ['repo:acme/app:environment:prod'] },
+        ],
+      },
+    ],
+  });
+  new IamRole(stack, 'ci-role', { name: 'fixture-ci', assumeRolePolicy: ciTrust.json });
+
+  extend?.(stack);
+  return { stack, json: JSON.parse(Testing.synth(stack)) as Json };
+}
+
+/** A deep copy of `json` changed by `change` (which receives the `resource` and `data` maps). */
+export function mutate(json: Json, change: (resource: Json, data: Json) => void): Json {
+  const copy = structuredClone(json);
+  change(copy.resource, copy.data);
+  return copy;
+}
+
+/** A resource block of the JSON by type and logical name. */
+export function block(map: Json, type: string, name: string): Json {
+  const b = map[type]?.[name];
+  if (!b) throw new Error(`fixture has no ${type}.${name}`);
+  return b as Json;
+}

@@ -1,0 +1,188 @@
+/**
+ * cdk-nag's layout: for every rule, the compliant fixture passes and a
+ * fixture with one thing broken is caught, on the resource that is wrong.
+ */
+import { loadConfig } from '../../infra/config';
+import { routes, tasks } from '../../functions/registry';
+import { runPack } from '../../infra/policy/engine';
+import { allRules, ruleById } from '../../infra/policy/rules';
+import { block, buildCompliantStack, mutate, type Json } from './fixture';
+
+const config = { ...loadConfig('dev'), reservedConcurrency: 5 };
+const functions = [...routes, ...tasks];
+let compliant: Json;
+
+beforeAll(() => {
+  compliant = buildCompliantStack().json;
+});
+
+function judge(ruleId: string, json: Json, stack = 'dev') {
+  const rule = ruleById(ruleId);
+  if (!rule) throw new Error(`no rule ${ruleId}`);
+  return runPack([{ name: stack, json, config: stack === 'dev' ? config : undefined }], { rules: [rule], functions }).results;
+}
+
+type Case = [rule: string, broken: string, failing: string, change: (r: Json, d: Json) => void];
+
+const fnPolicyDoc = (d: Json) => block(d, 'aws_iam_policy_document', 'fn-policy-doc');
+
+const cases: Case[] = [
+  ['SPS-LAMBDA-1', 'function without vpc_config', 'aws_lambda_function.fn', (r) => delete block(r, 'aws_lambda_function', 'fn').vpc_config],
+  ['SPS-LAMBDA-1', 'function in a subnet routed to an internet gateway', 'aws_lambda_function.fn', (r) => {
+    r.aws_internet_gateway = { igw: { vpc_id: '${aws_vpc.vpc.id}' } };
+    block(r, 'aws_route_table', 'private-rt-a').route = [{ cidr_block: '0.0.0.0/0', gateway_id: '${aws_internet_gateway.igw.id}' }];
+  }],
+  ['SPS-LAMBDA-1', 'function subnets given as an unresolvable literal', 'aws_lambda_function.fn', (r) => {
+    block(r, 'aws_lambda_function', 'fn').vpc_config.subnet_ids = ['subnet-0123456789'];
+  }],
+  ['SPS-LAMBDA-2', 'function without an explicit timeout', 'aws_lambda_function.fn', (r) => delete block(r, 'aws_lambda_function', 'fn').timeout],
+  ['SPS-LAMBDA-3', 'deprecated runtime', 'aws_lambda_function.fn', (r) => (block(r, 'aws_lambda_function', 'fn').runtime = 'nodejs16.x')],
+  ['SPS-LAMBDA-4', 'literal password in the environment', 'aws_lambda_function.fn', (r) => (block(r, 'aws_lambda_function', 'fn').environment.variables.DB_PASSWORD = 'hunter2hunter2')],
+  ['SPS-LAMBDA-4', 'access key in an innocent-looking variable', 'aws_lambda_function.fn', (r) => (block(r, 'aws_lambda_function', 'fn').environment.variables.SETTINGS = 'AKIAABCDEFGHIJKLMNOP')],
+  ['SPS-LAMBDA-5', 'log group without retention', 'aws_lambda_function.fn', (r) => delete block(r, 'aws_cloudwatch_log_group', 'fn-logs').retention_in_days],
+  ['SPS-LAMBDA-5', 'no log group for the function', 'aws_lambda_function.fn', (r) => {
+    delete r.aws_cloudwatch_log_group['fn-logs'];
+    delete block(r, 'aws_lambda_function', 'fn').logging_config;
+  }],
+  ['SPS-LAMBDA-6', 'reserved concurrency missing where the config asks for 5', 'aws_lambda_function.fn', (r) => delete block(r, 'aws_lambda_function', 'fn').reserved_concurrent_executions],
+  ['SPS-LAMBDA-7', 'role allowing dynamodb:Get*', 'aws_lambda_function.fn', (_r, d) => (fnPolicyDoc(d).statement[1].actions = ['dynamodb:Get*'])],
+  ['SPS-LAMBDA-7', "wildcard inside the jsonencode'd policy", 'aws_lambda_function.fn', (r) => {
+    const p = block(r, 'aws_iam_role_policy', 'fn-policy-logs');
+    p.policy = p.policy.replace('logs:PutLogEvents', 'logs:*');
+  }],
+  ['SPS-IAM-1', 'statement allowing "*"', 'aws_iam_role_policy.fn-policy', (_r, d) => (fnPolicyDoc(d).statement[1].actions = ['*'])],
+  ['SPS-IAM-1', 'Allow with NotAction', 'aws_iam_role_policy.fn-policy', (_r, d) => {
+    fnPolicyDoc(d).statement[1].not_actions = ['iam:*'];
+    delete fnPolicyDoc(d).statement[1].actions;
+  }],
+  ['SPS-IAM-2', 'statement allowing "s3:*"', 'aws_iam_role_policy.fn-policy', (_r, d) => (fnPolicyDoc(d).statement[1].actions = ['s3:*'])],
+  ['SPS-IAM-2', "jsonencode'd statement allowing \"*:*\"", 'aws_iam_role_policy.fn-policy-logs', (r) => {
+    const p = block(r, 'aws_iam_role_policy', 'fn-policy-logs');
+    p.policy = p.policy.replace('"logs:CreateLogStream"', '"*:*"');
+  }],
+  ['SPS-IAM-3', 'dynamodb actions on "*"', 'aws_iam_role_policy.fn-policy', (_r, d) => (fnPolicyDoc(d).statement[1].resources = ['*'])],
+  ['SPS-IAM-4', 'AWS-managed policy attached', 'aws_iam_role_policy_attachment.managed', (r) => {
+    r.aws_iam_role_policy_attachment = { managed: { role: '${aws_iam_role.fn-role.name}', policy_arn: 'arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole' } };
+  }],
+  ['SPS-AURORA-1', 'cluster encrypted with the AWS-managed key', 'aws_rds_cluster.db', (r) => delete block(r, 'aws_rds_cluster', 'db').kms_key_id],
+  ['SPS-AURORA-2', 'publicly accessible instance', 'aws_rds_cluster_instance.db-instance', (r) => (block(r, 'aws_rds_cluster_instance', 'db-instance').publicly_accessible = true)],
+  ['SPS-AURORA-3', 'IAM auth off', 'aws_rds_cluster.db', (r) => (block(r, 'aws_rds_cluster', 'db').iam_database_authentication_enabled = false)],
+  ['SPS-AURORA-4', 'rds.force_ssl = 0', 'aws_rds_cluster.db', (r) => (block(r, 'aws_rds_cluster_parameter_group', 'db-params').parameter[0].value = '0')],
+  ['SPS-AURORA-4', 'default parameter group', 'aws_rds_cluster.db', (r) => delete block(r, 'aws_rds_cluster', 'db').db_cluster_parameter_group_name],
+  ['SPS-AURORA-5', 'no log export', 'aws_rds_cluster.db', (r) => delete block(r, 'aws_rds_cluster', 'db').enabled_cloudwatch_logs_exports],
+  ['SPS-AURORA-6', 'backup retention left to the default', 'aws_rds_cluster.db', (r) => delete block(r, 'aws_rds_cluster', 'db').backup_retention_period],
+  ['SPS-AURORA-7', 'tags not copied to snapshots', 'aws_rds_cluster.db', (r) => delete block(r, 'aws_rds_cluster', 'db').copy_tags_to_snapshot],
+  ['SPS-AURORA-9', 'password in the configuration', 'aws_rds_cluster.db', (r) => {
+    const db = block(r, 'aws_rds_cluster', 'db');
+    delete db.manage_master_user_password;
+    db.master_password = 'not-in-terraform-please';
+  }],
+  ['SPS-PROXY-1', 'proxy without TLS', 'aws_db_proxy.proxy', (r) => (block(r, 'aws_db_proxy', 'proxy').require_tls = false)],
+  ['SPS-PROXY-2', 'proxy with IAM auth disabled', 'aws_db_proxy.proxy', (r) => (block(r, 'aws_db_proxy', 'proxy').auth[0].iam_auth = 'DISABLED')],
+  ['SPS-PROXY-3', 'proxy debug logging on', 'aws_db_proxy.proxy', (r) => (block(r, 'aws_db_proxy', 'proxy').debug_logging = true)],
+  ['SPS-DDB-1', 'table without PITR', 'aws_dynamodb_table.table', (r) => delete block(r, 'aws_dynamodb_table', 'table').point_in_time_recovery],
+  ['SPS-DDB-2', 'table with the AWS-owned key', 'aws_dynamodb_table.table', (r) => delete block(r, 'aws_dynamodb_table', 'table').server_side_encryption],
+  ['SPS-SG-1', 'rule without a description', 'aws_vpc_security_group_egress_rule.fn-to-db', (r) => delete block(r, 'aws_vpc_security_group_egress_rule', 'fn-to-db').description],
+  ['SPS-SG-1', 'group described as "Managed by Terraform"', 'aws_security_group.fn-sg', (r) => (block(r, 'aws_security_group', 'fn-sg').description = 'Managed by Terraform')],
+  ['SPS-SG-2', 'ingress from 0.0.0.0/0', 'aws_vpc_security_group_ingress_rule.db-from-fn', (r) => {
+    const rule = block(r, 'aws_vpc_security_group_ingress_rule', 'db-from-fn');
+    delete rule.referenced_security_group_id;
+    rule.cidr_ipv4 = '0.0.0.0/0';
+  }],
+  ['SPS-SG-2', 'inline ingress from ::/0', 'aws_security_group.db-sg', (r) => {
+    block(r, 'aws_security_group', 'db-sg').ingress = [{ description: 'x', protocol: 'tcp', from_port: 5432, to_port: 5432, ipv6_cidr_blocks: ['::/0'] }];
+  }],
+  ['SPS-SG-3', 'egress to anywhere on all ports', 'aws_security_group.fn-sg', (r) => {
+    block(r, 'aws_security_group', 'fn-sg').egress = [{ description: 'all', protocol: '-1', from_port: 0, to_port: 0, cidr_blocks: ['0.0.0.0/0'] }];
+  }],
+  ['SPS-SG-4', 'default security group left unmanaged', 'aws_vpc.vpc', (r) => delete r.aws_default_security_group],
+  ['SPS-SG-4', 'default security group with a rule', 'aws_vpc.vpc', (r) => {
+    block(r, 'aws_default_security_group', 'default-sg').ingress = [{ protocol: '-1', self: true, from_port: 0, to_port: 0 }];
+  }],
+  ['SPS-VPC-1', 'VPC without flow logs', 'aws_vpc.vpc', (r) => delete r.aws_flow_log],
+  ['SPS-VPC-2', 'private subnet assigning public IPs', 'aws_subnet.private-a', (r) => (block(r, 'aws_subnet', 'private-a').map_public_ip_on_launch = true)],
+  ['SPS-API-1', 'stage without access logs', 'aws_apigatewayv2_stage.stage', (r) => delete block(r, 'aws_apigatewayv2_stage', 'stage').access_log_settings],
+  ['SPS-API-2', 'stage without default throttling', 'aws_apigatewayv2_stage.stage', (r) => delete block(r, 'aws_apigatewayv2_stage', 'stage').default_route_settings],
+  ['SPS-API-3', 'route without authorization', 'aws_apigatewayv2_route.route', (r) => delete block(r, 'aws_apigatewayv2_route', 'route').authorization_type],
+  ['SPS-KMS-1', 'key without rotation', 'aws_kms_key.key', (r) => (block(r, 'aws_kms_key', 'key').enable_key_rotation = false)],
+  ['SPS-SM-1', 'secret with the default key', 'aws_secretsmanager_secret.secret', (r) => delete block(r, 'aws_secretsmanager_secret', 'secret').kms_key_id],
+  ['SPS-SM-1', 'RDS-managed secret with the default key', 'aws_rds_cluster.db', (r) => delete block(r, 'aws_rds_cluster', 'db').master_user_secret_kms_key_id],
+  ['SPS-SM-2', 'secret without rotation', 'aws_secretsmanager_secret.secret', (r) => delete r.aws_secretsmanager_secret_rotation],
+  ['SPS-LOGS-1', 'log group without retention', 'aws_cloudwatch_log_group.api-logs', (r) => delete block(r, 'aws_cloudwatch_log_group', 'api-logs').retention_in_days],
+  ['SPS-S3-1', 'bucket not versioned', 'aws_s3_bucket.state', (r) => (block(r, 'aws_s3_bucket_versioning', 'state-versioning').versioning_configuration.status = 'Suspended')],
+  ['SPS-S3-2', 'bucket with SSE-S3 only', 'aws_s3_bucket.state', (r) => {
+    block(r, 'aws_s3_bucket_server_side_encryption_configuration', 'state-sse').rule[0].apply_server_side_encryption_by_default = { sse_algorithm: 'AES256' };
+  }],
+  ['SPS-S3-3', 'public access partly allowed', 'aws_s3_bucket.state', (r) => (block(r, 'aws_s3_bucket_public_access_block', 'state-pab').restrict_public_buckets = false)],
+  ['SPS-S3-4', 'bucket policy without the TLS deny', 'aws_s3_bucket.state', (_r, d) => (block(d, 'aws_iam_policy_document', 'state-policy-doc').statement[0].condition = [])],
+  ['SPS-OIDC-1', 'GitHub trust without a sub condition', 'aws_iam_role.ci-role', (_r, d) => {
+    const s = block(d, 'aws_iam_policy_document', 'ci-trust').statement[0];
+    s.condition = s.condition.filter((c: Json) => !c.variable.endsWith(':sub'));
+  }],
+  ['SPS-OIDC-1', 'GitHub trust for any repository of the owner', 'aws_iam_role.ci-role', (_r, d) => {
+    const s = block(d, 'aws_iam_policy_document', 'ci-trust').statement[0];
+    s.condition[1] = { test: 'StringLike', variable: 'token.actions.githubusercontent.com:sub', values: ['repo:acme/*'] };
+  }],
+];
+
+describe('every rule has a compliant and a non-compliant case', () => {
+  test('the case table covers every rule of the pack', () => {
+    const covered = new Set(cases.map((c) => c[0]).concat(['SPS-AURORA-8', 'SPS-DDB-3']));
+    expect(allRules.map((r) => r.id).filter((id) => !covered.has(id))).toEqual([]);
+  });
+
+  test.each([...new Set(cases.map((c) => c[0]))])('%s passes on the compliant stack', (ruleId) => {
+    const results = judge(ruleId, compliant);
+    expect(results.length).toBeGreaterThan(0);
+    expect(results.filter((r) => r.verdict !== 'pass')).toEqual([]);
+  });
+
+  test.each(cases)('%s catches: %s', (ruleId, _what, failing, change) => {
+    const results = judge(ruleId, mutate(compliant, change));
+    const failed = results.filter((r) => r.verdict === 'fail');
+    expect(failed.map((r) => r.resource)).toEqual([failing]);
+    expect(failed[0].message.length).toBeGreaterThan(5);
+    expect(failed[0].hint).toBe(ruleById(ruleId)!.fix);
+  });
+});
+
+describe('environment-dependent rules', () => {
+  const unprotected = () =>
+    mutate(compliant, (r) => {
+      const db = block(r, 'aws_rds_cluster', 'db');
+      db.deletion_protection = false;
+      db.skip_final_snapshot = true;
+      block(r, 'aws_dynamodb_table', 'table').deletion_protection_enabled = false;
+    });
+
+  test('SPS-AURORA-8 and SPS-DDB-3 require deletion protection in prod', () => {
+    const prod = runPack([{ name: 'prod', json: unprotected() }], { rules: [ruleById('SPS-AURORA-8')!, ruleById('SPS-DDB-3')!] });
+    expect(prod.results.map((r) => [r.rule, r.verdict])).toEqual([
+      ['SPS-AURORA-8', 'fail'],
+      ['SPS-DDB-3', 'fail'],
+    ]);
+    const protectedProd = runPack([{ name: 'prod', json: compliant }], { rules: [ruleById('SPS-AURORA-8')!, ruleById('SPS-DDB-3')!] });
+    expect(protectedProd.summary).toEqual({ pass: 2, fail: 0, suppressed: 0 });
+  });
+
+  test('SPS-AURORA-8 and SPS-DDB-3 accept an unprotected dev (deletionProtection false)', () => {
+    expect(judge('SPS-AURORA-8', unprotected()).map((r) => r.verdict)).toEqual(['pass']);
+    expect(judge('SPS-DDB-3', unprotected()).map((r) => r.verdict)).toEqual(['pass']);
+  });
+
+  test('SPS-LAMBDA-6 compares with the registry entry of the function', () => {
+    const results = judge('SPS-LAMBDA-6', mutate(compliant, (r) => (block(r, 'aws_lambda_function', 'fn').reserved_concurrent_executions = 7)));
+    expect(results[0]).toMatchObject({ verdict: 'fail', message: expect.stringContaining('config asks 5') });
+  });
+
+  test('SPS-SM-1/SPS-SM-2 accept the RDS-managed master secret encrypted with our key', () => {
+    const noStandaloneSecret = mutate(compliant, (r) => {
+      delete r.aws_secretsmanager_secret;
+      delete r.aws_secretsmanager_secret_rotation;
+    });
+    for (const id of ['SPS-SM-1', 'SPS-SM-2']) {
+      const results = judge(id, noStandaloneSecret);
+      expect(results.map((r) => [r.resource, r.verdict])).toEqual([['aws_rds_cluster.db', 'pass']]);
+    }
+  });
+});
