@@ -57,13 +57,13 @@ export function terraformEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.Proc
 }
 
 /** Synthesizes every stack of the real app (infra/main.ts) into `outdir`, in a child process. */
-export async function synthApp(outdir: string): Promise<string[]> {
+export async function synthApp(outdir: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<string[]> {
   rmSync(outdir, { recursive: true, force: true });
   const tsx = join(PROJECT_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
   try {
     await run(process.execPath, [tsx, join(PROJECT_ROOT, 'infra', 'main.ts')], {
       cwd: PROJECT_ROOT,
-      env: { ...process.env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: '1', DISABLE_VERSION_CHECK: '1' },
+      env: { ...process.env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: '1', DISABLE_VERSION_CHECK: '1', ...extraEnv },
       maxBuffer: 64 * 1024 * 1024,
     });
   } catch (err) {
@@ -120,6 +120,7 @@ export interface OfflinePlan {
 
 export interface PlannedResource {
   readonly address: string;
+  readonly mode: 'managed' | 'data';
   readonly type: string;
   readonly name: string;
   readonly values: Record<string, unknown>;
@@ -161,6 +162,9 @@ export async function planOffline(stack: string, workDir: string, mirror = plugi
 /** Resource counts by type, from a plan. */
 export function countByType(plan: TerraformPlanJson): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const r of plan.planned_values.root_module.resources ?? []) counts[r.type] = (counts[r.type] ?? 0) + 1;
+  for (const r of plan.planned_values.root_module.resources ?? []) {
+    const key = r.mode === 'data' ? `data.${r.type}` : r.type;
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
   return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
 }

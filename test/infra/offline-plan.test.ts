@@ -1,0 +1,138 @@
+/**
+ * The offline pipeline for every stack of the real app: synth (infra/main.ts),
+ * `terraform init` from $TF_PLUGIN_MIRROR, `validate`, `plan` with dummy
+ * credentials and the provider's skip flags, `show -json`; then assertions on
+ * what Terraform would really do. Synth and plans run once for the file.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { VPC_ENI_ACTIONS } from '../../infra/constructs/function';
+import { loadAllConfigs } from '../../infra/config';
+import { routes, tasks } from '../../functions/registry';
+import {
+  planOffline,
+  pluginMirror,
+  prepareOfflineStack,
+  synthApp,
+  type OfflinePlan,
+  type PlannedResource,
+} from '../../scripts/plan-offline-lib';
+
+const PIPELINE_TIMEOUT = 300_000;
+
+const stackNames = loadAllConfigs().map((c) => c.name);
+let work: string;
+const plans = new Map<string, OfflinePlan>();
+
+beforeAll(async () => {
+  const mirror = pluginMirror(); // clear error when TF_PLUGIN_MIRROR is unset or wrong
+  work = mkdtempSync(join(tmpdir(), 'sps-offline-plan-'));
+  const outdir = join(work, 'cdktf.out');
+  const stacks = await synthApp(outdir, { SPS_BUILD_DIR: join(work, 'build') });
+  expect(stacks).toEqual([...stackNames].sort());
+  const results = await Promise.all(stacks.map((s) => planOffline(s, prepareOfflineStack(outdir, s, join(work, s)), mirror)));
+  for (const r of results) plans.set(r.stack, r);
+}, PIPELINE_TIMEOUT);
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+type ConfigResource = { address: string; mode: string; type: string; expressions: Record<string, any>; depends_on?: string[] };
+
+function planned(stack: string, type: string): PlannedResource[] {
+  return (plans.get(stack)!.plan.planned_values.root_module.resources ?? []).filter((r) => r.type === type);
+}
+
+function configured(stack: string): ConfigResource[] {
+  return (plans.get(stack)!.plan.configuration.root_module.resources ?? []) as ConfigResource[];
+}
+
+function refsOf(expr: any): string[] {
+  return (expr?.references ?? []) as string[];
+}
+
+/** Every [path, value] in a JSON value. */
+function* walk(value: unknown, path: string[] = []): Generator<[string[], unknown]> {
+  yield [path, value];
+  if (Array.isArray(value)) for (const [i, v] of value.entries()) yield* walk(v, [...path, String(i)]);
+  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) yield* walk(v, [...path, k]);
+}
+
+describe.each(stackNames)('offline plan of stack "%s"', (stack) => {
+  test('validates and plans the whole platform', () => {
+    const types = new Set((plans.get(stack)!.plan.planned_values.root_module.resources ?? []).map((r) => r.type));
+    for (const t of ['aws_vpc', 'aws_rds_cluster', 'aws_db_proxy', 'aws_dynamodb_table', 'aws_lambda_function', 'aws_apigatewayv2_api', 'aws_lambda_invocation']) {
+      expect(types).toContain(t);
+    }
+    expect(planned(stack, 'aws_lambda_function')).toHaveLength(routes.length + tasks.length);
+  });
+
+  test('every function is in the private subnets, with the ENI permissions in place before it', () => {
+    const all = configured(stack);
+    const privateSubnets = new Set(
+      planned(stack, 'aws_subnet')
+        .filter((s) => s.values.map_public_ip_on_launch === false && (s.values.tags as Record<string, string>).tier === 'private')
+        .map((s) => s.address),
+    );
+    expect(privateSubnets.size).toBeGreaterThanOrEqual(2);
+    const functions = all.filter((r) => r.type === 'aws_lambda_function');
+    expect(functions).toHaveLength(routes.length + tasks.length);
+    for (const fn of functions) {
+      const vpc = fn.expressions.vpc_config[0];
+      const subnets = refsOf(vpc.subnet_ids).filter((r) => r.startsWith('aws_subnet.') && !r.endsWith('.id'));
+      expect(new Set(subnets)).toEqual(privateSubnets);
+      expect(fn.expressions.replace_security_groups_on_destroy.constant_value).toBe(true);
+      // The role policy it depends on grants the ENI actions.
+      const policyAddress = fn.depends_on!.find((d) => d.startsWith('aws_iam_role_policy.'))!;
+      const policy = all.find((r) => r.address === policyAddress)!;
+      const docAddress = refsOf(policy.expressions.policy).find((r) => r.startsWith('data.aws_iam_policy_document.') && !r.endsWith('.json'))!;
+      const doc = all.find((r) => r.address === docAddress)!;
+      const actions = doc.expressions.statement.flatMap((s: any) => s.actions.constant_value as string[]);
+      expect(actions).toEqual(expect.arrayContaining([...VPC_ENI_ACTIONS]));
+      expect(refsOf(fn.expressions.role)).toEqual(expect.arrayContaining([refsOf(policy.expressions.role).find((r) => !r.endsWith('.id'))]));
+    }
+  });
+
+  test('the RDS Proxy requires TLS and IAM authentication', () => {
+    const [proxy] = planned(stack, 'aws_db_proxy');
+    expect(proxy!.values).toMatchObject({ require_tls: true, engine_family: 'POSTGRESQL', debug_logging: false });
+    expect(proxy!.values.auth).toEqual([expect.objectContaining({ auth_scheme: 'SECRETS', iam_auth: 'REQUIRED' })]);
+  });
+
+  test('no security group ingress from anywhere', () => {
+    for (const rule of planned(stack, 'aws_vpc_security_group_ingress_rule')) {
+      expect(rule.values.cidr_ipv4 ?? null).toBeNull();
+      expect(rule.values.cidr_ipv6 ?? null).toBeNull();
+    }
+    for (const sg of [...planned(stack, 'aws_security_group'), ...planned(stack, 'aws_default_security_group')]) {
+      expect(sg.values.ingress ?? []).toEqual([]);
+    }
+    expect(planned(stack, 'aws_security_group_rule')).toEqual([]);
+    expect(planned(stack, 'aws_vpc_security_group_ingress_rule').length).toBeGreaterThanOrEqual(3);
+  });
+
+  test('no password or secret value anywhere in the plan', () => {
+    const plan = plans.get(stack)!.plan;
+    const offending: string[] = [];
+    const passwordKeysSeen = new Set<string>();
+    for (const [path, value] of walk(plan)) {
+      const key = path[path.length - 1] ?? '';
+      if (/password/i.test(key)) passwordKeysSeen.add(key);
+      if (/password|secret_string|secret_binary/i.test(key) && !/^manage_master_user_password$/.test(key)) {
+        const empty = value === null || value === undefined || value === false || (typeof value === 'object' && Object.keys(value as object).length === 0);
+        if (!empty && !path.includes('after_unknown') && !path.includes('before_sensitive') && !path.includes('after_sensitive') && !path.includes('sensitive_values')) {
+          offending.push(`${path.join('.')}=${JSON.stringify(value)}`);
+        }
+      }
+    }
+    expect(offending).toEqual([]);
+    // The walk did look at the cluster's password attributes (so the check is not vacuous).
+    expect([...passwordKeysSeen]).toEqual(expect.arrayContaining(['master_password', 'manage_master_user_password']));
+    expect(planned(stack, 'aws_secretsmanager_secret_version')).toEqual([]);
+    const [cluster] = planned(stack, 'aws_rds_cluster');
+    expect(cluster!.values.manage_master_user_password).toBe(true);
+    expect(cluster!.values.master_password ?? null).toBeNull();
+  });
+});
