@@ -35,6 +35,8 @@ export interface FunctionHostOptions {
   readonly accountId: string;
   /** Variables every sandbox gets before the function's own (e.g. PATH). */
   readonly baseEnvironment?: Record<string, string>;
+  /** Receives what functions write to stdout/stderr. @default - written to this process's stdout/stderr */
+  readonly onLog?: (fn: LocalFunction, text: string) => void;
 }
 
 interface Pending {
@@ -44,6 +46,8 @@ interface Pending {
 }
 
 const WORKER_FILE = new URL('./worker.mjs', import.meta.url);
+/** Lambda's limit on the init phase (importing the handler module). */
+const INIT_TIMEOUT_MS = 10_000;
 
 class Sandbox {
   readonly worker: Worker;
@@ -74,7 +78,14 @@ class Sandbox {
         ...fn.environment,
       },
       resourceLimits: { maxOldGenerationSizeMb: Math.max(64, fn.memoryMb) },
+      stdout: options.onLog !== undefined,
+      stderr: options.onLog !== undefined,
     });
+    if (options.onLog) {
+      const forward = (chunk: Buffer) => options.onLog!(fn, chunk.toString('utf8'));
+      this.worker.stdout.on('data', forward);
+      this.worker.stderr.on('data', forward);
+    }
     this.ready = new Promise((resolve) => {
       const onMessage = (msg: { type: string; error?: { name: string; message: string } }) => {
         if (msg.type === 'ready') resolve({ ok: true });
@@ -127,22 +138,30 @@ class Sandbox {
 
   invoke(event: unknown, started: number): Promise<InvokeOutcome> {
     const id = randomUUID();
-    const deadline = started + this.fn.timeoutSeconds * 1000;
     return new Promise<InvokeOutcome>((resolve) => {
-      const timer = setTimeout(() => {
-        // Lambda stops the sandbox at the deadline; this one stops taking work
-        // and ends once its other invocations have finished or timed out.
-        this.settle(id, { kind: 'timeout', durationMs: Date.now() - started });
+      // Init (the handler module's import) has its own limit, as in Lambda;
+      // the function's timeout counts from the start of the invocation proper.
+      const initTimer = setTimeout(() => {
+        this.settle(id, { kind: 'error', error: { name: 'Runtime.InitTimeout', message: `init took over ${INIT_TIMEOUT_MS} ms` }, durationMs: Date.now() - started });
         this.retire();
-      }, Math.max(0, deadline - Date.now()));
-      this.pending.set(id, { resolve, timer, started });
+      }, INIT_TIMEOUT_MS);
+      const pending: Pending = { resolve, timer: initTimer, started };
+      this.pending.set(id, pending);
       void this.ready.then((state) => {
         if (!this.pending.has(id)) return;
+        clearTimeout(initTimer);
         if (!state.ok) {
           this.settle(id, { kind: 'error', error: state.error, durationMs: Date.now() - started });
           this.retire();
           return;
         }
+        const deadline = Date.now() + this.fn.timeoutSeconds * 1000;
+        pending.timer = setTimeout(() => {
+          // Lambda stops the sandbox at the deadline; this one stops taking work
+          // and ends once its other invocations have finished or timed out.
+          this.settle(id, { kind: 'timeout', durationMs: Date.now() - started });
+          this.retire();
+        }, this.fn.timeoutSeconds * 1000);
         this.worker.postMessage({ type: 'invoke', id, event, deadline, awsRequestId: id });
       });
     });

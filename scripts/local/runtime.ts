@@ -53,6 +53,8 @@ export interface LocalRuntimeOptions {
   readonly log?: (message: string) => void;
   /** One line per request. @default - none */
   readonly onRequest?: (entry: AccessLog) => void;
+  /** What functions write (their structured logs). @default - this process's stdout/stderr */
+  readonly functionLogs?: (text: string, functionName: string) => void;
 }
 
 export interface LocalRuntime {
@@ -86,6 +88,8 @@ function clusterArn(region: string, project: string, env: string): string {
 
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   const t0 = Date.now();
+  // Local Node may be older than Lambda's; the SDK's notice about it is noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const timings: Record<string, number> = {};
   const mark = (step: string) => (timings[step] = Date.now() - t0);
   const log = options.log ?? (() => undefined);
@@ -178,9 +182,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       environment: environmentFor(fn),
     });
 
+    const functionLogs = options.functionLogs;
     const host = new FunctionHost({
       region: config.region,
       accountId: ACCOUNT_ID,
+      onLog: functionLogs ? (fn, text) => functionLogs(text, fn.functionName) : undefined,
       baseEnvironment: {
         PATH: process.env.PATH ?? '/usr/bin:/bin',
         TZ: 'UTC',
