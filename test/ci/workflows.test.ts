@@ -1,0 +1,159 @@
+/**
+ * The CI/CD workflows: linted offline with GitHub's workflow parser (schema
+ * and expressions) plus our structural checks, and asserted on the properties
+ * the pipeline promises (OIDC only, reviewed prod plan, one apply per state).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { lintWorkflow, lintWorkflows } from '../../scripts/lint-workflows';
+import { summarizePlan } from '../../scripts/plan-summary';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const root = resolve(import.meta.dirname, '..', '..');
+const dir = join(root, '.github', 'workflows');
+const load = (f: string): Json => parseYaml(readFileSync(join(dir, f), 'utf8'));
+const steps = (job: Json): Json[] => job.steps ?? [];
+
+describe('workflow lint', () => {
+  test('every workflow passes the linter', () => {
+    expect(readdirSync(dir).sort()).toEqual(['deploy.yml', 'pull-request.yml', 'terraform-plan.yml']);
+    expect(lintWorkflows(root)).toEqual([]);
+  });
+
+  const valid = `name: x
+on: push
+permissions:
+  contents: read
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "\${{ github.sha }} \${{ vars.AWS_REGION }}"
+`;
+
+  test('accepts a valid workflow', () => {
+    expect(lintWorkflow('valid.yml', valid, root)).toEqual([]);
+  });
+
+  test.each([
+    ['an unknown event', valid.replace('on: push', 'on: pushh'), "Unexpected value 'pushh'"],
+    ['an unknown permission', valid.replace('contents: read', 'id-tokn: write'), "Unexpected value 'id-tokn'"],
+    ['an unknown context in an expression', valid.replace('vars.AWS_REGION', 'varz.AWS_REGION'), "Unrecognized named-value: 'varz'"],
+    ['a broken expression', valid.replace('github.sha }}', 'fromJSON( }}'), 'Unexpected end of expression'],
+    ['a step with both uses and run', valid.replace('      - run:', '      - uses: actions/checkout@v4\n        run:'), "Unexpected value 'run'"],
+    ['needs of a missing job', valid.replace('    runs-on:', '    needs: [build]\n    runs-on:'), 'job "a" needs "build", which is not a job of this workflow'],
+    ['needs.<job> without needs', valid.replace('github.sha', 'needs.plan.outputs.id'), 'job "a" reads needs.plan but does not list "plan" in needs'],
+    [
+      'a missing input of a reusable workflow',
+      'on: push\njobs:\n  p:\n    uses: ./.github/workflows/terraform-plan.yml\n    with:\n      keep-plan: true\n',
+      'does not pass required input "environment"',
+    ],
+    [
+      'an unknown input of a reusable workflow',
+      'on: push\njobs:\n  p:\n    uses: ./.github/workflows/terraform-plan.yml\n    with:\n      environment: dev\n      stage: dev\n',
+      'passes unknown input "stage"',
+    ],
+    ['a needs cycle', 'on: push\njobs:\n  a:\n    needs: b\n    runs-on: x\n    steps: [{run: a}]\n  b:\n    needs: a\n    runs-on: x\n    steps: [{run: b}]\n', 'needs cycle'],
+  ])('catches %s', (_what, content, message) => {
+    const problems = lintWorkflow('broken.yml', content, root);
+    expect(problems.map((p) => p.message).join('\n')).toContain(message);
+  });
+});
+
+describe('pipeline properties', () => {
+  const pr = load('pull-request.yml');
+  const deploy = load('deploy.yml');
+  const plan = load('terraform-plan.yml');
+  const all = [pr, deploy, plan];
+
+  test('least privilege by default: contents read at workflow level, id-token only where AWS is used', () => {
+    for (const wf of [pr, deploy]) expect(wf.permissions).toEqual({ contents: 'read' });
+    const awsJobs = [...Object.values(deploy.jobs), ...Object.values(pr.jobs)].filter(
+      (j: Json) => j.uses?.includes('terraform-plan') || steps(j).some((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials')),
+    ) as Json[];
+    expect(awsJobs.length).toBe(4);
+    for (const j of awsJobs) expect(j.permissions).toEqual({ 'id-token': 'write', contents: 'read' });
+  });
+
+  test('AWS credentials come from GitHub OIDC with role ARNs from repository variables, never keys', () => {
+    const text = readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+    expect(text).not.toMatch(/aws-access-key-id|aws-secret-access-key|AWS_SECRET_ACCESS_KEY|secrets\.AWS/);
+    const credSteps = all.flatMap((wf) => Object.values(wf.jobs as Json).flatMap((j: Json) => steps(j))).filter((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials'));
+    expect(credSteps.length).toBe(3);
+    for (const s of credSteps) expect(s.with['role-to-assume']).toMatch(/^\$\{\{ vars\.AWS_(PLAN|APPLY)_ROLE_ARN \}\}$/);
+  });
+
+  test('pull requests: install with npm cache, test, synth, policy pack, plan per environment', () => {
+    const verify = steps(pr.jobs.verify);
+    expect(verify.find((s) => s.uses?.startsWith('actions/setup-node'))?.with.cache).toBe('npm');
+    const runs = verify.map((s) => s.run ?? '').join('\n');
+    for (const cmd of ['npm ci', 'npm test', 'npx cdktf synth', 'npm run check']) expect(runs).toContain(cmd);
+    expect(pr.jobs.plan.strategy.matrix.environment).toEqual(['dev', 'prod']);
+    expect(pr.jobs.plan.uses).toBe('./.github/workflows/terraform-plan.yml');
+    expect(pr.jobs['plan-offline'].steps.map((s: Json) => s.run ?? '').join('\n')).toContain('npm run plan:offline');
+  });
+
+  test('the plan writes a summary and uploads the plan', () => {
+    const runs = steps(plan.jobs.plan).map((s) => s.run ?? '').join('\n');
+    expect(runs).toContain('terraform plan -input=false -lock-timeout=10m -out=tfplan');
+    expect(runs).toContain('scripts/plan-summary.ts');
+    expect(runs).toContain('$GITHUB_STEP_SUMMARY');
+    const uploads = steps(plan.jobs.plan).filter((s) => s.uses?.startsWith('actions/upload-artifact'));
+    expect(uploads.map((u) => u.with.name)).toEqual(['plan-${{ inputs.environment }}', 'tfplan-${{ inputs.environment }}']);
+  });
+
+  test('main: dev applies automatically, prod applies the reviewed plan behind its environment', () => {
+    expect(deploy.on.push.branches).toEqual(['main']);
+    expect(deploy.jobs.plan.with['keep-plan']).toBe(true);
+    expect(deploy.jobs['apply-dev'].environment).toBe('dev');
+    expect(deploy.jobs['apply-prod'].environment).toBe('prod');
+    expect(deploy.jobs['apply-prod'].needs).toEqual(['plan', 'apply-dev']);
+    for (const [job, env] of [['apply-dev', 'dev'], ['apply-prod', 'prod']]) {
+      const s = steps(deploy.jobs[job]);
+      expect(s.find((x) => x.uses?.startsWith('actions/download-artifact'))?.with.name).toBe(`tfplan-${env}`);
+      expect(s.map((x) => x.run ?? '').join('\n')).toMatch(/terraform apply -input=false -lock-timeout=10m tfplan$/m);
+      expect(s.map((x) => x.run ?? '').join('\n')).not.toContain('terraform plan');
+    }
+  });
+
+  test('two applies never run on one state: a concurrency group per environment, never cancelled', () => {
+    expect(deploy.concurrency['cancel-in-progress']).toBe(false);
+    expect(deploy.jobs['apply-dev'].concurrency).toEqual({ group: 'terraform-state-dev', 'cancel-in-progress': false });
+    expect(deploy.jobs['apply-prod'].concurrency).toEqual({ group: 'terraform-state-prod', 'cancel-in-progress': false });
+  });
+
+  test('actions are pinned to a major version', () => {
+    const uses = all.flatMap((wf) => Object.values(wf.jobs as Json).flatMap((j: Json) => steps(j).map((s) => s.uses).filter(Boolean)));
+    for (const u of uses) expect(u).toMatch(/^[\w-]+\/[\w-]+@v\d+$/);
+  });
+});
+
+describe('plan summary', () => {
+  const change = (address: string, actions: string[]) => ({ address, type: address.split('.')[0], change: { actions } });
+
+  test('counts actions, lists destructive changes first and every change', () => {
+    const md = summarizePlan(
+      {
+        resource_changes: [
+          change('aws_lambda_function.a', ['create']),
+          change('aws_lambda_function.b', ['update']),
+          change('aws_rds_cluster.db', ['delete', 'create']),
+          change('aws_s3_bucket.old', ['delete']),
+          change('aws_vpc.vpc', ['no-op']),
+        ],
+      },
+      'Plan for prod',
+    );
+    expect(md).toContain('### Plan for prod');
+    expect(md).toContain('**1 to add, 1 to change, 1 to replace, 1 to destroy.**');
+    expect(md).toContain('> - `-/+` `aws_rds_cluster.db` (replace)');
+    expect(md).toContain('| `aws_lambda_function` | 1 | 1 |  |  |');
+    expect(md).not.toContain('aws_vpc.vpc');
+  });
+
+  test('says so when nothing changes', () => {
+    expect(summarizePlan({ resource_changes: [change('aws_vpc.vpc', ['no-op'])] })).toContain('No changes.');
+  });
+});
