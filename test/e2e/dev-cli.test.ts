@@ -1,0 +1,162 @@
+/**
+ * `npm run dev` as a user runs it: a child process (`tsx scripts/dev.ts`)
+ * that prints the ready line, keeps data across restarts, starts clean with
+ * --reset, and leaves no process behind on SIGTERM or SIGKILL.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const tsx = path.join(repo, 'node_modules', '.bin', 'tsx');
+
+let dataDir: string;
+const started: ChildProcess[] = [];
+
+beforeAll(async () => {
+  dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'e2e-dev-cli-'));
+  await fs.chmod(dataDir, 0o755);
+});
+
+afterAll(async () => {
+  for (const c of started) if (c.exitCode === null && c.pid) killGroup(c.pid, 'SIGKILL');
+  await fs.rm(dataDir, { recursive: true, force: true });
+});
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    /* gone */
+  }
+}
+
+/** Postmasters running on our data dir (from /proc). */
+function postmasters(): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (cmd[0]?.endsWith('/postgres') && cmd.includes(path.join(dataDir, 'postgres'))) found.push(Number(entry));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return found;
+}
+
+async function until(check: () => boolean, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (check()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return check();
+}
+
+interface Dev {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+  startupMs: number;
+}
+
+/** Starts the CLI in its own process group and waits for the ready line. */
+function dev(args: string[] = []): Promise<Dev> {
+  const t0 = Date.now();
+  const child = spawn(tsx, ['scripts/dev.ts', '--quiet', ...args], {
+    cwd: repo,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PORT: '0', LOCAL_DATA_DIR: dataDir, CORS_ORIGINS: 'http://localhost:4321' },
+  });
+  started.push(child);
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ready line within 30 s:\n${out}`)), 30_000);
+    child.stdout!.on('data', () => {
+      const m = /^Local API listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, url: m[1]!, output: () => out, startupMs: Date.now() - t0 });
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`dev exited with ${code}:\n${out}`));
+    });
+  });
+}
+
+const exited = (c: ChildProcess) =>
+  c.exitCode !== null || c.signalCode !== null ? Promise.resolve(c.exitCode) : new Promise<number | null>((r) => c.once('exit', (code) => r(code)));
+
+async function createPost(url: string, title: string): Promise<string> {
+  const res = await fetch(`${url}/posts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title, body: '', author: 'cli' }) });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { id: string }).id;
+}
+
+async function createEvent(url: string): Promise<string> {
+  const res = await fetch(`${url}/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'kept', capacity: 3, startsAt: '2027-01-01T10:00:00Z' }),
+  });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { id: string }).id;
+}
+
+test('prints the ready line, applies CORS_ORIGINS, and stops everything on SIGTERM', async () => {
+  const d = await dev(['--reset']);
+  const health = await fetch(`${d.url}/health`);
+  expect(health.status).toBe(200);
+  const pre = await fetch(`${d.url}/posts`, { method: 'OPTIONS', headers: { origin: 'http://localhost:4321', 'access-control-request-method': 'POST' } });
+  expect(pre.headers.get('access-control-allow-origin')).toBe('http://localhost:4321');
+  expect(postmasters()).toHaveLength(1);
+
+  d.child.kill('SIGTERM');
+  expect(await exited(d.child)).toBe(0);
+  expect(await until(() => postmasters().length === 0, 10_000)).toBe(true);
+});
+
+test('data persists across restarts, survives a SIGKILL, and --reset starts clean', async () => {
+  const first = await dev();
+  const postId = await createPost(first.url, 'persisted');
+  const eventId = await createEvent(first.url);
+  // SIGKILL the whole CLI process group: nothing may be left running.
+  killGroup(first.child.pid!, 'SIGKILL');
+  await exited(first.child);
+  expect(await until(() => postmasters().length === 0, 10_000)).toBe(true);
+
+  const second = await dev();
+  expect((await fetch(`${second.url}/posts/${postId}`)).status).toBe(200);
+  expect((await fetch(`${second.url}/events/${eventId}`)).status).toBe(200);
+  second.child.kill('SIGINT');
+  expect(await exited(second.child)).toBe(0);
+
+  const fresh = await dev(['--reset']);
+  expect((await fetch(`${fresh.url}/posts/${postId}`)).status).toBe(404);
+  expect((await fetch(`${fresh.url}/events/${eventId}`)).status).toBe(404);
+  fresh.child.kill('SIGTERM');
+  await exited(fresh.child);
+  expect(await until(() => postmasters().length === 0, 10_000)).toBe(true);
+});
+
+test('when only the tsx parent is SIGKILLed, the runtime notices and stops', async () => {
+  const d = await dev();
+  // Kill just the tsx launcher; its node child (the runtime) must not live on.
+  process.kill(d.child.pid!, 'SIGKILL');
+  expect(await until(() => postmasters().length === 0, 10_000)).toBe(true);
+  const stillServing = await fetch(`${d.url}/health`).then(
+    () => true,
+    () => false,
+  );
+  expect(stillServing).toBe(false);
+});
