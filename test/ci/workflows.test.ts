@@ -37,7 +37,7 @@ jobs:
     expect(lintWorkflow('valid.yml', valid, root)).toEqual([]);
   });
 
-  test.each([
+  test.each<[string, string, string]>([
     ['an unknown event', valid.replace('on: push', 'on: pushh'), "Unexpected value 'pushh'"],
     ['an unknown permission', valid.replace('contents: read', 'id-tokn: write'), "Unexpected value 'id-tokn'"],
     ['an unknown context in an expression', valid.replace('vars.AWS_REGION', 'varz.AWS_REGION'), "Unrecognized named-value: 'varz'"],
@@ -70,9 +70,9 @@ describe('pipeline properties', () => {
 
   test('least privilege by default: contents read at workflow level, id-token only where AWS is used', () => {
     for (const wf of [pr, deploy]) expect(wf.permissions).toEqual({ contents: 'read' });
-    const awsJobs = [...Object.values(deploy.jobs), ...Object.values(pr.jobs)].filter(
-      (j: Json) => j.uses?.includes('terraform-plan') || steps(j).some((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials')),
-    ) as Json[];
+    const awsJobs = ([...Object.values(deploy.jobs), ...Object.values(pr.jobs)] as Json[]).filter(
+      (j) => j.uses?.includes('terraform-plan') || steps(j).some((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials')),
+    );
     expect(awsJobs.length).toBe(4);
     for (const j of awsJobs) expect(j.permissions).toEqual({ 'id-token': 'write', contents: 'read' });
   });
