@@ -222,103 +222,115 @@ export async function startPostgres(options: LocalPostgresOptions): Promise<Loca
     initialised = true;
   }
 
-  const port = options.port || (await freePort());
-  const logFile = createWriteStream(path.join(path.dirname(dataDir), 'postgres.log'), { flags: 'a' });
-  const child: ChildProcess = spawn(
-    '/bin/sh',
-    [
-      '-c',
-      WATCHDOG,
-      'postgres-watchdog',
-      bin.postgres,
-      '-D',
-      dataDir,
-      '-p',
-      String(port),
-      '-h',
-      '127.0.0.1',
-      '-c',
-      'unix_socket_directories=',
-      '-c',
-      'max_connections=200',
-      '-c',
-      'TimeZone=UTC',
-      '-c',
-      'log_timezone=UTC',
-    ],
-    {
-      ...ids,
-      // Own process group: a terminal Ctrl-C reaches only us; we stop Postgres in order.
-      detached: true,
-      stdio: ['pipe', 'ignore', 'pipe'],
-      env: { ...process.env, LC_ALL: 'C' },
-    },
-  );
-
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let output = '';
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (chunk: string) => {
-      logFile.write(chunk);
-      if (output.length < 20_000) output += chunk;
-      for (const line of chunk.split('\n')) if (line.trim()) options.onLog?.(line);
-      if (chunk.includes('database system is ready to accept connections')) resolve();
-    });
-    void exited.then((code) =>
-      reject(new Error(`PostgreSQL exited during startup (code ${code}). Its log:\n${output.slice(-4000)}`)),
-    );
-  });
-
-  let stopping: Promise<void> | undefined;
-  const stop = () =>
-    (stopping ??= (async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.stdin!.end();
-        let timer: NodeJS.Timeout | undefined;
-        const done = await Promise.race([
-          exited.then(() => true),
-          new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 15_000))),
-        ]);
-        clearTimeout(timer);
-        if (!done && child.pid) {
-          try {
-            process.kill(-child.pid, 'SIGKILL');
-          } catch {
-            /* already gone */
-          }
-          await exited;
-        }
-      }
-      await new Promise<void>((r) => logFile.end(() => r()));
-    })());
-
-  try {
-    await ready;
-    const admin = new pg.Client({ host: '127.0.0.1', port, user, password, database: 'postgres' });
-    await admin.connect();
+  // A port picked as free can be taken before the postmaster binds it: retry.
+  for (let attempt = 1; ; attempt++) {
+    const port = options.port || (await freePort());
     try {
-      const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-      if (!rowCount) await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(database)}`);
-    } finally {
-      await admin.end();
+      return await launch(port);
+    } catch (err) {
+      const portTaken = /could not bind|Address already in use|could not create any TCP\/IP sockets/i.test((err as Error).message);
+      if (options.port || !portTaken || attempt >= 3) throw err;
     }
-  } catch (err) {
-    await stop();
-    throw err;
   }
 
-  const postmasterPid = Number((await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
-  return {
-    host: '127.0.0.1',
-    port,
-    user,
-    password,
-    database,
-    pid: postmasterPid,
-    initialised,
-    url: `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`,
-    stop,
-    exited,
-  };
+  async function launch(port: number): Promise<LocalPostgres> {
+    const logFile = createWriteStream(path.join(path.dirname(dataDir), 'postgres.log'), { flags: 'a' });
+    const child: ChildProcess = spawn(
+      '/bin/sh',
+      [
+        '-c',
+        WATCHDOG,
+        'postgres-watchdog',
+        bin.postgres,
+        '-D',
+        dataDir,
+        '-p',
+        String(port),
+        '-h',
+        '127.0.0.1',
+        '-c',
+        'unix_socket_directories=',
+        '-c',
+        'max_connections=200',
+        '-c',
+        'TimeZone=UTC',
+        '-c',
+        'log_timezone=UTC',
+      ],
+      {
+        ...ids,
+        // Own process group: a terminal Ctrl-C reaches only us; we stop Postgres in order.
+        detached: true,
+        stdio: ['pipe', 'ignore', 'pipe'],
+        env: { ...process.env, LC_ALL: 'C' },
+      },
+    );
+
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    let output = '';
+    const ready = new Promise<void>((resolve, reject) => {
+      child.stderr!.setEncoding('utf8');
+      child.stderr!.on('data', (chunk: string) => {
+        logFile.write(chunk);
+        if (output.length < 20_000) output += chunk;
+        for (const line of chunk.split('\n')) if (line.trim()) options.onLog?.(line);
+        if (chunk.includes('database system is ready to accept connections')) resolve();
+      });
+      void exited.then((code) =>
+        reject(new Error(`PostgreSQL exited during startup (code ${code}). Its log:\n${output.slice(-4000)}`)),
+      );
+    });
+
+    let stopping: Promise<void> | undefined;
+    const stop = () =>
+      (stopping ??= (async () => {
+        if (child.exitCode === null && child.signalCode === null) {
+          child.stdin!.end();
+          let timer: NodeJS.Timeout | undefined;
+          const done = await Promise.race([
+            exited.then(() => true),
+            new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 15_000))),
+          ]);
+          clearTimeout(timer);
+          if (!done && child.pid) {
+            try {
+              process.kill(-child.pid, 'SIGKILL');
+            } catch {
+              /* already gone */
+            }
+            await exited;
+          }
+        }
+        await new Promise<void>((r) => logFile.end(() => r()));
+      })());
+
+    try {
+      await ready;
+      const admin = new pg.Client({ host: '127.0.0.1', port, user, password, database: 'postgres' });
+      await admin.connect();
+      try {
+        const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+        if (!rowCount) await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(database)}`);
+      } finally {
+        await admin.end();
+      }
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+
+    const postmasterPid = Number((await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+    return {
+      host: '127.0.0.1',
+      port,
+      user,
+      password,
+      database,
+      pid: postmasterPid,
+      initialised,
+      url: `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`,
+      stop,
+      exited,
+    };
+  }
 }
