@@ -14,11 +14,11 @@
  * deterministic: same sources => same bytes => same zip => same hash. The zip is
  * written by `zipDeterministic` (fixed timestamps, sorted entries) rather than
  * cdktf's ARCHIVE asset, whose zips carry file mtimes and which spawns one node
- * process per asset (too slow for our ~1 s synth target).
+ * process per asset (too slow for our ~1 s synth target). The zip becomes a
+ * cdktf FILE asset in infra/constructs/function.ts. This module does not
+ * import cdktf, so benches and the app can start bundling before loading it.
  */
-import { AssetType, TerraformAsset } from 'cdktf';
-import type { Construct } from 'constructs';
-import { buildSync, type BuildOptions, type Metafile } from 'esbuild';
+import { build, buildSync, type BuildOptions, type Metafile } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -172,6 +172,34 @@ export function bundleFunction(fn: FunctionDefinition, options: BundleOptions = 
  */
 export function bundleFunctions(fns: readonly FunctionDefinition[], options: BundleOptions = {}): FunctionBundle[] {
   if (fns.length === 0) return [];
+  const plan = planBuild(fns, options);
+  let metafile: Metafile;
+  try {
+    metafile = buildSync(plan.options).metafile!;
+  } catch (err) {
+    throw failure(fns.map((f) => `"${f.name}"`).join(', '), err);
+  }
+  return describeOutputs(fns, plan.outRoot, metafile);
+}
+
+/**
+ * The same as `bundleFunctions`, but esbuild runs in its own process while
+ * this one keeps working: the app starts bundling first, then loads cdktf and
+ * the provider classes in parallel (see infra/main.ts).
+ */
+export async function bundleFunctionsAsync(fns: readonly FunctionDefinition[], options: BundleOptions = {}): Promise<FunctionBundle[]> {
+  if (fns.length === 0) return [];
+  const plan = planBuild(fns, options);
+  let metafile: Metafile;
+  try {
+    metafile = (await build(plan.options)).metafile!;
+  } catch (err) {
+    throw failure(fns.map((f) => `"${f.name}"`).join(', '), err);
+  }
+  return describeOutputs(fns, plan.outRoot, metafile);
+}
+
+function planBuild(fns: readonly FunctionDefinition[], options: BundleOptions): { outRoot: string; options: BuildOptions } {
   const functionsDir = resolve(options.functionsDir ?? FUNCTIONS_DIR);
   const outRoot = resolve(options.outRoot ?? BUILD_DIR);
   const seen = new Set<string>();
@@ -182,12 +210,10 @@ export function bundleFunctions(fns: readonly FunctionDefinition[], options: Bun
   const entryPoints = fns.map((fn) => ({ in: entryPathOf(fn, functionsDir), out: fn.name }));
   // Stale chunks from an earlier build must not end up in a zip.
   rmSync(outRoot, { recursive: true, force: true });
-  let metafile: Metafile;
-  try {
-    metafile = buildSync({ ...buildOptions(options.minify ?? true), entryPoints, outdir: outRoot }).metafile!;
-  } catch (err) {
-    throw failure(fns.map((f) => `"${f.name}"`).join(', '), err);
-  }
+  return { outRoot, options: { ...buildOptions(options.minify ?? true), entryPoints, outdir: outRoot } };
+}
+
+function describeOutputs(fns: readonly FunctionDefinition[], outRoot: string, metafile: Metafile): FunctionBundle[] {
   const outputs = new Map(Object.entries(metafile.outputs).map(([file, meta]) => [resolve(PROJECT_ROOT, file), meta]));
   return fns.map((fn) => {
     const entryFile = join(outRoot, `${fn.name}.mjs`);
@@ -224,8 +250,8 @@ export function bundleFunctions(fns: readonly FunctionDefinition[], options: Bun
 /** 1980-01-01 00:00:00 in DOS format: the same bytes on every run. */
 const DOS_TIME = 0;
 const DOS_DATE = (0 << 9) | (1 << 5) | 1;
-/** zlib level: 6 is ~3x faster than 9 for ~2% larger zips. */
-const DEFLATE_LEVEL = 6;
+/** zlib level: 1 deflates ~3x faster than 6 (this runs on every synth) for zips ~15% larger. */
+const DEFLATE_LEVEL = 1;
 
 interface ZipEntryData {
   readonly crc: number;
@@ -326,24 +352,13 @@ export function packageFunctions(fns: readonly FunctionDefinition[], options: Bu
   return bundleFunctions(fns, options).map((b) => archive(b, cache));
 }
 
+/** `packageFunctions` with esbuild running in parallel to the caller (see `bundleFunctionsAsync`). */
+export async function packageFunctionsAsync(fns: readonly FunctionDefinition[], options: BundleOptions = {}): Promise<FunctionArchive[]> {
+  const cache: ZipEntryCache = new Map();
+  return (await bundleFunctionsAsync(fns, options)).map((b) => archive(b, cache));
+}
+
 /** Bundles and zips one function. */
 export function packageFunction(fn: FunctionDefinition, options: BundleOptions = {}): FunctionArchive {
   return packageFunctions([fn], options)[0]!;
-}
-
-// ---------------------------------------------------------------------------
-// cdktf asset
-// ---------------------------------------------------------------------------
-
-/**
- * Copies a function's zip into the synthesized stack as a cdktf file asset.
- * The asset hash is the zip's SHA-256, so the asset path (and the Lambda's
- * `source_code_hash`) change only when the bundled code does.
- */
-export function functionAsset(scope: Construct, id: string, archive: FunctionArchive): TerraformAsset {
-  return new TerraformAsset(scope, id, {
-    path: archive.zipFile,
-    type: AssetType.FILE,
-    assetHash: archive.sha256Hex.slice(0, 32).toUpperCase(),
-  });
 }

@@ -1,14 +1,26 @@
 /**
  * The cdktf app: one PlatformStack per environment (stack name = environment
- * name, so `npx cdktf plan dev` works). Bundles are built once and shared.
+ * name, so `npx cdktf plan dev` works). Every function is bundled once and the
+ * bundles are shared by all stacks.
  */
-import { App } from 'cdktf';
 import { routes, tasks } from '../functions/registry';
-import { loadAllConfigs } from './config';
-import { bundleAll, PlatformStack } from './stack';
+import { packageFunctionsAsync } from './bundling';
 
+// 1. Start bundling: esbuild works in its own process...
+const bundling = packageFunctionsAsync([...routes, ...tasks]);
+bundling.catch(() => undefined); // reported where it is awaited, after config errors
+
+// 2. ...while this one loads cdktf, the provider classes and the config.
+const { App } = await import('cdktf');
+const { loadAllConfigs } = await import('./config');
+const { archivesByName, PlatformStack } = await import('./stack');
+
+// 3. One stack per environment, then synth. cdktf captures a full stack trace
+// for every token; with source maps on (tsx turns them on) each capture costs
+// a source-map lookup, ~10% of the synth. Config errors keep their messages.
+process.setSourceMapsEnabled(false);
 const configs = loadAllConfigs();
-const archives = bundleAll([...routes, ...tasks]);
-const app = new App();
+const archives = archivesByName(await bundling);
+const app = new App({ stackTraces: false });
 for (const config of configs) new PlatformStack(app, config.name, { config, archives });
 app.synth();

@@ -328,6 +328,11 @@ export class PlatformStack extends TerraformStack {
   }
 }
 
+/** Indexes bundles by function name (PlatformStackProps.archives). */
+export function archivesByName(archives: readonly FunctionArchive[]): Map<string, FunctionArchive> {
+  return new Map(archives.map((a) => [a.name, a]));
+}
+
 /** Bundles every function once (one esbuild run) and indexes them by name. */
 export function bundleAll(functions: readonly FunctionDefinition[], options: BundleOptions | string = {}): Map<string, FunctionArchive> {
   const opts = typeof options === 'string' ? { functionsDir: options } : options;

@@ -8,8 +8,8 @@ import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
-import type { TerraformAsset } from 'cdktf';
-import { functionAsset, type FunctionArchive } from '../bundling';
+import { AssetType, TerraformAsset } from 'cdktf';
+import type { FunctionArchive } from '../bundling';
 import { assumeRolePolicy, policyDocument, type PolicyStatement } from '../iam';
 
 /** Actions AWS documents for VPC functions (AWSLambdaVPCAccessExecutionRole). */
@@ -63,7 +63,13 @@ export class ServiceFunction extends Construct {
 
   constructor(scope: Construct, id: string, private readonly props: ServiceFunctionProps) {
     super(scope, id);
-    this.asset = functionAsset(this, 'code', props.code);
+    // The asset hash is the zip's SHA-256: the asset path (and the Lambda's
+    // source_code_hash) change only when the bundled code does.
+    this.asset = new TerraformAsset(this, 'code', {
+      path: props.code.zipFile,
+      type: AssetType.FILE,
+      assetHash: props.code.sha256Hex.slice(0, 32).toUpperCase(),
+    });
     this.logGroup = this.createLogGroup();
     [this.role, this.rolePolicy] = this.createRole();
     this.lambda = this.createFunction();
