@@ -3,13 +3,17 @@
  * local state, before CI exists (see docs/ci-cd.md, "Bootstrap from zero").
  * Not part of the environment stacks.
  */
+import { resolve } from 'node:path';
 import { LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { CiBootstrap, type CiBootstrapProps } from './ci-bootstrap';
 
 export interface BootstrapStackProps extends CiBootstrapProps {
-  /** Local state file of the bootstrap stack. @default "terraform.bootstrap.tfstate" */
+  /**
+   * Local state file of the bootstrap stack (git-ignored; keep it safe).
+   * @default - `terraform.bootstrap.tfstate` at the repository root
+   */
   readonly statePath?: string;
 }
 
@@ -23,7 +27,7 @@ export class BootstrapStack extends TerraformStack {
       defaultTags: [{ tags: { project: props.project, environment: 'bootstrap', 'managed-by': 'cdktf' } }],
     });
     this.addOverride('terraform.required_providers.aws.version', '5.100.0');
-    new LocalBackend(this, { path: props.statePath ?? 'terraform.bootstrap.tfstate' });
+    new LocalBackend(this, { path: props.statePath ?? resolve(import.meta.dirname, '..', '..', 'terraform.bootstrap.tfstate') });
     this.ci = new CiBootstrap(this, 'ci', props);
     new TerraformOutput(this, 'state_bucket', { value: this.ci.stateBucket.bucket, description: 'Repository variable TF_STATE_BUCKET' });
     new TerraformOutput(this, 'state_kms_key_arn', { value: this.ci.stateKey.arn, description: 'Repository variable TF_STATE_KMS_KEY_ID' });
