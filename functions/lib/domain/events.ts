@@ -12,14 +12,24 @@ import type { Database } from '../data/sql';
 import { sqlParam } from '../data/sql';
 import { conflict, notFound } from '../http/errors';
 
+/** Postgres text cannot hold NUL: refuse it as bad input (400) rather than fail in the database (500). */
+const text = (max: number) =>
+  z.string().trim().min(1).max(max).refine((s) => !s.includes('\u0000'), { message: 'Must not contain NUL characters' });
+
+/** A calendar day that exists, in a year Postgres stores (0001-9999): no "0000-…" and no Feb 30 silently rolled to March. */
+const realDay = (s: string) => {
+  const [y, m, d] = s.slice(0, 10).split('-').map(Number) as [number, number, number];
+  return y >= 1 && d <= new Date(Date.UTC(y, m, 0)).getUTCDate() && new Date(s).getUTCFullYear() >= 1;
+};
+
 export const EventInput = z.strictObject({
-  name: z.string().trim().min(1).max(200),
+  name: text(200),
   capacity: z.number().int().min(1).max(100_000),
-  startsAt: z.iso.datetime({ offset: true }),
+  startsAt: z.iso.datetime({ offset: true }).refine(realDay, { message: 'Must be a real date between years 0001 and 9999' }),
 });
 
 export const RegistrationInput = z.strictObject({
-  name: z.string().trim().min(1).max(200),
+  name: text(200),
   email: z.email().max(320),
 });
 
