@@ -19,7 +19,8 @@ const text = (max: number) =>
 /** A calendar day that exists, in a year Postgres stores (0001-9999): no "0000-…" and no Feb 30 silently rolled to March. */
 const realDay = (s: string) => {
   const [y, m, d] = s.slice(0, 10).split('-').map(Number) as [number, number, number];
-  return y >= 1 && d <= new Date(Date.UTC(y, m, 0)).getUTCDate() && new Date(s).getUTCFullYear() >= 1;
+  const utcYear = new Date(s).getUTCFullYear(); // an offset can move the instant out of 0001-9999
+  return y >= 1 && d <= new Date(Date.UTC(y, m, 0)).getUTCDate() && utcYear >= 1 && utcYear <= 9999;
 };
 
 export const EventInput = z.strictObject({
