@@ -94,7 +94,8 @@ async function main(): Promise<void> {
   const peak = Math.max(...synth.map((x) => x.rssMb));
   const timeOk = ratio <= TIME_TARGET;
   const rssOk = peak < RSS_TARGET_MB;
-  console.log(`\ntime: A/B = ${ratio.toFixed(2)} (target <= ${TIME_TARGET}) ${timeOk ? 'PASS' : 'FAIL'}`);
+  const minRatio = Math.min(...synth.map((x) => x.ms)) / Math.min(...barrel.map((x) => x.ms));
+  console.log(`\ntime: A/B = ${ratio.toFixed(2)} of medians (target <= ${TIME_TARGET}) ${timeOk ? 'PASS' : 'FAIL'}; of minimums ${minRatio.toFixed(2)} (less sensitive to a busy machine)`);
   console.log(`peak memory of A: ${peak.toFixed(0)} MB (target < ${RSS_TARGET_MB} MB) ${rssOk ? 'PASS' : 'FAIL'}`);
   if (!timeOk || !rssOk) process.exitCode = 1;
 }

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BundlingError, packageFunction, packageFunctions } from '../../infra/bundling';
@@ -49,6 +50,19 @@ describe('function bundling', () => {
     expect(again.sha256Base64).toBe(first.sha256Base64);
     const other = packageFunction({ name: 'plain', handler: 'hello.ts' }, { functionsDir, outRoot });
     expect(other.sha256Base64).not.toBe(first.sha256Base64);
+  });
+
+  test('the zip alone runs: extracted to an empty dir, its handler loads and answers', async () => {
+    const archive = packageFunction({ name: 'hello', handler: 'hello.ts' }, { functionsDir, outRoot });
+    const dir = mkdtempSync(join(tmpdir(), 'sps-unzip-'));
+    try {
+      execFileSync('unzip', ['-q', archive.zipFile, '-d', dir]);
+      expect(readdirSync(dir).sort()).toEqual(expect.arrayContaining(['chunks', 'hello.mjs', 'hello.mjs.map']));
+      const mod = await import(join(dir, 'hello.mjs'));
+      expect((await mod.handler()).statusCode).toBe(200);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('fails when the handler file does not exist, naming the function and the fix', () => {
