@@ -17,6 +17,8 @@ export interface StackInput {
   readonly json: Record<string, unknown>;
   /** The environment config of this stack, when it is an environment. */
   readonly config?: EnvironmentConfig;
+  /** Optional `terraform show -json` plan of the stack (see `StackModel.enrichWithPlan`). */
+  readonly plan?: Parameters<StackModel['enrichWithPlan']>[0];
 }
 
 export interface RunOptions {
@@ -83,6 +85,7 @@ export function runPack(stacks: readonly StackInput[], options: RunOptions): Pac
   const results: ResultRow[] = [];
   for (const stack of stacks) {
     const model = new StackModel(stack.name, stack.json);
+    if (stack.plan) model.enrichWithPlan(stack.plan);
     const inline = new Map<string, ActiveSuppression[]>();
     for (const resource of model.resources) {
       resource.inlineSuppressions.forEach((raw, i) => {

@@ -79,15 +79,30 @@ export function statementsFromDataDocument(model: StackModel, values: Record<str
  * rules treat that as a violation (we cannot prove it is safe).
  */
 export function parsePolicy(model: StackModel, value: unknown, depth = 0): ParsedDocument {
+  const parsed = parsePolicyShape(model, value, depth);
+  if (!parsed.ok) return parsed;
+  const computed = parsed.statements.flatMap((s) => [...s.actions, ...s.notActions]).find((a) => a.includes('${'));
+  if (computed) return { ok: false, reason: `action ${computed} is computed by an expression, so it cannot be checked` };
+  return parsed;
+}
+
+function isPolicyObject(v: unknown): boolean {
+  return !!v && typeof v === 'object' && !Array.isArray(v) && 'Statement' in v;
+}
+
+function parsePolicyShape(model: StackModel, value: unknown, depth: number): ParsedDocument {
   if (depth > 5) return { ok: false, reason: 'policy documents nest too deeply' };
   if (value && typeof value === 'object' && !Array.isArray(value)) {
+    if (!isPolicyObject(value)) return { ok: false, reason: 'policy object has no Statement' };
     return { ok: true, statements: statementsFromJson(value) };
   }
   if (typeof value !== 'string') return { ok: false, reason: `policy is not a string (${typeof value})` };
   const text = value.trim();
   if (!text.includes('${')) {
     try {
-      return { ok: true, statements: statementsFromJson(JSON.parse(text)) };
+      const doc = JSON.parse(text);
+      if (!isPolicyObject(doc)) return { ok: false, reason: 'policy JSON has no Statement' };
+      return { ok: true, statements: statementsFromJson(doc) };
     } catch (e) {
       return { ok: false, reason: `policy is not valid JSON: ${(e as Error).message}` };
     }
@@ -107,7 +122,9 @@ export function parsePolicy(model: StackModel, value: unknown, depth = 0): Parse
     const m = /^jsonencode\(([\s\S]*)\)$/.exec(expr);
     if (m) {
       try {
-        return { ok: true, statements: statementsFromJson(parseHcl(m[1])) };
+        const doc = parseHcl(m[1]);
+        if (!isPolicyObject(doc)) return { ok: false, reason: 'jsonencode(...) does not build a policy object literally (computed by a function), so it cannot be read statically' };
+        return { ok: true, statements: statementsFromJson(doc) };
       } catch (e) {
         return { ok: false, reason: `cannot parse jsonencode(...) policy: ${(e as Error).message}` };
       }
@@ -115,10 +132,12 @@ export function parsePolicy(model: StackModel, value: unknown, depth = 0): Parse
   }
   // JSON text with interpolated references: parse it with the references masked.
   try {
-    return { ok: true, statements: statementsFromJson(JSON.parse(text)) };
+    const doc = JSON.parse(text);
+    if (isPolicyObject(doc)) return { ok: true, statements: statementsFromJson(doc) };
   } catch {
-    return { ok: false, reason: 'policy mixes text and expressions in a way that cannot be read statically' };
+    // fall through
   }
+  return { ok: false, reason: 'policy mixes text and expressions in a way that cannot be read statically' };
 }
 
 /**

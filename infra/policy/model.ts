@@ -23,6 +23,12 @@ export interface TfResource {
   readonly inlineSuppressions: unknown[];
 }
 
+/** A module of `terraform show -json` planned values. */
+export interface PlanModule {
+  readonly resources?: readonly { address: string; mode?: string; values?: Record<string, unknown> }[];
+  readonly child_modules?: readonly PlanModule[];
+}
+
 /** A reference found in a string: `aws_subnet.a.id`, `data.aws_iam_policy_document.d.json`. */
 export interface TfRef {
   /** Address of the referenced block. */
@@ -106,6 +112,36 @@ export class StackModel {
         this.byAddress.set(address, resource);
       }
     }
+  }
+
+  /**
+   * Enriches the model with a `terraform show -json` plan of the same stack:
+   * attributes written as expressions other than a plain reference (e.g.
+   * `${jsonencode(merge(...))}`, `${cidrsubnet(...)}`) take the value Terraform
+   * computed, when the plan knows it. Plain references are kept so rules can
+   * still follow them, and unset attributes stay unset (provider defaults never
+   * count as "explicitly set"). Returns the number of attributes enriched.
+   */
+  enrichWithPlan(plan: { planned_values?: { root_module?: PlanModule } }): number {
+    const planned = new Map<string, Record<string, unknown>>();
+    const walk = (m: PlanModule | undefined): void => {
+      for (const r of m?.resources ?? []) if (r.mode !== 'data') planned.set(r.address, r.values ?? {});
+      for (const child of m?.child_modules ?? []) walk(child);
+    };
+    walk(plan.planned_values?.root_module);
+    let count = 0;
+    for (const resource of this.resources) {
+      const values = planned.get(resource.address);
+      if (!values) continue;
+      for (const [key, configValue] of Object.entries(resource.values)) {
+        if (typeof configValue !== 'string' || !configValue.includes('${') || this.singleRef(configValue)) continue;
+        const known = values[key];
+        if (known === undefined || known === null) continue;
+        (resource.values as Record<string, unknown>)[key] = known;
+        count++;
+      }
+    }
+    return count;
   }
 
   /** Managed resources of one type. */

@@ -175,3 +175,46 @@ describe('reports and exit code of npm run check', () => {
     }
   });
 });
+
+describe('enrichment with the plan JSON', () => {
+  const computedPolicy = () =>
+    mutate(compliant, (r) => {
+      block(r, 'aws_iam_role_policy', 'fn-policy-logs').policy = '${jsonencode(merge(local.base, {"Statement" = []}))}';
+    });
+  const rendered = {
+    planned_values: {
+      root_module: {
+        resources: [
+          {
+            address: 'aws_iam_role_policy.fn-policy-logs',
+            mode: 'managed',
+            values: { policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'logs:PutLogEvents', Resource: 'arn:aws:logs:eu-west-1:1:log-group:x:*' }] }) },
+          },
+        ],
+      },
+    },
+  };
+
+  test('a policy computed by a function cannot be read statically: a violation', () => {
+    const report = runPack([{ name: 'fixture', json: computedPolicy() }], { rules: [ruleById('SPS-IAM-1')!] });
+    expect(report.results.find((r) => r.resource === 'aws_iam_role_policy.fn-policy-logs')).toMatchObject({
+      verdict: 'fail',
+      message: expect.stringContaining('cannot be read statically'),
+    });
+  });
+
+  test('with the plan, the value Terraform computed is judged', () => {
+    const report = runPack([{ name: 'fixture', json: computedPolicy(), plan: rendered }], { rules: [ruleById('SPS-IAM-1')!] });
+    expect(report.results.find((r) => r.resource === 'aws_iam_role_policy.fn-policy-logs')).toMatchObject({ verdict: 'pass' });
+  });
+
+  test('references are kept (rules still follow them) and unset attributes stay unset', () => {
+    const model = new StackModel('fixture', compliant);
+    const n = model.enrichWithPlan({
+      planned_values: { root_module: { resources: [{ address: 'aws_lambda_function.fn', values: { role: 'arn:aws:iam::1:role/x', architectures: ['x86_64'] } }] } },
+    });
+    expect(n).toBe(0);
+    expect(model.get('aws_lambda_function.fn')!.values.role).toBe('${aws_iam_role.fn-role.arn}');
+    expect(model.get('aws_lambda_function.fn')!.values.architectures).toBeUndefined();
+  });
+});
