@@ -8,6 +8,9 @@ import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import type { EnvironmentConfig } from './config';
 import { PROJECT_ROOT } from './bundling';
 
+/** Terraform versions the stacks accept. */
+export const TERRAFORM_VERSION_CONSTRAINT = '>= 1.10.0';
+
 /** Exact provider version written to `required_providers`. */
 export const AWS_PROVIDER_VERSION = '5.100.0';
 
@@ -41,6 +44,8 @@ export function configureProvider(stack: TerraformStack, config: EnvironmentConf
   });
   // Exact pin (cdktf writes "5.100.0" from the prebuilt provider; make it explicit).
   stack.addOverride('terraform.required_providers.aws.version', AWS_PROVIDER_VERSION);
+  // S3-native state locking (`use_lockfile`) needs Terraform 1.10.
+  stack.addOverride('terraform.required_version', TERRAFORM_VERSION_CONSTRAINT);
   return provider;
 }
 

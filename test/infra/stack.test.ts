@@ -70,6 +70,7 @@ function lambdaOf(json: TfJson, fnName: string): Record<string, any> {
 describe('provider and state', () => {
   test('pins hashicorp/aws 5.100.0 exactly', () => {
     expect(dev.json.terraform.required_providers.aws.version).toBe('5.100.0');
+    expect(dev.json.terraform.required_version).toBe('>= 1.10.0');
   });
 
   test('tags every resource with project and environment', () => {
