@@ -40,15 +40,16 @@ export async function startDynamo(options: LocalDynamoOptions = {}): Promise<Loc
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  let stopping: Promise<void> | undefined;
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,
     stop: () =>
-      new Promise<void>((resolve) => {
+      (stopping ??= new Promise<void>((resolve) => {
         server.closeAllConnections?.();
         // dynalite closes its LevelDB when the server closes.
         server.close(() => resolve());
-      }),
+      })),
   };
 }
 

@@ -62,8 +62,21 @@ export interface LocalRuntime {
   readonly url: string;
   readonly port: number;
   readonly dataDir: string;
+  /** The current Postgres (a new object after `faults.startPostgres()`, same port). */
   readonly postgres: LocalPostgres;
+  /** The current dynalite (a new object after `faults.startDynamo()`, same port). */
   readonly dynamo: LocalDynamo;
+  /**
+   * Fault injection for reliability tests: stop a database under a running
+   * API and bring it back on the same port and data (functions keep their
+   * endpoints, as they would across an Aurora failover or a DynamoDB outage).
+   */
+  readonly faults: {
+    stopPostgres(): Promise<void>;
+    startPostgres(): Promise<void>;
+    stopDynamo(): Promise<void>;
+    startDynamo(): Promise<void>;
+  };
   readonly dataApi: DataApiServer;
   /** Environment variables each function gets, by registry name. */
   readonly functionEnvironment: Readonly<Record<string, Record<string, string>>>;
@@ -113,26 +126,34 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   };
 
   try {
-    const [dynamo, postgres] = await Promise.all([
-      startDynamo({ path: path.join(dataDir, 'dynamodb') }).then((d) => {
-        stack.push(d.stop);
+    const dynamoPath = path.join(dataDir, 'dynamodb');
+    const postgresOptions = {
+      dataDir: path.join(dataDir, 'postgres'),
+      user: config.aurora.masterUsername,
+      database: config.aurora.databaseName,
+      onLog: (line: string) => {
+        if (/\b(ERROR|FATAL|PANIC):/.test(line)) log(`postgres: ${line}`);
+      },
+    };
+    const [dynamoStart, postgresStart] = await Promise.allSettled([
+      startDynamo({ path: dynamoPath }).then((d) => {
         mark('dynamodb');
         return d;
       }),
-      startPostgres({
-        dataDir: path.join(dataDir, 'postgres'),
-        port: options.postgresPort ?? 0,
-        user: config.aurora.masterUsername,
-        database: config.aurora.databaseName,
-        onLog: (line) => {
-          if (/\b(ERROR|FATAL|PANIC):/.test(line)) log(`postgres: ${line}`);
-        },
-      }).then((p) => {
-        stack.push(p.stop);
+      startPostgres({ ...postgresOptions, port: options.postgresPort ?? 0 }).then((p) => {
         mark(p.initialised ? 'postgres (initdb)' : 'postgres');
         return p;
       }),
     ]);
+    if (dynamoStart.status === 'rejected' || postgresStart.status === 'rejected') {
+      if (dynamoStart.status === 'fulfilled') await dynamoStart.value.stop();
+      if (postgresStart.status === 'fulfilled') await postgresStart.value.stop();
+      throw dynamoStart.status === 'rejected' ? dynamoStart.reason : (postgresStart as PromiseRejectedResult).reason;
+    }
+    let dynamo = dynamoStart.value;
+    let postgres = postgresStart.value;
+    stack.push(() => dynamo.stop());
+    stack.push(() => postgres.stop());
     const dataApi = await startDataApiServer({ pg: postgres });
     stack.push(dataApi.close);
 
@@ -252,16 +273,52 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     mark('ready');
 
     if (options.prewarm) {
-      for (const r of gatewayRoutes) void host.warm(r.fn).catch(() => undefined);
+      // Two at a time: eleven cold starts at once would starve the first requests.
+      const queue = [...new Map(gatewayRoutes.map((r) => [r.fn.name, r.fn])).values()];
+      const next = async (): Promise<void> => {
+        const fn = queue.shift();
+        if (!fn) return;
+        await host.warm(fn).catch(() => undefined);
+        return next();
+      };
+      void next();
+      void next();
     }
 
     let stopping: Promise<void> | undefined;
+    let postgresDown = false;
+    let dynamoDown = false;
+    const faults = {
+      async stopPostgres() {
+        postgresDown = true;
+        await postgres.stop();
+      },
+      async startPostgres() {
+        if (!postgresDown) return;
+        postgres = await startPostgres({ ...postgresOptions, port: postgres.port });
+        postgresDown = false;
+      },
+      async stopDynamo() {
+        dynamoDown = true;
+        await dynamo.stop();
+      },
+      async startDynamo() {
+        if (!dynamoDown) return;
+        dynamo = await startDynamo({ path: dynamoPath, port: dynamo.port });
+        dynamoDown = false;
+      },
+    };
     return {
       url: `http://${options.host ?? '127.0.0.1'}:${port}`,
       port,
       dataDir,
-      postgres,
-      dynamo,
+      get postgres() {
+        return postgres;
+      },
+      get dynamo() {
+        return dynamo;
+      },
+      faults,
       dataApi,
       functionEnvironment,
       timings,

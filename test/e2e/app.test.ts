@@ -265,3 +265,33 @@ describe('CORS', () => {
     expect(err.headers.get('access-control-allow-origin')).toBe(ALLOWED);
   });
 });
+
+describe('fault injection hooks (for the reliability suite)', () => {
+  test('Postgres stopped and started again on the same port: SQL routes fail, then recover without a restart', async () => {
+    const event = await newEvent(2);
+    const port = runtime.postgres.port;
+    await runtime.faults.stopPostgres();
+    const down = await call('GET', `/events/${event.id}/registrations`);
+    expect(down.status).toBeGreaterThanOrEqual(500);
+    expect((await call('GET', '/posts?limit=1')).status).toBe(200);
+    await runtime.faults.startPostgres();
+    expect(runtime.postgres.port).toBe(port);
+    let recovered = 0;
+    for (let i = 0; i < 20 && recovered !== 200; i++) {
+      recovered = (await call('GET', `/events/${event.id}/registrations`)).status;
+      if (recovered !== 200) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(recovered).toBe(200);
+    expect((await call('GET', `/events/${event.id}`)).status).toBe(200);
+  });
+
+  test('DynamoDB stopped and started again: posts fail, then recover with their data', async () => {
+    const post = await newPost('survives');
+    await runtime.faults.stopDynamo();
+    expect((await call('GET', `/posts/${post.id}`)).status).toBeGreaterThanOrEqual(500);
+    await runtime.faults.startDynamo();
+    const back = await call('GET', `/posts/${post.id}`);
+    expect(back.status).toBe(200);
+    expect(back.body.title).toBe('survives');
+  });
+});
