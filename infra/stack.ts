@@ -5,7 +5,7 @@
  * infra/constructs/.
  */
 import { join } from 'node:path';
-import { TerraformOutput, TerraformStack, type ITerraformDependable } from 'cdktf';
+import { Aspects, TerraformOutput, TerraformStack, type ITerraformDependable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
@@ -16,6 +16,7 @@ import { tables as registryTables, tableEnvVar, physicalTableName, type TableDef
 import { FUNCTIONS_DIR, packageFunctions, type BundleOptions, type FunctionArchive } from './bundling';
 import type { EnvironmentConfig } from './config';
 import { validateAgainstRegistry } from './config';
+import { SecureDefaults } from './aspects';
 import { Database } from './constructs/database';
 import { ServiceFunction } from './constructs/function';
 import { HttpApi } from './constructs/http-api';
@@ -93,6 +94,7 @@ export class PlatformStack extends TerraformStack {
     this.api = this.createApi();
     this.migrations = this.createMigrations(props.migrationsDir ?? join(functionsDir, 'migrations'));
     this.createOutputs();
+    Aspects.of(this).add(new SecureDefaults());
   }
 
   private get allFunctions(): FunctionDefinition[] {

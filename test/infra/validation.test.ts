@@ -2,11 +2,14 @@
  * "fails when …": every invalid registry entry or config combination is
  * refused at synth time with a message naming the field, the value and the fix.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App } from 'cdktf';
 import { ConfigError, environments, parseEnvironmentConfig } from '../../infra/config';
 import { PlatformStack } from '../../infra/stack';
 import type { RouteDefinition, TaskDefinition } from '../../functions/registry-types';
-import { configFor } from './helpers';
+import { configFor, FixtureBundles } from './helpers';
 import { fixtureFunctionsDir, fixtureRoutes, fixtureTasks } from './fixtures/registry';
 
 /** Builds a stack (validation runs before any bundling, so no archives needed). */
@@ -139,5 +142,56 @@ describe('registry validation at synth time', () => {
   test('lists every problem at once', () => {
     const fn = synthWith([{ ...base, memoryMb: 1, timeoutSeconds: 99 }]);
     expect(fn).toThrow(/memoryMb[\s\S]*timeoutSeconds|timeoutSeconds[\s\S]*memoryMb/);
+  });
+});
+
+describe('SecureDefaults aspect: escape-hatch changes that drop a secure default fail synth', () => {
+  let bundles: FixtureBundles;
+  beforeAll(() => {
+    bundles = new FixtureBundles();
+  });
+  afterAll(() => bundles.dispose());
+
+  function synthAfter(change: (stack: PlatformStack) => void): () => void {
+    return () => {
+      const outdir = mkdtempSync(join(tmpdir(), 'sps-aspect-'));
+      const app = new App({ outdir, stackTraces: false });
+      const stack = new PlatformStack(app, 'dev', {
+        config: configFor('dev'),
+        routes: fixtureRoutes,
+        tasks: fixtureTasks,
+        functionsDir: fixtureFunctionsDir,
+        archives: bundles.archives,
+        stateBackend: {},
+      });
+      change(stack);
+      try {
+        app.synth();
+      } finally {
+        rmSync(outdir, { recursive: true, force: true });
+      }
+    };
+  }
+
+  test('the untouched stack passes', () => {
+    expect(synthAfter(() => undefined)).not.toThrow();
+  });
+
+  test('fails when a master password is set on the cluster', () => {
+    expect(synthAfter((s) => (s.database.cluster.masterPassword = 'hunter2-hunter2'))).toThrow(
+      /database\/cluster\] SecureDefaults: master_password is set: it would be stored in Terraform state; use manage_master_user_password = true/,
+    );
+  });
+
+  test('fails when the proxy stops requiring TLS', () => {
+    expect(synthAfter((s) => (s.proxy!.proxy.requireTls = false))).toThrow(/SecureDefaults: require_tls is not true/);
+  });
+
+  test('fails when CORS is configured on the API', () => {
+    expect(synthAfter((s) => s.api.api.putCorsConfiguration({ allowOrigins: ['*'] }))).toThrow(/SecureDefaults: cors_configuration is set/);
+  });
+
+  test('fails when a function is taken out of the VPC', () => {
+    expect(synthAfter((s) => s.functions['posts-list']!.lambda.resetVpcConfig())).toThrow(/SecureDefaults: Lambda function without vpc_config/);
   });
 });
