@@ -88,6 +88,19 @@ describe('suppressions', () => {
     ]);
   });
 
+  test('several construct-level suppressions on one resource are all kept', () => {
+    const { stack } = buildCompliantStack((s) => {
+      const key = s.node.findAll().find((c) => c.node.id === 'key') as TerraformResource;
+      key.addOverride('enable_key_rotation', false);
+      suppressPolicy(key, 'SPS-IAM-4', 'placeholder to prove both entries survive');
+      suppressPolicy(key, 'SPS-KMS-1', 'imported key rotated by the security team');
+    });
+    const json = JSON.parse(readFileSync(join(Testing.fullSynth(stack), 'stacks', 'fixture', 'cdk.tf.json'), 'utf8'));
+    expect(json.resource.aws_kms_key.key['//'].sps_suppressions).toHaveLength(2);
+    const report = runPack([{ name: 'fixture', json }], { rules: [ruleById('SPS-KMS-1')!] });
+    expect(report.results[0]).toMatchObject({ verdict: 'suppressed', suppression: { reason: 'imported key rotated by the security team' } });
+  });
+
   test('suppressPolicy() refuses a short reason at synth time', () => {
     expect(() =>
       buildCompliantStack((s) => {
