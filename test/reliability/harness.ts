@@ -76,13 +76,13 @@ export async function startHarness(name: string, options: Partial<LocalRuntimeOp
   const runtime = await startLocalRuntime({
     port: 0,
     dataDir,
-    prewarm: true,
     log: (m) => {
       logs.push(m);
       if (process.env.RELIABILITY_DEBUG) console.log(m);
     },
     ...options,
   });
+  if (options.routes === undefined) await warmUp(runtime.url, logs);
   const conn = () => runtime.postgres;
   return {
     runtime,
@@ -96,6 +96,41 @@ export async function startHarness(name: string, options: Partial<LocalRuntimeOp
       if (!options.dataDir) await fs.rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * One harmless request per registry route, two at a time, so every function's
+ * sandbox has started before a test measures anything. Starting all eleven at
+ * once (`prewarm`) on a busy 2-core machine can push a sandbox past Lambda's
+ * 10 s init limit; a sandbox that fails init is retired and started again.
+ */
+const WARM_UP: readonly [string, string][] = [
+  ['GET', '/health'],
+  ['POST', '/posts'],
+  ['GET', '/posts'],
+  ['GET', '/posts/warm-up'],
+  ['PUT', '/posts/warm-up'],
+  ['DELETE', '/posts/warm-up'],
+  ['POST', '/events'],
+  ['GET', '/events/warm-up'],
+  ['POST', '/events/warm-up/registrations'],
+  ['GET', '/events/warm-up/registrations'],
+  ['DELETE', '/events/warm-up/registrations/warm-up'],
+];
+
+export async function warmUp(url: string, logs: string[] = []): Promise<void> {
+  const queue = [...WARM_UP];
+  const worker = async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      const [method, target] = next;
+      for (let attempt = 1; ; attempt++) {
+        const r = await request(url, { method, target, timeoutMs: 30_000 });
+        if (r.status !== 500 && r.status !== 503) break;
+        if (attempt === 3) throw new Error(`warm-up ${method} ${target} -> ${r.status}; runtime log:\n${logs.slice(-5).join('\n')}`);
+      }
+    }
+  };
+  await Promise.all([worker(), worker()]);
 }
 
 export interface Reply {
