@@ -43,7 +43,7 @@ export interface LocalRuntimeOptions {
   readonly postgresPort?: number;
   /** Routes to serve. @default - every registry route */
   readonly routes?: readonly RouteDefinition[];
-  /** Directory the routes' `handler` paths are relative to. @default "<repo>/functions" */
+  /** Directory the routes' `handler` paths are relative to (absolute handler paths are kept). @default "<repo>/functions" */
   readonly functionsDir?: string;
   /** Run the `migrate` task at startup. @default true */
   readonly migrate?: boolean;
@@ -194,10 +194,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       }
       return env;
     };
-    const toLocal = (fn: FunctionDefinition): LocalFunction => ({
+    // Route handlers resolve against `functionsDir` (an absolute path is kept);
+    // tasks (the migrate function) always come from functions/.
+    const toLocal = (fn: FunctionDefinition, dir = functionsDir): LocalFunction => ({
       name: fn.name,
       functionName: localFunctionName(config.project, envName, fn.name),
-      handlerFile: path.join(functionsDir, fn.handler),
+      handlerFile: path.resolve(dir, fn.handler),
       memoryMb: fn.memoryMb ?? DEFAULT_MEMORY_MB,
       timeoutSeconds: fn.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
       environment: environmentFor(fn),
@@ -219,7 +221,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     });
     stack.push(() => host.close());
 
-    const taskFns = new Map((registryTasks as readonly FunctionDefinition[]).map((t) => [t.name, toLocal(t)]));
+    const taskFns = new Map((registryTasks as readonly FunctionDefinition[]).map((t) => [t.name, toLocal(t, FUNCTIONS_DIR)]));
     const invokeTask = (name: string, event: unknown = {}) => {
       const fn = taskFns.get(name);
       if (!fn) throw new Error(`unknown task "${name}"; tasks: ${[...taskFns.keys()].join(', ')}`);

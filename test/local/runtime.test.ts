@@ -1,0 +1,119 @@
+/**
+ * The assembled runtime: the environment each function gets (TEAM.md's
+ * contract, local values), tables as infra defines them, migrations applied,
+ * and a timed-out function beside the real app leaving the runtime healthy.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import pg from 'pg';
+import { routes } from '../../functions/registry';
+import type { RouteDefinition } from '../../functions/registry-types';
+import { startLocalRuntime, type LocalRuntime } from '../../scripts/local/runtime';
+
+const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
+
+let runtime: LocalRuntime;
+let dataDir: string;
+
+beforeAll(async () => {
+  dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'local-runtime-'));
+  await fs.chmod(dataDir, 0o755);
+  const slow: RouteDefinition = {
+    name: 'slow',
+    method: 'GET',
+    path: '/slow',
+    handler: path.join(fixtures, 'results.ts'),
+    timeoutSeconds: 1,
+  };
+  runtime = await startLocalRuntime({
+    port: 0,
+    dataDir,
+    corsOrigins: ['http://localhost:9999'],
+    routes: [...(routes as readonly RouteDefinition[]), slow],
+    functionLogs: () => undefined,
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await runtime?.stop();
+  if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
+});
+
+test('each function gets the environment infra would set, with local endpoints, and only for the data it declares', () => {
+  const env = runtime.functionEnvironment;
+  expect(env['posts-create']).toMatchObject({
+    APP_ENV: 'dev',
+    CORS_ORIGINS: 'http://localhost:9999',
+    TABLE_POSTS: 'sps-dev-posts',
+    DYNAMODB_ENDPOINT: runtime.dynamo.endpoint,
+    AWS_REGION: 'eu-west-1',
+  });
+  expect(env['posts-create']).not.toHaveProperty('DB_NAME');
+  expect(env['registrations-create']).toMatchObject({
+    DB_PROXY_ENDPOINT: '127.0.0.1',
+    DB_PORT: String(runtime.postgres.port),
+    DB_NAME: 'app',
+    DB_USER: 'app_admin',
+    DB_SSL: 'false',
+    DB_PASSWORD: expect.any(String),
+  });
+  expect(env['registrations-create']).not.toHaveProperty('TABLE_POSTS');
+  expect(env['registrations-create']).not.toHaveProperty('RDS_DATA_ENDPOINT');
+  expect(env['events-create']).toMatchObject({
+    DB_CLUSTER_ARN: expect.stringMatching(/^arn:aws:rds:eu-west-1:\d{12}:cluster:/),
+    DB_SECRET_ARN: expect.stringMatching(/^arn:aws:secretsmanager:/),
+    RDS_DATA_ENDPOINT: runtime.dataApi.url,
+  });
+  expect(env['events-create']).not.toHaveProperty('DB_PASSWORD');
+  expect(env.migrate).toMatchObject({ DB_PROXY_ENDPOINT: '127.0.0.1' });
+});
+
+test('creates the tables with the keys and indexes of functions/tables.ts', async () => {
+  const client = new DynamoDBClient({ endpoint: runtime.dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+  try {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: 'sps-dev-posts' }));
+    expect(Table!.KeySchema).toEqual([{ AttributeName: 'id', KeyType: 'HASH' }]);
+    expect(Table!.GlobalSecondaryIndexes!.map((g) => [g.IndexName, g.KeySchema, g.Projection?.ProjectionType])).toEqual([
+      [
+        'gsi1',
+        [
+          { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+          { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+        ],
+        'ALL',
+      ],
+    ]);
+    expect(Table!.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
+  } finally {
+    client.destroy();
+  }
+});
+
+test('applies the migrations through the migrate task', async () => {
+  const c = new pg.Client({ ...runtime.postgres, host: runtime.postgres.host });
+  await c.connect();
+  try {
+    const { rows } = await c.query('SELECT name FROM schema_migrations ORDER BY name');
+    const files = (await fs.readdir(path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'functions', 'migrations'))).filter((f) =>
+      f.endsWith('.sql'),
+    );
+    expect(rows.map((r) => r.name)).toEqual(files.sort());
+  } finally {
+    await c.end();
+  }
+  // Invoking the task again is a no-op.
+  const again = await runtime.invokeTask('migrate');
+  expect(again.kind).toBe('result');
+  expect(JSON.parse((again as { payload: string }).payload)).toMatchObject({ ok: true, applied: [] });
+});
+
+test('a function past its timeout gets 503 while the app stays healthy', async () => {
+  const [slow, health] = await Promise.all([fetch(`${runtime.url}/slow?kind=slow`), fetch(`${runtime.url}/health`)]);
+  expect(slow.status).toBe(503);
+  expect(await slow.json()).toEqual({ message: 'Service Unavailable' });
+  expect(health.status).toBe(200);
+  expect((await fetch(`${runtime.url}/slow?kind=object`)).status).toBe(200);
+});
