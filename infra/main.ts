@@ -5,6 +5,7 @@
  */
 import { routes, tasks } from '../functions/registry';
 import { packageFunctionsAsync } from './bundling';
+import { skipTokenStackTraces } from './synth-tuning';
 
 // 1. Start bundling: esbuild works in its own process...
 const bundling = packageFunctionsAsync([...routes, ...tasks]);
@@ -15,10 +16,8 @@ const { App } = await import('cdktf');
 const { loadAllConfigs } = await import('./config');
 const { archivesByName, PlatformStack } = await import('./stack');
 
-// 3. One stack per environment, then synth. cdktf captures a full stack trace
-// for every token; with source maps on (tsx turns them on) each capture costs
-// a source-map lookup, ~10% of the synth. Config errors keep their messages.
-process.setSourceMapsEnabled(false);
+// 3. One stack per environment, then synth.
+skipTokenStackTraces();
 const configs = loadAllConfigs();
 const archives = archivesByName(await bundling);
 const app = new App({ stackTraces: false });
