@@ -12,6 +12,7 @@
  * `suppressPolicy(resource, rule, reason)` (infra/policy/suppress.ts).
  */
 import { routes } from '../../functions/registry';
+import { environments } from '../config/environments';
 import type { Suppression } from './types';
 
 const route = (routeKey: string, reason: string): Suppression => ({
@@ -49,4 +50,21 @@ export const preflightSuppressions: Suppression[] = [...new Set(routes.map((r) =
   route(`OPTIONS ${path}`, 'CORS preflight: browsers send OPTIONS without credentials, so it cannot carry authorization'),
 );
 
-export const suppressions: Suppression[] = [...routeSuppressions, ...preflightSuppressions];
+/**
+ * With `natGateways: true` the stack opens HTTPS (443 only) from the function
+ * security group to the internet through NAT: that is the point of turning NAT
+ * on, so SPS-SG-3 is suppressed for exactly that rule in those environments.
+ */
+export const NAT_EGRESS_RESOURCE = 'aws_vpc_security_group_egress_rule.functions-to-internet';
+export const NAT_EGRESS_REASON =
+  'natGateways is on for this environment: functions call internet APIs over HTTPS (443 only) through the NAT gateways';
+
+const natEnvironments = Object.values(environments)
+  .filter((e) => (e as { natGateways?: boolean }).natGateways === true)
+  .map((e) => e.name);
+
+export const natSuppressions: Suppression[] = natEnvironments.length
+  ? [{ rule: 'SPS-SG-3', resource: NAT_EGRESS_RESOURCE, reason: NAT_EGRESS_REASON, stacks: natEnvironments }]
+  : [];
+
+export const suppressions: Suppression[] = [...routeSuppressions, ...preflightSuppressions, ...natSuppressions];
