@@ -56,7 +56,12 @@ describe('function bundling', () => {
     const archive = packageFunction({ name: 'hello', handler: 'hello.ts' }, { functionsDir, outRoot });
     const dir = mkdtempSync(join(tmpdir(), 'sps-unzip-'));
     try {
-      execFileSync('unzip', ['-q', archive.zipFile, '-d', dir]);
+      // Any standard unzip tool will do; these are what Debian images carry.
+      try {
+        execFileSync('unzip', ['-q', archive.zipFile, '-d', dir]);
+      } catch {
+        execFileSync('python3', ['-m', 'zipfile', '-e', archive.zipFile, dir]);
+      }
       expect(readdirSync(dir).sort()).toEqual(expect.arrayContaining(['chunks', 'hello.mjs', 'hello.mjs.map']));
       const mod = await import(join(dir, 'hello.mjs'));
       expect((await mod.handler()).statusCode).toBe(200);
