@@ -5,6 +5,7 @@
  *   npm run dev -- --reset      wipe .local/ first
  *   PORT=4000 CORS_ORIGINS=http://localhost:8080 npm run dev
  */
+import { watchLaunchers } from './local/launchers';
 import { startLocalRuntime, type LocalRuntime } from './local/runtime';
 
 // Local Node may be older than Lambda's; the SDK's notice about it is noise here.
@@ -69,12 +70,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGHUP', () => void stop('SIGHUP'));
-  // `tsx` runs us in a child process; if it is SIGKILLed we would live on as
-  // an orphan holding the port. Stop when our parent goes away.
-  const parent = process.ppid;
-  setInterval(() => {
-    if (process.ppid !== parent) void stop('parent process exited');
-  }, 500).unref();
+  // npm -> sh -> tsx -> us: if a launcher is SIGKILLed we would live on as an
+  // orphan holding the port. Stop when any of them goes away.
+  watchLaunchers((pid) => void stop(`launcher process ${pid} exited`));
 
   runtime = await startLocalRuntime({
     port: parsePort(process.env.PORT),

@@ -66,9 +66,10 @@ interface Dev {
 }
 
 /** Starts the CLI in its own process group and waits for the ready line. */
-function dev(args: string[] = []): Promise<Dev> {
+function dev(args: string[] = [], viaNpm = false): Promise<Dev> {
   const t0 = Date.now();
-  const child = spawn(tsx, ['scripts/dev.ts', '--quiet', ...args], {
+  const [cmd, argv] = viaNpm ? ['npm', ['run', '--silent', 'dev', '--', '--quiet', ...args]] : [tsx, ['scripts/dev.ts', '--quiet', ...args]];
+  const child = spawn(cmd, argv, {
     cwd: repo,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -149,9 +150,12 @@ test('data persists across restarts, survives a SIGKILL, and --reset starts clea
   expect(await until(() => postmasters().length === 0, 10_000)).toBe(true);
 });
 
-test('when only the tsx parent is SIGKILLed, the runtime notices and stops', async () => {
-  const d = await dev();
-  // Kill just the tsx launcher; its node child (the runtime) must not live on.
+test.each([
+  ['the tsx launcher', false],
+  ['npm itself', true],
+])('when only %s is SIGKILLed, the runtime notices and stops', async (_name, viaNpm) => {
+  const d = await dev([], viaNpm);
+  // Kill just the launcher we spawned; the runtime below it must not live on.
   process.kill(d.child.pid!, 'SIGKILL');
   expect(await until(() => postmasters().length === 0, 10_000)).toBe(true);
   const stillServing = await fetch(`${d.url}/health`).then(
