@@ -276,10 +276,22 @@ export class CiBootstrap extends Construct {
           resources: [r.rds],
         },
         {
+          sid: 'ApiAccessLogDelivery',
+          effect: 'Allow',
+          // HTTP API access logging: log-delivery and CloudWatch Logs resource-policy
+          // APIs have no resource-level permissions, AWS requires "*".
+          actions: [
+            'logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery',
+            'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies',
+          ],
+          resources: ['*'],
+        },
+        {
           sid: 'ManageFunctionsAndApi',
           effect: 'Allow',
           actions: [
-            ...verbs('lambda', [...manage, 'AddPermission', 'RemovePermission', 'PublishVersion']),
+            // InvokeFunction: the stack runs the migration task on apply (aws_lambda_invocation).
+            ...verbs('lambda', [...manage, 'AddPermission', 'RemovePermission', 'PublishVersion', 'InvokeFunction']),
             ...verbs('apigateway', ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'TagResource', 'UntagResource']),
           ],
           resources: [r.lambda, r.apigateway],

@@ -26,6 +26,13 @@ export const STAR_RESOURCE_ACTIONS = new Set(
     'cloudwatch:PutMetricData',
     'sts:GetCallerIdentity',
     'kms:CreateKey',
+    // CloudWatch Logs vended log delivery (API Gateway access logs) and account-level resource policies.
+    'logs:CreateLogDelivery',
+    'logs:GetLogDelivery',
+    'logs:UpdateLogDelivery',
+    'logs:DeleteLogDelivery',
+    'logs:PutResourcePolicy',
+    'logs:DeleteResourcePolicy',
     'secretsmanager:GetRandomPassword',
     'iam:GetAccountSummary',
     'tag:GetResources',
