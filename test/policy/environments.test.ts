@@ -40,3 +40,26 @@ test('every function of the registry is judged in every environment', () => {
     expect(judged).toHaveLength(routes.length + tasks.length);
   }
 });
+
+test('the CI apply role manages every service the environment stacks use', () => {
+  const service: [RegExp, string][] = [
+    [/^aws_lambda_/, 'lambda'],
+    [/^aws_apigatewayv2_/, 'apigateway'],
+    [/^aws_(rds_|db_)/, 'rds'],
+    [/^aws_dynamodb_/, 'dynamodb'],
+    [/^aws_cloudwatch_log_/, 'logs'],
+    [/^aws_kms_/, 'kms'],
+    [/^aws_iam_/, 'iam'],
+    [/^aws_(vpc|subnet|route|security_group|default_security_group|flow_log|eip|nat_gateway|internet_gateway|network_acl|default_network_acl|default_route_table)/, 'ec2'],
+  ];
+  const bootstrap = stacks.find((s) => s.name === 'bootstrap')!;
+  const applyDoc = Object.entries((bootstrap.json.data as Record<string, Record<string, { statement: { actions: string[] }[] }>>).aws_iam_policy_document).find(([n]) =>
+    n.startsWith('ci_apply-policy-doc'),
+  )![1];
+  const managed = new Set(applyDoc.statement.flatMap((s) => s.actions.map((a) => a.split(':')[0])));
+  const types = new Set(stacks.filter((s) => s.name !== 'bootstrap').flatMap((s) => Object.keys((s.json.resource ?? {}) as object)));
+  const unmapped = [...types].filter((t) => !service.some(([re]) => re.test(t)));
+  expect(unmapped).toEqual([]);
+  const missing = [...types].filter((t) => !managed.has(service.find(([re]) => re.test(t))![1]));
+  expect(missing).toEqual([]);
+});
