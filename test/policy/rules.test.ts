@@ -32,6 +32,12 @@ const cases: Case[] = [
     r.aws_internet_gateway = { igw: { vpc_id: '${aws_vpc.vpc.id}' } };
     block(r, 'aws_route_table', 'private-rt-a').route = [{ cidr_block: '0.0.0.0/0', gateway_id: '${aws_internet_gateway.igw.id}' }];
   }],
+  ['SPS-LAMBDA-1', "function in a subnet without association whose VPC's main route table routes to the internet", 'aws_lambda_function.fn', (r) => {
+    delete r.aws_route_table_association['private-rta-b'];
+    r.aws_internet_gateway = { igw: { vpc_id: '${aws_vpc.vpc.id}' } };
+    r.aws_route_table.public = { vpc_id: '${aws_vpc.vpc.id}', route: [{ cidr_block: '0.0.0.0/0', gateway_id: '${aws_internet_gateway.igw.id}' }] };
+    r.aws_main_route_table_association = { main: { vpc_id: '${aws_vpc.vpc.id}', route_table_id: '${aws_route_table.public.id}' } };
+  }],
   ['SPS-LAMBDA-1', 'function subnets given as an unresolvable literal', 'aws_lambda_function.fn', (r) => {
     block(r, 'aws_lambda_function', 'fn').vpc_config.subnet_ids = ['subnet-0123456789'];
   }],

@@ -37,7 +37,12 @@ function routeTablesOf(model: StackModel, subnet: TfResource): TfResource[] {
     .flatMap((a) => model.targets(a.values.route_table_id, 'aws_route_table'));
   if (explicit.length > 0) return explicit;
   const vpc = model.targets(subnet.values.vpc_id, 'aws_vpc')[0];
-  return vpc ? model.referrers(vpc, 'aws_default_route_table', 'default_route_table_id') : [];
+  if (!vpc) return [];
+  // The VPC's main route table: replaced by aws_main_route_table_association, else the managed default one.
+  const main = model
+    .referrers(vpc, 'aws_main_route_table_association', 'vpc_id')
+    .flatMap((a) => model.targets(a.values.route_table_id, 'aws_route_table'));
+  return main.length > 0 ? main : model.referrers(vpc, 'aws_default_route_table', 'default_route_table_id');
 }
 
 /** Is a route a route to an internet gateway (a public route)? */
