@@ -163,19 +163,32 @@ export function createPgDatabase(options: PgDatabaseOptions): Database & { reado
       } catch (err) {
         throw mapPgError(err);
       }
+      // A checked-out client has no pool listener: if the server drops the
+      // connection between two statements, its 'error' event would be
+      // uncaught and crash the container. The failing statement reports it.
+      let broken = false;
+      const onClientError = () => {
+        broken = true;
+      };
+      client.on('error', onClientError);
+      const release = (destroy: boolean) => {
+        client.off('error', onClientError);
+        client.release(destroy || broken);
+      };
       const tx: Queryable = { query: <Row>(sql: string, params: SqlParams = {}) => run<Row>(client, sql, params) };
       try {
         await run(client, 'BEGIN', {});
         const result = await fn(tx);
         await run(client, 'COMMIT', {});
-        client.release();
+        release(false);
         return result;
       } catch (err) {
         try {
+          if (broken) throw new Error('connection lost');
           await client.query('ROLLBACK');
-          client.release();
+          release(false);
         } catch {
-          client.release(true); // broken connection: drop it, never reuse it
+          release(true); // broken connection: drop it, never reuse it
         }
         throw mapPgError(err);
       }
