@@ -546,9 +546,15 @@ export async function startDataApiServer(options: DataApiServerOptions): Promise
       return run;
     }
     const client = await pool(database).connect();
+    // A checked-out client has no pool listener: a connection the server drops
+    // mid-statement (Postgres stopping) would emit an uncaught 'error' and
+    // crash the runtime. The failing statement reports it instead.
+    const onError = () => undefined;
+    client.on('error', onError);
     try {
       return await work(client);
     } finally {
+      client.off('error', onError);
       client.release();
     }
   }
