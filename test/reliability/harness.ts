@@ -82,7 +82,7 @@ export async function startHarness(name: string, options: Partial<LocalRuntimeOp
     },
     ...options,
   });
-  if (options.routes === undefined) await warmUp(runtime.url, logs);
+  await warmUp(runtime.url, logs);
   const conn = () => runtime.postgres;
   return {
     runtime,
