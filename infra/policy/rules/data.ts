@@ -141,7 +141,7 @@ export const auroraRules: Rule[] = [
   {
     id: 'SPS-AURORA-9',
     title: 'The Aurora master password is managed by RDS (never in Terraform)',
-    mapsTo: ['AwsSolutions-SMG4', 'CKV2_AWS_57'],
+    mapsTo: ['(no direct cdk-nag/checkov id)', 'related: AwsSolutions-SMG4'],
     rationale: 'A password set in Terraform lands in the plan and the state; RDS-managed ones live only in Secrets Manager and rotate.',
     fix: 'Set manage_master_user_password = true (and master_user_secret_kms_key_id); remove master_password.',
     resourceTypes: CLUSTER,
