@@ -11,7 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../infra/bundling';
 
@@ -90,13 +90,21 @@ async function main(): Promise<void> {
   console.log(`\nmedian of ${runs} runs each, fresh child processes, alternated${warm ? ' (--warm build dir)' : ''}:`);
   console.log(row('A) full synth, every stack, bundling included', synth));
   console.log(row('B) load @cdktf/provider-aws barrel index', barrel));
-  const ratio = median(synth.map((x) => x.ms)) / median(barrel.map((x) => x.ms));
+  // Each synth run is paired with the barrel run right after it, so both see
+  // the same machine load; the median of the per-pair ratios is the estimate
+  // the target is checked against (ratios of medians/minimums shown too).
+  const paired = median(synth.map((a, i) => a.ms / barrel[i]!.ms));
+  const ofMedians = median(synth.map((x) => x.ms)) / median(barrel.map((x) => x.ms));
+  const ofMinimums = Math.min(...synth.map((x) => x.ms)) / Math.min(...barrel.map((x) => x.ms));
   const peak = Math.max(...synth.map((x) => x.rssMb));
-  const timeOk = ratio <= TIME_TARGET;
+  const timeOk = paired <= TIME_TARGET;
   const rssOk = peak < RSS_TARGET_MB;
-  const minRatio = Math.min(...synth.map((x) => x.ms)) / Math.min(...barrel.map((x) => x.ms));
-  console.log(`\ntime: A/B = ${ratio.toFixed(2)} of medians (target <= ${TIME_TARGET}) ${timeOk ? 'PASS' : 'FAIL'}; of minimums ${minRatio.toFixed(2)} (less sensitive to a busy machine)`);
+  console.log(
+    `\ntime: A/B = ${paired.toFixed(2)} (median of per-pair ratios; target <= ${TIME_TARGET}) ${timeOk ? 'PASS' : 'FAIL'}` +
+      `  [ratio of medians ${ofMedians.toFixed(2)}, of minimums ${ofMinimums.toFixed(2)}]`,
+  );
   console.log(`peak memory of A: ${peak.toFixed(0)} MB (target < ${RSS_TARGET_MB} MB) ${rssOk ? 'PASS' : 'FAIL'}`);
+  console.log(`machine load (1 min average): ${loadavg()[0]!.toFixed(2)} on ${cpus().length} CPUs; the synth is multi-process (esbuild), so a busy machine slows it more than the single-threaded barrel load`);
   if (!timeOk || !rssOk) process.exitCode = 1;
 }
 
