@@ -42,7 +42,7 @@ async function startOnce(dataDir: string): Promise<Sample> {
   const health = await fetch(`${url}/health`);
   const firstHealthMs = performance.now() - h0;
   if (health.status !== 200) throw new Error(`/health answered ${health.status}`);
-  const steps = /started in \d+ms \(([^)]*)\)/.exec(out)?.[1] ?? '';
+  const steps = /started in \d+ms \((.*)\)$/m.exec(out)?.[1] ?? '';
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
   await exited;

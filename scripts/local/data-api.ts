@@ -549,13 +549,19 @@ export async function startDataApiServer(options: DataApiServerOptions): Promise
     // A checked-out client has no pool listener: a connection the server drops
     // mid-statement (Postgres stopping) would emit an uncaught 'error' and
     // crash the runtime. The failing statement reports it instead.
-    const onError = () => undefined;
+    let broken: Error | undefined;
+    const onError = (err: Error) => (broken = err);
     client.on('error', onError);
     try {
       return await work(client);
+    } catch (err) {
+      // Not a statement error (no severity): the connection itself failed.
+      if (!(err as pg.DatabaseError)?.severity) broken ??= err as Error;
+      throw err;
     } finally {
       client.off('error', onError);
-      client.release();
+      // A broken connection is destroyed, not returned to the pool.
+      client.release(broken);
     }
   }
 
