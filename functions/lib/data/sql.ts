@@ -83,7 +83,9 @@ export function toPositional(sql: string): PositionalSql {
   while (i < n) {
     const c = sql[i]!;
     if (c === "'" || c === '"') {
-      const end = skipQuoted(sql, i, c);
+      // E'...' strings also escape with backslashes.
+      const backslashes = c === "'" && i > 0 && /[eE]/.test(sql[i - 1]!) && !/[A-Za-z0-9_]/.test(sql[i - 2] ?? '');
+      const end = skipQuoted(sql, i, c, backslashes);
       out += sql.slice(i, end);
       i = end;
     } else if (c === '-' && sql[i + 1] === '-') {
@@ -128,10 +130,11 @@ export function toPositional(sql: string): PositionalSql {
   return result;
 }
 
-function skipQuoted(sql: string, start: number, quote: string): number {
+function skipQuoted(sql: string, start: number, quote: string, backslashes: boolean): number {
   let i = start + 1;
   while (i < sql.length) {
-    if (sql[i] === quote) {
+    if (backslashes && sql[i] === '\\') i += 2;
+    else if (sql[i] === quote) {
       if (sql[i + 1] === quote) i += 2;
       else return i + 1;
     } else i++;
