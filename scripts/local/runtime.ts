@@ -20,7 +20,7 @@ import { startDataApiServer, type DataApiServer } from './data-api';
 import { ensureTables, LOCAL_AWS_CREDENTIALS, startDynamo, type LocalDynamo } from './dynamo';
 import { FunctionHost, type InvokeOutcome, type LocalFunction } from './functions';
 import { createGatewayServer, type AccessLog } from './gateway';
-import { startPostgres, type LocalPostgres } from './postgres';
+import { startPostgres, stopStalePostmaster, type LocalPostgres } from './postgres';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const FUNCTIONS_DIR = path.join(REPO_ROOT, 'functions');
@@ -94,6 +94,34 @@ function localFunctionName(project: string, env: string, name: string): string {
   return `${project}-${env}-${name}`;
 }
 
+const LOCK_FILE = 'runtime.pid';
+
+/**
+ * One runtime per data dir: a second `npm run dev` on the same folder would
+ * fight over LevelDB's lock and the postmaster. A lock left by a dead
+ * process is taken over.
+ */
+async function claimDataDir(dataDir: string): Promise<void> {
+  const file = path.join(dataDir, LOCK_FILE);
+  const owner = Number(await fs.readFile(file, 'utf8').catch(() => ''));
+  if (Number.isInteger(owner) && owner > 0 && owner !== process.pid) {
+    let alive = true;
+    try {
+      process.kill(owner, 0);
+    } catch (err) {
+      alive = (err as NodeJS.ErrnoException).code === 'EPERM';
+    }
+    // A recycled pid that is not a node process is not a runtime.
+    const cmd = await fs.readFile(`/proc/${owner}/cmdline`, 'utf8').catch(() => 'node');
+    if (alive && cmd.includes('node')) {
+      throw new Error(
+        `${dataDir} is in use by another local runtime (pid ${owner}); stop it first, or set LOCAL_DATA_DIR to another folder`,
+      );
+    }
+  }
+  await fs.writeFile(file, String(process.pid));
+}
+
 /** A placeholder ARN the Data API endpoint accepts (it does not check them). */
 function clusterArn(region: string, project: string, env: string): string {
   return `arn:aws:rds:${region}:${ACCOUNT_ID}:cluster:${project}-${env}`;
@@ -113,13 +141,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const corsOrigins = options.corsOrigins ?? config.corsOrigins;
   const routes = options.routes ?? (registryRoutes as readonly RouteDefinition[]);
 
-  if (options.reset) {
-    await fs.rm(dataDir, { recursive: true, force: true });
-    log(`reset: removed ${dataDir}`);
-  }
   await fs.mkdir(dataDir, { recursive: true });
+  await claimDataDir(dataDir);
+  if (options.reset) {
+    await stopStalePostmaster(path.join(dataDir, 'postgres'));
+    await fs.rm(dataDir, { recursive: true, force: true });
+    await fs.mkdir(dataDir, { recursive: true });
+    await claimDataDir(dataDir);
+    log(`reset: removed the data in ${dataDir}`);
+  }
 
-  const stack: (() => Promise<void>)[] = [];
+  const stack: (() => Promise<void>)[] = [() => fs.rm(path.join(dataDir, LOCK_FILE), { force: true })];
   const unwind = async () => {
     for (const stop of stack.reverse()) await stop().catch(() => undefined);
     stack.length = 0;

@@ -122,6 +122,14 @@ test('prints the ready line, applies CORS_ORIGINS, and stops everything on SIGTE
   expect(pre.headers.get('access-control-allow-origin')).toBe('http://localhost:4321');
   expect(postmasters()).toHaveLength(1);
 
+  // A second dev on the same data dir refuses to start, and leaves the first alone.
+  const second = await dev().then(
+    () => 'started',
+    (err: Error) => err.message,
+  );
+  expect(second).toMatch(/is in use by another local runtime \(pid \d+\)/);
+  expect((await fetch(`${d.url}/health`)).status).toBe(200);
+
   d.child.kill('SIGTERM');
   expect(await exited(d.child)).toBe(0);
   expect(await until(() => postmasters().length === 0, 10_000)).toBe(true);
