@@ -1,0 +1,193 @@
+/**
+ * Scaffolds an HTTP handler, its test and its registry entry:
+ *
+ *   npm run new:handler -- <name> <METHOD> <path>
+ *   npm run new:handler -- comments-create POST /posts/{id}/comments
+ *
+ * - <name>: unique kebab-case function name (the Lambda is <project>-<env>-<name>).
+ *   The handler file is derived from it: `comments-create` -> functions/comments/create.ts,
+ *   `status` -> functions/status.ts.
+ * - <METHOD>: GET, POST, PUT, PATCH or DELETE.
+ * - <path>: API path with `{param}` segments, e.g. /posts/{id}/comments.
+ *
+ * Refuses invalid input, a name or METHOD+path already registered, and
+ * existing files. `--root <dir>` works on another checkout (used by tests).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+type Method = (typeof METHODS)[number];
+
+const NAME = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
+const SEGMENT = /^(?:[A-Za-z0-9._~-]+|\{[A-Za-z][A-Za-z0-9]*\})$/;
+
+export class ScaffoldError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ScaffoldError';
+  }
+}
+
+export interface ScaffoldInput {
+  readonly name: string;
+  readonly method: string;
+  readonly path: string;
+  /** Repository root. @default - this checkout */
+  readonly root?: string;
+}
+
+export interface ScaffoldResult {
+  readonly handlerFile: string;
+  readonly testFile: string;
+  readonly registryLine: string;
+}
+
+/** functions/-relative handler path for a name: `a-b-c` -> `a/b-c.ts`, `a` -> `a.ts`. */
+export function handlerPathFor(name: string): string {
+  const dash = name.indexOf('-');
+  return dash === -1 ? `${name}.ts` : `${name.slice(0, dash)}/${name.slice(dash + 1)}.ts`;
+}
+
+function validate(input: ScaffoldInput): { name: string; method: Method; path: string; params: string[] } {
+  const { name, path } = input;
+  if (!NAME.test(name) || name.length > 40) {
+    throw new ScaffoldError(`name "${name}" is invalid: use kebab-case (a-z, 0-9, single dashes), at most 40 characters, e.g. comments-create`);
+  }
+  if (name === 'lib' || name === 'migrations' || name.startsWith('lib-') || name.startsWith('migrations-')) {
+    throw new ScaffoldError(`name "${name}" would put the handler under functions/lib or functions/migrations; choose another name`);
+  }
+  const method = input.method.toUpperCase() as Method;
+  if (!METHODS.includes(method)) throw new ScaffoldError(`METHOD "${input.method}" is invalid: use one of ${METHODS.join(', ')}`);
+  if (!path.startsWith('/') || (path !== '/' && (path.endsWith('/') || !path.slice(1).split('/').every((s) => SEGMENT.test(s))))) {
+    throw new ScaffoldError(`path "${path}" is invalid: start with "/", use segments of letters, digits, ._~- or {param}, no trailing "/", e.g. /posts/{id}/comments`);
+  }
+  const params = [...path.matchAll(/\{([A-Za-z][A-Za-z0-9]*)\}/g)].map((m) => m[1]!);
+  if (new Set(params).size !== params.length) throw new ScaffoldError(`path "${path}" uses a {param} name twice`);
+  return { name, method, path, params };
+}
+
+function handlerSource(name: string, method: Method, params: string[], libImport: string): string {
+  const hasBody = method === 'POST' || method === 'PUT' || method === 'PATCH';
+  const schemas: string[] = [];
+  if (params.length > 0) schemas.push(`const Path = z.strictObject({ ${params.map((p) => `${p}: z.string().min(1).max(100)`).join(', ')} });`);
+  if (hasBody) schemas.push('const Body = z.strictObject({ message: z.string().min(1).max(1000) });');
+  const options = [`route: '${name}'`, ...(params.length > 0 ? ['path: Path'] : []), ...(hasBody ? ['body: Body'] : [])].join(', ');
+  const args = [...(params.length > 0 ? ['path'] : []), ...(hasBody ? ['body'] : [])];
+  const status = method === 'POST' ? 201 : method === 'DELETE' ? 204 : 200;
+  const result =
+    status === 204 ? 'reply(204)' : `reply(${status}, { route: '${name}'${params.length > 0 ? ', path' : ''}${hasBody ? ', body' : ''} })`;
+  return [
+    "import { z } from 'zod';",
+    `import { httpHandler, reply } from '${libImport}';`,
+    '',
+    ...schemas,
+    ...(schemas.length > 0 ? [''] : []),
+    `export const handler = httpHandler({ ${options} }, async (${args.length > 0 ? `{ ${args.join(', ')} }` : ''}) => ${result});`,
+    '',
+  ]
+    .join('\n')
+    .replace("import { z } from 'zod';\n", schemas.length > 0 ? "import { z } from 'zod';\n" : '');
+}
+
+function testSource(name: string, method: Method, path: string, params: string[], handlerImport: string, eventsImport: string): string {
+  const hasBody = method === 'POST' || method === 'PUT' || method === 'PATCH';
+  const pathParameters = Object.fromEntries(params.map((p) => [p, `test-${p}`]));
+  const rawPath = path.replace(/\{([A-Za-z][A-Za-z0-9]*)\}/g, (_m, p: string) => `test-${p}`);
+  const status = method === 'POST' ? 201 : method === 'DELETE' ? 204 : 200;
+  const init = [
+    ...(params.length > 0 ? [`pathParameters: ${JSON.stringify(pathParameters)}`] : []),
+    ...(hasBody ? ["json: { message: 'hello' }"] : []),
+  ].join(', ');
+  return [
+    `import { handler } from '${handlerImport}';`,
+    `import { captureLogs, httpEvent, lambdaContext } from '${eventsImport}';`,
+    '',
+    'const logs = captureLogs();',
+    'afterAll(() => logs.restore());',
+    '',
+    `test('${method} ${path} answers ${status}', async () => {`,
+    `  const result = await handler(httpEvent('${method}', '${rawPath}', { ${init} }), lambdaContext());`,
+    `  expect(result.statusCode).toBe(${status});`,
+    '});',
+    ...(hasBody
+      ? [
+          '',
+          `test('${method} ${path} rejects an invalid body with 400 validation_failed', async () => {`,
+          `  const result = await handler(httpEvent('${method}', '${rawPath}', { ${params.length > 0 ? `pathParameters: ${JSON.stringify(pathParameters)}, ` : ''}json: { message: '' } }), lambdaContext());`,
+          '  expect(result.statusCode).toBe(400);',
+          "  expect(JSON.parse(result.body).error.code).toBe('validation_failed');",
+          '});',
+        ]
+      : []),
+    '',
+  ].join('\n');
+}
+
+const ROUTES_END = '] as const satisfies readonly RouteDefinition[];';
+
+export function scaffoldHandler(input: ScaffoldInput): ScaffoldResult {
+  const root = resolve(input.root ?? join(dirname(fileURLToPath(import.meta.url)), '..'));
+  const { name, method, path, params } = validate(input);
+  const registryFile = join(root, 'functions', 'registry.ts');
+  const registry = readFileSync(registryFile, 'utf8');
+  if (new RegExp(`name: '${name}'`).test(registry)) throw new ScaffoldError(`name "${name}" is already registered in functions/registry.ts`);
+  const routeRe = new RegExp(`method: '${method}', path: '${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`);
+  if (routeRe.test(registry)) throw new ScaffoldError(`${method} ${path} is already registered in functions/registry.ts`);
+  const end = registry.indexOf(ROUTES_END);
+  if (end === -1) throw new ScaffoldError(`functions/registry.ts: cannot find the end of \`routes\` ("${ROUTES_END}")`);
+
+  const handlerRel = handlerPathFor(name);
+  const handlerFile = join(root, 'functions', handlerRel);
+  const testFile = join(root, 'test', 'functions', handlerRel.replace(/\.ts$/, '.test.ts'));
+  for (const f of [handlerFile, testFile]) {
+    if (existsSync(f)) throw new ScaffoldError(`${relative(root, f)} already exists; choose another name or remove it`);
+  }
+
+  const rel = (from: string, to: string) => {
+    const r = relative(dirname(from), to).replace(/\.ts$/, '');
+    return r.startsWith('.') ? r : `./${r}`;
+  };
+  const registryLine = `  { name: '${name}', method: '${method}', path: '${path}', handler: '${handlerRel}' },`;
+  mkdirSync(dirname(handlerFile), { recursive: true });
+  mkdirSync(dirname(testFile), { recursive: true });
+  writeFileSync(handlerFile, handlerSource(name, method, params, rel(handlerFile, join(root, 'functions', 'lib', 'http', 'index.ts')).replace(/\/index$/, '')));
+  writeFileSync(testFile, testSource(name, method, path, params, rel(testFile, handlerFile), rel(testFile, join(root, 'test', 'functions', 'events.ts'))));
+  writeFileSync(registryFile, `${registry.slice(0, end)}${registryLine}\n${registry.slice(end)}`);
+  return { handlerFile, testFile, registryLine };
+}
+
+function main(argv: string[]): number {
+  const args = [...argv];
+  let root: string | undefined;
+  const at = args.indexOf('--root');
+  if (at !== -1) {
+    root = args[at + 1];
+    args.splice(at, 2);
+  }
+  if (args.length !== 3 || args.includes('--help')) {
+    console.error('usage: npm run new:handler -- <name> <METHOD> <path>\n  e.g. npm run new:handler -- comments-create POST /posts/{id}/comments');
+    return 2;
+  }
+  const [name, method, path] = args as [string, string, string];
+  try {
+    const result = scaffoldHandler({ name, method, path, ...(root ? { root } : {}) });
+    const base = root ?? process.cwd();
+    console.log(`created ${relative(base, result.handlerFile)}`);
+    console.log(`created ${relative(base, result.testFile)}`);
+    console.log(`registered in functions/registry.ts:\n${result.registryLine}`);
+    console.log('next: add data needs (tables / sql), memory and timeout to the registry line if it needs them, then `npm test -- test/functions`');
+    return 0;
+  } catch (err) {
+    if (err instanceof ScaffoldError) {
+      console.error(`new:handler: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  process.exitCode = main(process.argv.slice(2));
+}

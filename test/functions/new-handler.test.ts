@@ -1,0 +1,87 @@
+/**
+ * `npm run new:handler` on a temporary copy of the repository: it scaffolds a
+ * handler that works, its test and its registry line, and refuses bad input
+ * and duplicates. The real checkout is never touched.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { handlerPathFor, scaffoldHandler } from '../../scripts/new-handler';
+import type { HttpHandler } from '../../functions/lib/http';
+import { captureLogs, httpEvent, lambdaContext } from './events';
+
+const ROOT = process.cwd();
+let tmp: string;
+const logs = captureLogs();
+
+beforeAll(() => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'sps-new-handler-'));
+  cpSync(path.join(ROOT, 'functions'), path.join(tmp, 'functions'), { recursive: true });
+  mkdirSync(path.join(tmp, 'test', 'functions'), { recursive: true });
+  cpSync(path.join(ROOT, 'test', 'functions', 'events.ts'), path.join(tmp, 'test', 'functions', 'events.ts'));
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(tmp, 'node_modules'), 'dir');
+});
+
+afterAll(() => {
+  logs.restore();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+const registry = () => readFileSync(path.join(tmp, 'functions', 'registry.ts'), 'utf8');
+
+test('GIVEN name, METHOD and path WHEN run as `npm run new:handler` THEN it writes the handler, its test and one registry line', () => {
+  const out = execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'scripts', 'new-handler.ts'), '--root', tmp, 'comments-create', 'post', '/posts/{id}/comments'], {
+    encoding: 'utf8',
+  });
+  expect(out).toContain('created functions/comments/create.ts');
+  expect(existsSync(path.join(tmp, 'functions', 'comments', 'create.ts'))).toBe(true);
+  expect(existsSync(path.join(tmp, 'test', 'functions', 'comments', 'create.test.ts'))).toBe(true);
+  // More scaffolds before any generated module (and so the copied registry) is imported.
+  scaffoldHandler({ root: tmp, name: 'status', method: 'GET', path: '/status' });
+  scaffoldHandler({ root: tmp, name: 'comments-delete', method: 'DELETE', path: '/posts/{id}/comments/{commentId}' });
+  expect(registry()).toContain("  { name: 'comments-create', method: 'POST', path: '/posts/{id}/comments', handler: 'comments/create.ts' },\n");
+  expect(registry().indexOf("name: 'comments-create'")).toBeLessThan(registry().indexOf('] as const satisfies readonly RouteDefinition[];'));
+});
+
+test('the scaffolded handler runs: typed path and body, 201, and 400 validation_failed', async () => {
+  const { handler } = (await import(path.join(tmp, 'functions', 'comments', 'create.ts'))) as { handler: HttpHandler };
+  const ok = await handler(httpEvent('POST', '/posts/p1/comments', { pathParameters: { id: 'p1' }, json: { message: 'hi' } }), lambdaContext());
+  expect(ok.statusCode).toBe(201);
+  expect(JSON.parse(ok.body)).toEqual({ route: 'comments-create', path: { id: 'p1' }, body: { message: 'hi' } });
+  const bad = await handler(httpEvent('POST', '/posts/p1/comments', { pathParameters: { id: 'p1' }, json: {} }), lambdaContext());
+  expect(bad.statusCode).toBe(400);
+  const generatedTest = readFileSync(path.join(tmp, 'test', 'functions', 'comments', 'create.test.ts'), 'utf8');
+  expect(generatedTest).toContain("from '../../../functions/comments/create'");
+});
+
+test('scaffolds GET and DELETE handlers without a body schema', async () => {
+  const { handler } = (await import(path.join(tmp, 'functions', 'status.ts'))) as { handler: HttpHandler };
+  expect((await handler(httpEvent('GET', '/status'), lambdaContext())).statusCode).toBe(200);
+  const del = (await import(path.join(tmp, 'functions', 'comments', 'delete.ts'))) as { handler: HttpHandler };
+  const r = await del.handler(httpEvent('DELETE', '/posts/a/comments/b', { pathParameters: { id: 'a', commentId: 'b' } }), lambdaContext());
+  expect(r.statusCode).toBe(204);
+});
+
+test.each([
+  [{ name: 'Bad_Name', method: 'GET', path: '/x' }, /name "Bad_Name" is invalid/],
+  [{ name: 'x-y', method: 'FETCH', path: '/x' }, /METHOD "FETCH" is invalid/],
+  [{ name: 'x-y', method: 'GET', path: 'x' }, /path "x" is invalid/],
+  [{ name: 'x-y', method: 'GET', path: '/x/' }, /path "\/x\/" is invalid/],
+  [{ name: 'x-y', method: 'GET', path: '/a/{id}/b/{id}' }, /twice/],
+  [{ name: 'lib-x', method: 'GET', path: '/x' }, /functions\/lib/],
+  [{ name: 'posts-create', method: 'GET', path: '/elsewhere' }, /"posts-create" is already registered/],
+  [{ name: 'posts-again', method: 'POST', path: '/posts' }, /POST \/posts is already registered/],
+  [{ name: 'comments-create', method: 'PUT', path: '/c' }, /already registered/],
+])('fails on %o', (input, message) => {
+  const before = registry();
+  expect(() => scaffoldHandler({ root: tmp, ...input })).toThrow(message);
+  expect(registry()).toBe(before);
+});
+
+test('refuses to overwrite an existing file', () => {
+  expect(handlerPathFor('health')).toBe('health.ts');
+  // health.ts exists but "health" is registered: use an unregistered name whose file exists.
+  cpSync(path.join(tmp, 'functions', 'health.ts'), path.join(tmp, 'functions', 'orphan.ts'));
+  expect(() => scaffoldHandler({ root: tmp, name: 'orphan', method: 'GET', path: '/orphan' })).toThrow(/functions\/orphan.ts already exists/);
+});
