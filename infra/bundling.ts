@@ -20,7 +20,7 @@
  */
 import { build, buildSync, type BuildOptions, type Metafile } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateRawSync } from 'node:zlib';
@@ -61,7 +61,7 @@ const CHUNK_DIR = 'chunks';
 export interface BundleOptions {
   /** Directory holding the handler modules. @default FUNCTIONS_DIR */
   readonly functionsDir?: string;
-  /** Output root, emptied first: `<outRoot>/<name>.mjs` + `<outRoot>/chunks/`. @default BUILD_DIR */
+  /** Output root; each build writes `<outRoot>/builds/<pid>-<n>/{<name>.mjs,chunks/,zips/}`. @default BUILD_DIR */
   readonly outRoot?: string;
   /** Minify the bundle. @default true */
   readonly minify?: boolean;
@@ -70,7 +70,7 @@ export interface BundleOptions {
 export interface FunctionBundle {
   /** Function name (registry `name`). */
   readonly name: string;
-  /** The output root the files below are relative to. */
+  /** This build's directory; `files` are relative to it. */
   readonly outdir: string;
   /** Absolute path of the entry file (`<name>.mjs`). */
   readonly entryFile: string;
@@ -156,7 +156,7 @@ function failure(names: string, err: unknown): BundlingError {
   return new BundlingError(`esbuild could not bundle ${names}:\n  ${detail}`);
 }
 
-/** Bundles one function into `<outRoot>/<name>.mjs` (+ chunks, maps). */
+/** Bundles one function into `<build dir>/<name>.mjs` (+ chunks, maps). */
 export function bundleFunction(fn: FunctionDefinition, options: BundleOptions = {}): FunctionBundle {
   return bundleFunctions([fn], options)[0]!;
 }
@@ -179,7 +179,7 @@ export function bundleFunctions(fns: readonly FunctionDefinition[], options: Bun
   } catch (err) {
     throw failure(fns.map((f) => `"${f.name}"`).join(', '), err);
   }
-  return describeOutputs(fns, plan.outRoot, metafile);
+  return describeOutputs(fns, plan.buildDir, metafile);
 }
 
 /**
@@ -196,10 +196,10 @@ export async function bundleFunctionsAsync(fns: readonly FunctionDefinition[], o
   } catch (err) {
     throw failure(fns.map((f) => `"${f.name}"`).join(', '), err);
   }
-  return describeOutputs(fns, plan.outRoot, metafile);
+  return describeOutputs(fns, plan.buildDir, metafile);
 }
 
-function planBuild(fns: readonly FunctionDefinition[], options: BundleOptions): { outRoot: string; options: BuildOptions } {
+function planBuild(fns: readonly FunctionDefinition[], options: BundleOptions): { buildDir: string; options: BuildOptions } {
   const functionsDir = resolve(options.functionsDir ?? FUNCTIONS_DIR);
   const outRoot = resolve(options.outRoot ?? BUILD_DIR);
   const seen = new Set<string>();
@@ -208,15 +208,47 @@ function planBuild(fns: readonly FunctionDefinition[], options: BundleOptions): 
     seen.add(fn.name);
   }
   const entryPoints = fns.map((fn) => ({ in: entryPathOf(fn, functionsDir), out: fn.name }));
-  // Stale chunks from an earlier build must not end up in a zip.
-  rmSync(outRoot, { recursive: true, force: true });
-  return { outRoot, options: { ...buildOptions(options.minify ?? true), entryPoints, outdir: outRoot } };
+  const buildDir = newBuildDir(outRoot);
+  return { buildDir, options: { ...buildOptions(options.minify ?? true), entryPoints, outdir: buildDir } };
 }
 
-function describeOutputs(fns: readonly FunctionDefinition[], outRoot: string, metafile: Metafile): FunctionBundle[] {
+let buildSeq = 0;
+
+/**
+ * Every build gets its own directory, `<outRoot>/builds/<pid>-<n>`, so builds
+ * running at the same time (a synth, a test, a bench) never delete each
+ * other's files, and no stale chunk can end up in a zip. Directories of
+ * processes that are gone are removed. (Output bytes do not depend on the
+ * directory name: source maps point at the sources by a relative path of the
+ * same depth.)
+ */
+function newBuildDir(outRoot: string): string {
+  const builds = join(outRoot, 'builds');
+  if (existsSync(builds)) {
+    for (const name of readdirSync(builds)) {
+      const pid = Number(name.split('-')[0]);
+      if (Number.isInteger(pid) && pid !== process.pid && !isAlive(pid)) rmSync(join(builds, name), { recursive: true, force: true });
+    }
+  }
+  const dir = join(builds, `${process.pid}-${++buildSeq}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function describeOutputs(fns: readonly FunctionDefinition[], buildDir: string, metafile: Metafile): FunctionBundle[] {
   const outputs = new Map(Object.entries(metafile.outputs).map(([file, meta]) => [resolve(PROJECT_ROOT, file), meta]));
   return fns.map((fn) => {
-    const entryFile = join(outRoot, `${fn.name}.mjs`);
+    const entryFile = join(buildDir, `${fn.name}.mjs`);
     const js = new Set<string>();
     const visit = (file: string): void => {
       if (js.has(file)) return;
@@ -231,15 +263,15 @@ function describeOutputs(fns: readonly FunctionDefinition[], outRoot: string, me
     const files: string[] = [];
     for (const file of js) {
       bytes += outputs.get(file)!.bytes;
-      files.push(relative(outRoot, file));
+      files.push(relative(buildDir, file));
       const map = `${file}.map`;
       if (outputs.has(map)) {
         mapBytes += outputs.get(map)!.bytes;
-        files.push(relative(outRoot, map));
+        files.push(relative(buildDir, map));
       }
     }
     files.sort();
-    return { name: fn.name, outdir: outRoot, entryFile, handler: `${fn.name}.handler`, files, bytes, mapBytes };
+    return { name: fn.name, outdir: buildDir, entryFile, handler: `${fn.name}.handler`, files, bytes, mapBytes };
   });
 }
 
@@ -346,7 +378,7 @@ function archive(bundle: FunctionBundle, cache: ZipEntryCache): FunctionArchive 
   };
 }
 
-/** Bundles and zips functions (one esbuild run); `<outRoot>/zips/<name>.zip` each. */
+/** Bundles and zips functions (one esbuild run); `<build dir>/zips/<name>.zip` each. */
 export function packageFunctions(fns: readonly FunctionDefinition[], options: BundleOptions = {}): FunctionArchive[] {
   const cache: ZipEntryCache = new Map();
   return bundleFunctions(fns, options).map((b) => archive(b, cache));

@@ -21,7 +21,6 @@ import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { Subnet } from '@cdktf/provider-aws/lib/subnet';
 import { Vpc } from '@cdktf/provider-aws/lib/vpc';
 import { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint';
-import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import { arnPart, assumeRolePolicy, policyDocument } from '../iam';
 
 export interface NetworkProps {
@@ -36,7 +35,8 @@ export interface NetworkProps {
   readonly natGateways?: boolean;
   /**
    * AWS services reached through interface endpoints (e.g. `rds-data`), with
-   * private DNS, from the security groups given to `allowEndpointAccessFrom`.
+   * private DNS. Their security group (`endpointSecurityGroup`) has no rules:
+   * allow clients with `allowTcp(client, endpointSecurityGroup, 443)`.
    * @default - none
    */
   readonly interfaceEndpoints?: readonly string[];
@@ -78,19 +78,6 @@ export class Network extends Construct {
 
   get privateSubnetIds(): string[] {
     return this.privateSubnets.map((s) => s.id);
-  }
-
-  /** Lets `sourceSecurityGroupId` reach the interface endpoints on 443. */
-  allowEndpointAccessFrom(id: string, sourceSecurityGroupId: string, description: string): void {
-    if (!this.endpointSecurityGroup) return;
-    new VpcSecurityGroupIngressRule(this, `endpoints-in-${id}`, {
-      securityGroupId: this.endpointSecurityGroup.id,
-      referencedSecurityGroupId: sourceSecurityGroupId,
-      ipProtocol: 'tcp',
-      fromPort: 443,
-      toPort: 443,
-      description,
-    });
   }
 
   private createVpc(): Vpc {
