@@ -23,6 +23,9 @@ import { fileURLToPath } from 'node:url';
 import { physicalTableName } from '../functions/tables';
 import { formatLoad, runLoad, verifyLoad, type LoadTarget } from './bench-load-lib';
 
+// Local Node may be older than Lambda's; the SDK's notice about it is noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const SELF = fileURLToPath(import.meta.url);
 const REPO = path.resolve(path.dirname(SELF), '..');
 
