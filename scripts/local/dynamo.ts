@@ -5,13 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  DynamoDBClient,
-  UpdateTimeToLiveCommand,
-  type CreateTableCommandInput,
-} from '@aws-sdk/client-dynamodb';
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { tables, type TableDefinition } from '../../functions/tables';
 
 const require = createRequire(import.meta.url);
@@ -86,36 +80,51 @@ export function createTableInput(physicalName: string, def: TableDefinition): Cr
 }
 
 /**
+ * One DynamoDB JSON-protocol call. The runtime talks to dynalite directly
+ * (dynalite checks that requests are signed-shaped, not the signature) so
+ * startup does not pay for loading the AWS SDK in this process.
+ */
+async function dynamoCall(endpoint: string, operation: string, input: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(endpoint, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-amz-json-1.0',
+      'x-amz-target': `DynamoDB_20120810.${operation}`,
+      'x-amz-date': '20200101T000000Z',
+      authorization: `AWS4-HMAC-SHA256 Credential=${LOCAL_AWS_CREDENTIALS.accessKeyId}/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=0`,
+    },
+    body: JSON.stringify(input),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+const errorType = (body: Record<string, unknown>) => String(body.__type ?? '').split('#').pop();
+
+/**
  * Creates every table of functions/tables.ts that does not exist yet.
  * `physicalName(name)` gives each table's name (the env's naming).
  * Returns the names of the tables it created.
  */
 export async function ensureTables(endpoint: string, physicalName: (name: string) => string): Promise<string[]> {
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: LOCAL_AWS_CREDENTIALS, maxAttempts: 1 });
   const created: string[] = [];
-  try {
-    for (const [name, def] of Object.entries(tables) as [string, TableDefinition][]) {
-      const tableName = physicalName(name);
-      const exists = await client.send(new DescribeTableCommand({ TableName: tableName })).then(
-        () => true,
-        (err: Error) => {
-          if (err.name === 'ResourceNotFoundException') return false;
-          throw err;
-        },
-      );
-      if (exists) continue;
-      await client.send(new CreateTableCommand(createTableInput(tableName, def)));
-      created.push(tableName);
-      if (def.ttlAttribute) {
-        // dynalite has no UpdateTimeToLive (and never expires items); AWS
-        // deletes expired items lazily too, so handlers must not rely on it.
-        await client
-          .send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: def.ttlAttribute, Enabled: true } }))
-          .catch(() => undefined);
-      }
+  for (const [name, def] of Object.entries(tables) as [string, TableDefinition][]) {
+    const tableName = physicalName(name);
+    const described = await dynamoCall(endpoint, 'DescribeTable', { TableName: tableName });
+    if (described.status === 200) continue;
+    if (errorType(described.body) !== 'ResourceNotFoundException') {
+      throw new Error(`DescribeTable ${tableName} failed: ${JSON.stringify(described.body)}`);
     }
-  } finally {
-    client.destroy();
+    const create = await dynamoCall(endpoint, 'CreateTable', createTableInput(tableName, def));
+    if (create.status !== 200) throw new Error(`CreateTable ${tableName} failed: ${JSON.stringify(create.body)}`);
+    created.push(tableName);
+    if (def.ttlAttribute) {
+      // dynalite has no UpdateTimeToLive (and never expires items); AWS
+      // deletes expired items lazily too, so handlers must not rely on it.
+      await dynamoCall(endpoint, 'UpdateTimeToLive', {
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: def.ttlAttribute, Enabled: true },
+      });
+    }
   }
   return created;
 }

@@ -204,6 +204,11 @@ export class FunctionHost {
     return this.sandbox(fn).invoke(event, started);
   }
 
+  /** Retires a function's current sandbox: the next invocation starts a fresh one. */
+  retire(name: string): void {
+    this.current.get(name)?.retire();
+  }
+
   /** Sandboxes alive (for tests and diagnostics). */
   sandboxes(): number {
     return this.all.size;

@@ -33,6 +33,8 @@ export interface LocalPostgresOptions {
   readonly user?: string;
   /** Its password (scram-sha-256 auth on TCP). @default "local-dev-password" */
   readonly password?: string;
+  /** When `port` is taken, use a free port instead of failing. @default false */
+  readonly fallbackToFreePort?: boolean;
   /** Database created when missing. @default "app" */
   readonly database?: string;
   /** Server log lines (also written to `<dataDir>/../postgres.log`). @default - not forwarded */
@@ -208,10 +210,13 @@ const WATCHDOG = [
   'wait "$pg"',
 ].join('\n');
 
+/** The local superuser's password: a local-only default, never used in AWS. */
+export const LOCAL_DB_PASSWORD = 'local-dev-password';
+
 export async function startPostgres(options: LocalPostgresOptions): Promise<LocalPostgres> {
   const dataDir = path.resolve(options.dataDir);
   const user = options.user ?? 'postgres';
-  const password = options.password ?? 'local-dev-password';
+  const password = options.password ?? LOCAL_DB_PASSWORD;
   const database = options.database ?? 'app';
   const [bin, ids] = await Promise.all([binaries(), runAs()]);
 
@@ -223,13 +228,15 @@ export async function startPostgres(options: LocalPostgresOptions): Promise<Loca
   }
 
   // A port picked as free can be taken before the postmaster binds it: retry.
+  let port = options.port || (await freePort());
   for (let attempt = 1; ; attempt++) {
-    const port = options.port || (await freePort());
     try {
       return await launch(port);
     } catch (err) {
       const portTaken = /could not bind|Address already in use|could not create any TCP\/IP sockets/i.test((err as Error).message);
-      if (options.port || !portTaken || attempt >= 3) throw err;
+      const mayMove = !options.port || options.fallbackToFreePort === true;
+      if (!mayMove || !portTaken || attempt >= 3) throw err;
+      port = await freePort();
     }
   }
 

@@ -20,7 +20,7 @@ import { startDataApiServer, type DataApiServer } from './data-api';
 import { ensureTables, LOCAL_AWS_CREDENTIALS, startDynamo, type LocalDynamo } from './dynamo';
 import { FunctionHost, type InvokeOutcome, type LocalFunction } from './functions';
 import { createGatewayServer, type AccessLog } from './gateway';
-import { startPostgres, stopStalePostmaster, type LocalPostgres } from './postgres';
+import { freePort, LOCAL_DB_PASSWORD, startPostgres, stopStalePostmaster, type LocalPostgres } from './postgres';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const FUNCTIONS_DIR = path.join(REPO_ROOT, 'functions');
@@ -162,40 +162,21 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const postgresOptions = {
       dataDir: path.join(dataDir, 'postgres'),
       user: config.aurora.masterUsername,
+      password: LOCAL_DB_PASSWORD,
       database: config.aurora.databaseName,
       onLog: (line: string) => {
         if (/\b(ERROR|FATAL|PANIC):/.test(line)) log(`postgres: ${line}`);
       },
     };
-    const [dynamoStart, postgresStart] = await Promise.allSettled([
-      startDynamo({ path: dynamoPath }).then((d) => {
-        mark('dynamodb');
-        return d;
-      }),
-      startPostgres({ ...postgresOptions, port: options.postgresPort ?? 0 }).then((p) => {
-        mark(p.initialised ? 'postgres (initdb)' : 'postgres');
-        return p;
-      }),
-    ]);
-    if (dynamoStart.status === 'rejected' || postgresStart.status === 'rejected') {
-      if (dynamoStart.status === 'fulfilled') await dynamoStart.value.stop();
-      if (postgresStart.status === 'fulfilled') await postgresStart.value.stop();
-      throw dynamoStart.status === 'rejected' ? dynamoStart.reason : (postgresStart as PromiseRejectedResult).reason;
-    }
-    let dynamo = dynamoStart.value;
-    let postgres = postgresStart.value;
-    stack.push(() => dynamo.stop());
-    stack.push(() => postgres.stop());
-    const dataApi = await startDataApiServer({ pg: postgres });
-    stack.push(dataApi.close);
-
     const tableName = (name: string) => physicalTableName(config.project, envName, name);
-    const created = await ensureTables(dynamo.endpoint, tableName);
-    if (created.length) log(`created tables: ${created.join(', ')}`);
-    mark('tables');
 
+    interface Endpoints {
+      postgresPort: number;
+      dynamo?: string;
+      dataApi?: string;
+    }
     // What infra sets on each function (see TEAM.md), with local endpoints.
-    const environmentFor = (fn: FunctionDefinition): Record<string, string> => {
+    const environmentFor = (fn: FunctionDefinition, endpoints: Endpoints): Record<string, string> => {
       const env: Record<string, string> = {
         APP_ENV: envName,
         CORS_ORIGINS: corsOrigins.join(','),
@@ -208,33 +189,33 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       };
       const tables = Object.keys(fn.data?.tables ?? {});
       for (const t of tables) env[tableEnvVar(t)] = tableName(t);
-      if (tables.length) env.DYNAMODB_ENDPOINT = dynamo.endpoint;
+      if (tables.length && endpoints.dynamo) env.DYNAMODB_ENDPOINT = endpoints.dynamo;
       if (fn.data?.sql) {
-        env.DB_NAME = postgres.database;
-        env.DB_USER = postgres.user;
+        env.DB_NAME = postgresOptions.database;
+        env.DB_USER = postgresOptions.user;
       }
       if (fn.data?.sql === 'proxy') {
-        env.DB_PROXY_ENDPOINT = postgres.host;
-        env.DB_PORT = String(postgres.port);
-        env.DB_PASSWORD = postgres.password;
+        env.DB_PROXY_ENDPOINT = '127.0.0.1';
+        env.DB_PORT = String(endpoints.postgresPort);
+        env.DB_PASSWORD = postgresOptions.password;
         env.DB_SSL = 'false';
       }
       if (fn.data?.sql === 'data-api') {
         env.DB_CLUSTER_ARN = clusterArn(config.region, config.project, envName);
         env.DB_SECRET_ARN = `arn:aws:secretsmanager:${config.region}:${ACCOUNT_ID}:secret:${config.project}-${envName}-db-local`;
-        env.RDS_DATA_ENDPOINT = dataApi.url;
+        if (endpoints.dataApi) env.RDS_DATA_ENDPOINT = endpoints.dataApi;
       }
       return env;
     };
     // Route handlers resolve against `functionsDir` (an absolute path is kept);
     // tasks (the migrate function) always come from functions/.
-    const toLocal = (fn: FunctionDefinition, dir = functionsDir): LocalFunction => ({
+    const toLocal = (fn: FunctionDefinition, endpoints: Endpoints, dir = functionsDir): LocalFunction => ({
       name: fn.name,
       functionName: localFunctionName(config.project, envName, fn.name),
       handlerFile: path.resolve(dir, fn.handler),
       memoryMb: fn.memoryMb ?? DEFAULT_MEMORY_MB,
       timeoutSeconds: fn.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
-      environment: environmentFor(fn),
+      environment: environmentFor(fn, endpoints),
     });
 
     const functionLogs = options.functionLogs;
@@ -253,7 +234,48 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     });
     stack.push(() => host.close());
 
-    const taskFns = new Map((registryTasks as readonly FunctionDefinition[]).map((t) => [t.name, toLocal(t, FUNCTIONS_DIR)]));
+    // Postgres's port is chosen up front so that the migrate sandbox (a task:
+    // it needs no DynamoDB or Data API endpoint) can start its cold start on
+    // another thread while the databases start.
+    const wantedPort = options.postgresPort || (await freePort());
+    const taskDefs = registryTasks as readonly FunctionDefinition[];
+    let taskFns = new Map(taskDefs.map((t) => [t.name, toLocal(t, { postgresPort: wantedPort }, FUNCTIONS_DIR)]));
+    const migrateFirst = taskFns.get('migrate');
+    const runMigrations = (options.migrate ?? true) && migrateFirst !== undefined && existsSync(migrateFirst.handlerFile);
+    if (runMigrations) void host.warm(migrateFirst!).catch(() => undefined);
+
+    const [dynamoStart, postgresStart] = await Promise.allSettled([
+      startDynamo({ path: dynamoPath }).then((d) => {
+        mark('dynamodb');
+        return d;
+      }),
+      startPostgres({ ...postgresOptions, port: wantedPort, fallbackToFreePort: !options.postgresPort }).then((p) => {
+        mark(p.initialised ? 'postgres (initdb)' : 'postgres');
+        return p;
+      }),
+    ]);
+    if (dynamoStart.status === 'rejected' || postgresStart.status === 'rejected') {
+      if (dynamoStart.status === 'fulfilled') await dynamoStart.value.stop();
+      if (postgresStart.status === 'fulfilled') await postgresStart.value.stop();
+      throw dynamoStart.status === 'rejected' ? dynamoStart.reason : (postgresStart as PromiseRejectedResult).reason;
+    }
+    let dynamo = dynamoStart.value;
+    let postgres = postgresStart.value;
+    stack.push(() => dynamo.stop());
+    stack.push(() => postgres.stop());
+    const dataApi = await startDataApiServer({ pg: postgres });
+    stack.push(dataApi.close);
+    const endpoints: Endpoints = { postgresPort: postgres.port, dynamo: dynamo.endpoint, dataApi: dataApi.url };
+    if (postgres.port !== wantedPort) {
+      // The port was taken meanwhile: sandboxes made with the old one must go.
+      for (const t of taskDefs) host.retire(t.name);
+    }
+    taskFns = new Map(taskDefs.map((t) => [t.name, toLocal(t, endpoints, FUNCTIONS_DIR)]));
+
+    const created = await ensureTables(dynamo.endpoint, tableName);
+    if (created.length) log(`created tables: ${created.join(', ')}`);
+    mark('tables');
+
     const invokeTask = (name: string, event: unknown = {}) => {
       const fn = taskFns.get(name);
       if (!fn) throw new Error(`unknown task "${name}"; tasks: ${[...taskFns.keys()].join(', ')}`);
@@ -262,7 +284,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
     if (options.migrate ?? true) {
       const migrate = taskFns.get('migrate');
-      if (migrate && existsSync(migrate.handlerFile)) {
+      if (runMigrations && migrate) {
         const outcome = await host.invoke(migrate, { source: 'local-runtime' });
         if (outcome.kind !== 'result') {
           const reason = outcome.kind === 'timeout' ? 'timed out' : `${outcome.error.name}: ${outcome.error.message}`;
@@ -277,7 +299,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
     const functionEnvironment: Record<string, Record<string, string>> = {};
     const gatewayRoutes = routes.map((r) => {
-      const fn = toLocal(r);
+      const fn = toLocal(r, endpoints);
       functionEnvironment[r.name] = fn.environment;
       return { method: r.method, path: r.path, fn };
     });
