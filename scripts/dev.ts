@@ -11,11 +11,12 @@ import { startLocalRuntime, type LocalRuntime } from './local/runtime';
 // Local Node may be older than Lambda's; the SDK's notice about it is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const USAGE = `Usage: npm run dev [-- --reset] [-- --prewarm]
+const USAGE = `Usage: npm run dev [-- [--reset] [--prewarm] [--quiet] [--no-watch]]
 
   --reset     delete the local data (.local/) and start clean
   --prewarm   start every function's sandbox right after startup
   --quiet     no per-request log lines
+  --no-watch  do not reload functions when files under functions/ change
 
 Environment:
   PORT          API port on 127.0.0.1 (default 3000; 0 picks a free port)
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  const unknown = args.filter((a) => !['--reset', '--prewarm', '--quiet'].includes(a));
+  const unknown = args.filter((a) => !['--reset', '--prewarm', '--quiet', '--no-watch'].includes(a));
   if (unknown.length) throw new Error(`unknown argument ${unknown.join(' ')}\n\n${USAGE}`);
 
   const started = Date.now();
@@ -80,6 +81,7 @@ async function main(): Promise<void> {
     dataDir: process.env.LOCAL_DATA_DIR || undefined,
     reset: args.includes('--reset'),
     prewarm: args.includes('--prewarm'),
+    watch: !args.includes('--no-watch'),
     log: (m) => console.log(`[local] ${m}`),
     onRequest: quiet
       ? undefined

@@ -209,6 +209,11 @@ export class FunctionHost {
     this.current.get(name)?.retire();
   }
 
+  /** Retires every current sandbox (e.g. handler code changed): in-flight work finishes, new requests get fresh ones. */
+  retireAll(): void {
+    for (const s of [...this.current.values()]) s.retire();
+  }
+
   /** Sandboxes alive (for tests and diagnostics). */
   sandboxes(): number {
     return this.all.size;

@@ -5,7 +5,7 @@
  *
  * Importable: tests start it in-process on port 0 with a temporary data dir.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
 import fs from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -49,6 +49,12 @@ export interface LocalRuntimeOptions {
   readonly migrate?: boolean;
   /** Start every function's sandbox in the background once ready. @default false */
   readonly prewarm?: boolean;
+  /**
+   * Watch `functionsDir`: when handler code changes, retire the sandboxes so
+   * the next requests run the new code. Changes to the registry, tables or
+   * migrations are reported as needing a restart. @default false (the CLI turns it on)
+   */
+  readonly watch?: boolean;
   /** Runtime messages (startup steps, function errors). @default - none */
   readonly log?: (message: string) => void;
   /** One line per request. @default - none */
@@ -95,6 +101,24 @@ function localFunctionName(project: string, env: string, name: string): string {
 }
 
 const LOCK_FILE = 'runtime.pid';
+
+/** Calls `onChange` with the changed files (relative to `dir`), debounced. */
+function watchFunctions(dir: string, onChange: (files: string[]) => void): FSWatcher {
+  const changed = new Set<string>();
+  let timer: NodeJS.Timeout | undefined;
+  const watcher = watch(dir, { recursive: true }, (_event, file) => {
+    if (!file || !/\.(ts|mts|js|mjs|json|sql)$/.test(file)) return;
+    changed.add(file.split(path.sep).join('/'));
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      const files = [...changed];
+      changed.clear();
+      onChange(files);
+    }, 100);
+  });
+  watcher.on('error', () => undefined);
+  return watcher;
+}
 
 /**
  * One runtime per data dir: a second `npm run dev` on the same folder would
@@ -327,6 +351,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     );
     const { port } = server.address() as AddressInfo;
     mark('ready');
+
+    if (options.watch) {
+      const watcher = watchFunctions(functionsDir, (files) => {
+        const structural = files.filter((f) => /^(registry|registry-types|tables)\.ts$|^migrations\//.test(f));
+        if (structural.length) log(`changed ${structural.join(', ')}: restart npm run dev to apply`);
+        host.retireAll();
+        log(`reloaded functions (${files.slice(0, 3).join(', ')}${files.length > 3 ? ', …' : ''} changed)`);
+      });
+      stack.push(async () => watcher.close());
+    }
 
     if (options.prewarm) {
       // Two at a time: eleven cold starts at once would starve the first requests.
