@@ -71,15 +71,15 @@ function validate(input: ScaffoldInput): { name: string; method: Method; path: s
 function handlerSource(name: string, method: Method, params: string[], libImport: string): string {
   const hasBody = method === 'POST' || method === 'PUT' || method === 'PATCH';
   const schemas: string[] = [];
-  if (params.length > 0) schemas.push(`const Path = z.strictObject({ ${params.map((p) => `${p}: z.string().min(1).max(100)`).join(', ')} });`);
-  if (hasBody) schemas.push('const Body = z.strictObject({ message: z.string().min(1).max(1000) });');
+  if (params.length > 0) schemas.push(`const Path = z.strictObject({ ${params.map((p) => `${p}: z.string().check(z.minLength(1), z.maxLength(100))`).join(', ')} });`);
+  if (hasBody) schemas.push('const Body = z.strictObject({ message: z.string().check(z.minLength(1), z.maxLength(1000)) });');
   const options = [`route: '${name}'`, ...(params.length > 0 ? ['path: Path'] : []), ...(hasBody ? ['body: Body'] : [])].join(', ');
   const args = [...(params.length > 0 ? ['path'] : []), ...(hasBody ? ['body'] : [])];
   const status = method === 'POST' ? 201 : method === 'DELETE' ? 204 : 200;
   const result =
     status === 204 ? 'reply(204)' : `reply(${status}, { route: '${name}'${params.length > 0 ? ', path' : ''}${hasBody ? ', body' : ''} })`;
   return [
-    "import { z } from 'zod';",
+    "import * as z from 'zod/mini';",
     `import { httpHandler, reply } from '${libImport}';`,
     '',
     ...schemas,
@@ -88,7 +88,7 @@ function handlerSource(name: string, method: Method, params: string[], libImport
     '',
   ]
     .join('\n')
-    .replace("import { z } from 'zod';\n", schemas.length > 0 ? "import { z } from 'zod';\n" : '');
+    .replace("import * as z from 'zod/mini';\n", schemas.length > 0 ? "import * as z from 'zod/mini';\n" : '');
 }
 
 function testSource(name: string, method: Method, path: string, params: string[], handlerImport: string, eventsImport: string): string {

@@ -7,14 +7,16 @@
  * serialised; `registered` is updated in the same transaction and a CHECK
  * constraint keeps it <= capacity.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Database } from '../data/sql';
 import { sqlParam } from '../data/sql';
 import { conflict, notFound } from '../http/errors';
 
 /** Postgres text cannot hold NUL: refuse it as bad input (400) rather than fail in the database (500). */
 const text = (max: number) =>
-  z.string().trim().min(1).max(max).refine((s) => !s.includes('\u0000'), { message: 'Must not contain NUL characters' });
+  z
+    .string()
+    .check(z.trim(), z.minLength(1), z.maxLength(max), z.refine((s) => !s.includes('\u0000'), { message: 'Must not contain NUL characters' }));
 
 /** A calendar day that exists, in a year Postgres stores (0001-9999): no "0000-…" and no Feb 30 silently rolled to March. */
 const realDay = (s: string) => {
@@ -25,17 +27,18 @@ const realDay = (s: string) => {
 
 export const EventInput = z.strictObject({
   name: text(200),
-  capacity: z.number().int().min(1).max(100_000),
-  startsAt: z.iso.datetime({ offset: true }).refine(realDay, { message: 'Must be a real date between years 0001 and 9999' }),
+  capacity: z.int().check(z.minimum(1), z.maximum(100_000)),
+  startsAt: z.iso.datetime({ offset: true }).check(z.refine(realDay, { message: 'Must be a real date between years 0001 and 9999' })),
 });
 
 export const RegistrationInput = z.strictObject({
   name: text(200),
-  email: z.email().max(320),
+  email: z.email().check(z.maxLength(320)),
 });
 
-export const EventPath = z.strictObject({ id: z.string().min(1).max(100) });
-export const RegistrationPath = z.strictObject({ id: z.string().min(1).max(100), registrationId: z.string().min(1).max(100) });
+const id = () => z.string().check(z.minLength(1), z.maxLength(100));
+export const EventPath = z.strictObject({ id: id() });
+export const RegistrationPath = z.strictObject({ id: id(), registrationId: id() });
 
 export interface ConferenceEvent {
   id: string;

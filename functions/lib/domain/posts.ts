@@ -5,30 +5,33 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { DataUnavailableError } from '../data/errors';
 import { documentClient, isDynamoUnavailable, tableName } from '../data/dynamo';
 import { AppError, conflict, notFound } from '../http/errors';
 
+const title = () => z.string().check(z.trim(), z.minLength(1), z.maxLength(200));
+const text = () => z.string().check(z.maxLength(10_000));
+
 export const PostInput = z.strictObject({
-  title: z.string().trim().min(1).max(200),
-  body: z.string().max(10_000),
-  author: z.string().trim().min(1).max(100),
+  title: title(),
+  body: text(),
+  author: z.string().check(z.trim(), z.minLength(1), z.maxLength(100)),
 });
 
 export const PostUpdate = z
   .strictObject({
-    title: z.string().trim().min(1).max(200).optional(),
-    body: z.string().max(10_000).optional(),
-    version: z.number().int().min(1),
+    title: z.optional(title()),
+    body: z.optional(text()),
+    version: z.int().check(z.minimum(1)),
   })
-  .refine((u) => u.title !== undefined || u.body !== undefined, { message: 'Give a title or a body to change' });
+  .check(z.refine((u) => u.title !== undefined || u.body !== undefined, { message: 'Give a title or a body to change' }));
 
-export const PostId = z.strictObject({ id: z.string().min(1).max(100) });
+export const PostId = z.strictObject({ id: z.string().check(z.minLength(1), z.maxLength(100)) });
 
 export const ListQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(1000).optional(),
+  limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 20),
+  cursor: z.optional(z.string().check(z.maxLength(1000))),
 });
 
 export interface Post {
@@ -93,9 +96,9 @@ export async function getPost(id: string): Promise<Post> {
 // ---------------------------------------------------------------------------
 
 const CursorKey = z.strictObject({
-  id: z.string().min(1).max(100),
+  id: z.string().check(z.minLength(1), z.maxLength(100)),
   gsi1pk: z.literal(LIST_PARTITION),
-  gsi1sk: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#.{1,100}$/),
+  gsi1sk: z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#.{1,100}$/)),
 });
 const CursorShape = z.strictObject({ v: z.literal(1), k: CursorKey });
 

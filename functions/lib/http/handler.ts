@@ -15,7 +15,7 @@ import httpErrorHandler from '@middy/http-error-handler';
 import httpEventNormalizer from '@middy/http-event-normalizer';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpSecurityHeaders from '@middy/http-security-headers';
-import type { z } from 'zod';
+import type { $ZodType, output } from 'zod/v4/core';
 import { routes } from '../../registry';
 import { describeError, log } from '../log';
 import { cors, corsFallbackHeaders, type CorsOptions } from './cors';
@@ -47,7 +47,7 @@ const SECURITY_HEADERS = {
 export type RouteName = (typeof routes)[number]['name'];
 
 type Params = Record<string, string | undefined>;
-type Out<S, Fallback> = S extends z.ZodType ? z.output<S> : Fallback;
+type Out<S, Fallback> = S extends $ZodType ? output<S> : Fallback;
 
 export interface HttpHandlerOptions<B, P, Q> {
   /** Registry name of the route: logged, and used to announce the path's methods in preflights. @default - the event's routeKey */
@@ -129,9 +129,9 @@ function proxyExecutionMode(route: string | undefined, origins: readonly string[
 }
 
 export function httpHandler<
-  B extends z.ZodType | undefined = undefined,
-  P extends z.ZodType | undefined = undefined,
-  Q extends z.ZodType | undefined = undefined,
+  B extends $ZodType | undefined = undefined,
+  P extends $ZodType | undefined = undefined,
+  Q extends $ZodType | undefined = undefined,
 >(options: HttpHandlerOptions<B, P, Q>, fn: (input: HandlerInput<B, P, Q>) => unknown): HttpHandler {
   const corsSetup = cors({ methods: methodsOfPath(options.route), ...options.cors });
 
