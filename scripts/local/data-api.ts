@@ -498,6 +498,8 @@ export async function startDataApiServer(options: DataApiServerOptions): Promise
     password: options.pg.password,
     database: database || options.pg.database,
     options: '-c TimeZone=UTC',
+    // A Postgres that does not answer (stopped, frozen) fails the call instead of hanging it.
+    connectionTimeoutMillis: 5000,
     types: rawTypes,
   });
 

@@ -245,3 +245,13 @@ describe('BatchExecuteStatement', () => {
     expect((await exec("SELECT count(*) FROM items WHERE name = 'batch-3'")).records).toEqual([[{ longValue: 0 }]]);
   });
 });
+
+describe('database down', () => {
+  test('a call while Postgres is stopped is DatabaseUnavailableException, promptly', async () => {
+    await pg.stop();
+    const started = Date.now();
+    const err = await failure(exec('SELECT 1'));
+    expect(err).toMatchObject({ name: 'DatabaseUnavailableException', status: 504 });
+    expect(Date.now() - started).toBeLessThan(6000);
+  });
+});
