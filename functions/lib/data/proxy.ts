@@ -184,7 +184,9 @@ export function createPgDatabase(options: PgDatabaseOptions): Database & { reado
         return result;
       } catch (err) {
         try {
-          if (broken) throw new Error('connection lost');
+          // A lost or unresponsive connection (read timeout): ROLLBACK would only
+          // wait again; dropping the connection makes the server roll back.
+          if (broken || isNetworkError(err)) throw new Error('connection lost');
           await client.query('ROLLBACK');
           release(false);
         } catch {
