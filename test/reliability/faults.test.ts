@@ -144,6 +144,40 @@ describe('Postgres stopped under load', () => {
   });
 });
 
+describe('Postgres frozen (every process SIGSTOPped: sockets open, nothing answers)', () => {
+  test('SQL routes still answer 503 unavailable with retry-after from the function, never the gateway timeout, and recover on SIGCONT', async () => {
+    const postmaster = restartedPg?.pid ?? h.runtime.postgres.pid;
+    const children = readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .filter((d) => {
+        try {
+          return readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' ')[1] === String(postmaster);
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+    const frozen = [postmaster, ...children];
+    for (const pid of frozen) process.kill(pid, 'SIGSTOP');
+    let replies: Reply[];
+    try {
+      replies = await Promise.all([...sqlRequests(), call(h.url, 'GET', '/health')]);
+    } finally {
+      for (const pid of frozen) process.kill(pid, 'SIGCONT');
+    }
+    for (const r of replies) {
+      expect([r.status, parseJson(r.text)?.error?.code]).toEqual([503, 'unavailable']);
+      expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
+    }
+    // New connections give up after the pool's 3 s connect timeout; a statement
+    // already on a connection waits for the client's read timeout (9 s) or the
+    // function's own deadline (middy's early timeout): a 503 from the function,
+    // never API Gateway's timeout.
+    console.log(`Postgres frozen: ${replies.map((r) => `${r.status} in ${Math.round(r.ms)} ms`).join(', ')}`);
+    await eventually(async () => allOk(await Promise.all(sqlRequests())));
+  }, 60_000);
+});
+
 describe('DynamoDB unreachable', () => {
   test('DynamoDB routes answer 503 unavailable quickly with retry-after, SQL routes keep working, and DynamoDB recovers without a runtime restart', async () => {
     const logsBefore = h.logs.length;
