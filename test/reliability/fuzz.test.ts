@@ -393,6 +393,56 @@ describe('hostile input never gets a 5xx or a hang, and rejected requests change
   });
 });
 
+test('hostile headers (origins, preflights, duplicate and junk headers) on every route: never a 5xx', async () => {
+  const before = await counts();
+  let created = 0;
+  const printable = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 200 });
+  const headerName = fc.oneof(
+    fc.constantFrom(
+      'origin',
+      'access-control-request-method',
+      'access-control-request-headers',
+      'content-type',
+      'content-encoding',
+      'accept',
+      'accept-encoding',
+      'cookie',
+      'x-forwarded-for',
+      'x-amzn-trace-id',
+      'authorization',
+      'host',
+      'transfer-encoding-x',
+      'if-match',
+      'x-http-method-override',
+    ),
+    fc.stringMatching(/^[a-z][a-z0-9-]{0,20}$/),
+  );
+  const headerValue = fc.oneof(printable, fc.constantFrom('http://localhost:5173', 'null', 'http://evil.example', 'GET, POST', 'gzip', 'application/json, text/plain', '*', ''));
+  const paths = ['/health', '/posts', `/posts/${post.id}`, '/events', `/events/${event.id}`, `/events/${event.id}/registrations`, `/events/${event.id}/registrations/${registration.id}`];
+  await fc.assert(
+    fc.asyncProperty(
+      fc.constantFrom('GET', 'OPTIONS', 'POST'),
+      fc.constantFrom(...paths),
+      fc.array(fc.tuple(headerName, headerValue), { maxLength: 6 }),
+      async (method, target, pairs) => {
+        // Raw pairs: a header may repeat (Node sends each; the gateway joins them).
+        const headers: Record<string, string | string[]> = {};
+        for (const [k, v] of pairs) headers[k] = k in headers && k !== 'host' ? ([] as string[]).concat(headers[k]!, v) : v;
+        const body = method === 'POST' && target === '/posts' ? JSON.stringify({ title: 't', body: 'b', author: 'a' }) : undefined;
+        if (body && !('content-type' in headers)) headers['content-type'] = 'application/json';
+        delete headers['content-length'];
+        const r = await request(h.url, { method, target, headers, body });
+        if (method === 'POST' && target === '/posts' && r.status === 201) created++;
+        // Unmatched (e.g. POST /health) is the gateway's own 404; anything else follows the contract.
+        if (r.status === 404 && r.text === '{"message":"Not Found"}') return;
+        assertContract(r, `${method} ${target} ${JSON.stringify(headers).slice(0, 200)}`);
+      },
+    ),
+    { numRuns: RUNS * 2 },
+  );
+  expect(await counts()).toEqual({ ...before, posts: before.posts + created });
+});
+
 test('a URL over the gateway limit is refused with a 4xx, and the runtime keeps serving', async () => {
   for (const target of [`/posts/${'a'.repeat(20_000)}`, `/posts?cursor=${'A'.repeat(20_000)}`]) {
     const r = await request(h.url, { method: 'GET', target });
