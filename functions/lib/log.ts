@@ -21,7 +21,8 @@ export function setLogSink(next: LogSink | undefined): LogSink {
 
 export function log(record: LogRecord): void {
   try {
-    sink({ time: new Date().toISOString(), ...record });
+    record.time ??= new Date().toISOString();
+    sink(record);
   } catch {
     // Logging must never break a request.
   }

@@ -71,18 +71,23 @@ function encodeBody(body: unknown, emptyWhenNullish: boolean): EncodedBody {
   return { body: toJson(body), isBase64Encoded: false, contentType: JSON_TYPE };
 }
 
+const hasLineBreak = (v: string) => v.indexOf('\n') !== -1 || v.indexOf('\r') !== -1;
+
 /** Lower-cases header names and makes every value a string; drops empty ones. */
 export function normalizeHeaders(input: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   if (typeof input !== 'object' || input === null) return out;
-  for (const [rawKey, raw] of Object.entries(input)) {
+  const source = input as Record<string, unknown>;
+  for (const rawKey in source) {
+    if (!Object.hasOwn(source, rawKey)) continue;
+    const raw = source[rawKey];
     let value: string;
     if (typeof raw === 'string') value = raw;
     else if (typeof raw === 'number' || typeof raw === 'boolean' || typeof raw === 'bigint') value = String(raw);
     else if (Array.isArray(raw)) value = raw.filter((v) => typeof v === 'string' || typeof v === 'number').join(', ');
     else continue;
     // Header values cannot hold line breaks (response splitting).
-    if (/[\r\n]/.test(value)) continue;
+    if (hasLineBreak(value)) continue;
     const key = rawKey.toLowerCase();
     if (key === 'vary' && out.vary) out.vary = mergeTokens(out.vary, value);
     else out[key] = value;
@@ -105,7 +110,7 @@ function mergeTokens(a: string, b: string): string {
 
 function cookiesOf(input: unknown): string[] | undefined {
   if (!Array.isArray(input)) return undefined;
-  const cookies = input.filter((c): c is string => typeof c === 'string' && c.length > 0 && !/[\r\n]/.test(c));
+  const cookies = input.filter((c): c is string => typeof c === 'string' && c.length > 0 && !hasLineBreak(c));
   return cookies.length > 0 ? cookies : undefined;
 }
 
@@ -172,7 +177,8 @@ export function finalizeProxyResult(value: unknown, fallbackHeaders: Record<stri
     if (encoded.contentType && !headers['content-type']) headers['content-type'] = encoded.contentType;
   }
   headers['content-type'] ??= JSON_TYPE;
-  headers.vary = headers.vary ? mergeTokens(headers.vary, 'Origin') : 'Origin';
+  const vary = headers.vary;
+  headers.vary = !vary ? 'Origin' : /(^|,)\s*origin\s*(,|$)/i.test(vary) ? vary : mergeTokens(vary, 'Origin');
   const result: ProxyResult = { statusCode, headers, body, isBase64Encoded };
   const cookies = cookiesOf(raw.cookies);
   if (cookies) result.cookies = cookies;

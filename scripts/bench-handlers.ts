@@ -1,0 +1,236 @@
+/**
+ * Handler performance benchmark (a benchmark, not a test):
+ *
+ *   npm run bench:handlers [-- --runs 15 --iterations 20000]
+ *
+ * Per function in the registry it prints:
+ *   - bundle bytes, raw and gzip (bundled by infra/bundling.ts, as deployed);
+ *   - import time of the bundle in a fresh `node` (median of --runs, >= 15);
+ * and compares them with a baseline bundle that only imports and creates the
+ * SDK clients the function uses (DynamoDB DocumentClient; pg + RDS signer;
+ * RDS Data API client). Then it measures the per-invocation overhead of the
+ * full middleware chain against a bare async handler, for a GET and a small
+ * JSON POST.
+ *
+ * Targets (issue 3): chain overhead <= 20 us (GET) and <= 40 us (POST); each
+ * bundle <= its SDK clients' bundle + 30 KB; import time <= 1.15 x the
+ * clients' import time. Exit code 1 when a target is missed.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { bundleFunctions, PROJECT_ROOT, type FunctionBundle } from '../infra/bundling';
+import { routes, tasks } from '../functions/registry';
+import type { FunctionDefinition } from '../functions/registry-types';
+
+const args = process.argv.slice(2);
+const arg = (name: string, fallback: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i === -1 ? fallback : Number(args[i + 1]);
+};
+const RUNS = Math.max(15, arg('runs', 15));
+const ITERATIONS = Math.max(1000, arg('iterations', 20_000));
+
+const BENCH_DIR = join(PROJECT_ROOT, '.build', 'bench-handlers');
+const BASELINE_SRC = join(BENCH_DIR, 'baseline-src');
+
+// ---------------------------------------------------------------------------
+// Baselines: the SDK clients alone, created at init as our handlers do
+// ---------------------------------------------------------------------------
+
+type Client = 'dynamodb' | 'pg' | 'data-api';
+
+const CLIENT_SOURCE: Record<Client, string> = {
+  dynamodb: `import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, DeleteCommand } from '@aws-sdk/lib-dynamodb';
+const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+globalThis.__ddb = [ddb, GetCommand, PutCommand, QueryCommand, UpdateCommand, DeleteCommand];`,
+  pg: `import pg from 'pg';
+import { Signer } from '@aws-sdk/rds-signer';
+const signer = new Signer({ hostname: 'proxy.example.com', port: 5432, username: 'app', region: 'us-east-1' });
+const pool = new pg.Pool({ host: 'proxy.example.com', port: 5432, user: 'app', database: 'app', password: () => signer.getAuthToken(), ssl: { rejectUnauthorized: true }, max: 2 });
+globalThis.__pg = pool;`,
+  'data-api': `import { RDSDataClient, ExecuteStatementCommand, BeginTransactionCommand, CommitTransactionCommand, RollbackTransactionCommand } from '@aws-sdk/client-rds-data';
+globalThis.__rds = [new RDSDataClient({}), ExecuteStatementCommand, BeginTransactionCommand, CommitTransactionCommand, RollbackTransactionCommand];`,
+};
+
+function clientsOf(fn: FunctionDefinition): Client[] {
+  const clients: Client[] = [];
+  if (fn.data?.tables && Object.keys(fn.data.tables).length > 0) clients.push('dynamodb');
+  if (fn.data?.sql === 'proxy') clients.push('pg');
+  if (fn.data?.sql === 'data-api') clients.push('data-api');
+  return clients;
+}
+
+function baselineDefinition(clients: Client[]): FunctionDefinition {
+  const name = `baseline-${clients.length ? clients.join('+') : 'none'}`;
+  const file = `${name}.mjs`;
+  mkdirSync(BASELINE_SRC, { recursive: true });
+  writeFileSync(join(BASELINE_SRC, file), `${clients.map((c) => CLIENT_SOURCE[c]).join('\n')}\nexport const handler = async () => ({ statusCode: 200, body: '{}' });\n`);
+  return { name, handler: file };
+}
+
+// ---------------------------------------------------------------------------
+// Import time in a fresh node
+// ---------------------------------------------------------------------------
+
+const ENV = {
+  ...process.env,
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'AKIDBENCH',
+  AWS_SECRET_ACCESS_KEY: 'bench',
+  TABLE_POSTS: 'bench-posts',
+  DB_PROXY_ENDPOINT: 'proxy.example.com',
+  DB_PORT: '5432',
+  DB_USER: 'app',
+  DB_NAME: 'app',
+  DB_CLUSTER_ARN: 'arn:aws:rds:us-east-1:123456789012:cluster:bench',
+  DB_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench',
+  CORS_ORIGINS: 'https://app.example.com',
+  NODE_NO_WARNINGS: '1',
+};
+
+const IMPORT_PROBE = `const t = process.hrtime.bigint(); await import(process.argv[1]); process.stdout.write(String(Number(process.hrtime.bigint() - t) / 1e6));`;
+
+function importMs(file: string): number {
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', IMPORT_PROBE, file], { env: ENV, encoding: 'utf8' });
+  return Number(out);
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/** Medians of interleaved runs (a, b, a, b, ...) so machine noise hits both alike. */
+function importMedians(files: string[]): Map<string, number> {
+  const samples = new Map(files.map((f) => [f, [] as number[]]));
+  for (const f of files) importMs(f); // warm the file cache
+  for (let r = 0; r < RUNS; r++) for (const f of files) samples.get(f)!.push(importMs(f));
+  return new Map([...samples].map(([f, xs]) => [f, median(xs)]));
+}
+
+// ---------------------------------------------------------------------------
+// Chain overhead, in process
+// ---------------------------------------------------------------------------
+
+async function chainOverhead(): Promise<{ get: number; post: number; bareGet: number; barePost: number; chainGet: number; chainPost: number }> {
+  process.env.CORS_ORIGINS = 'https://app.example.com';
+  const { httpHandler, reply } = await import('../functions/lib/http');
+  const { setLogSink } = await import('../functions/lib/log');
+  const { PostId, PostInput } = await import('../functions/lib/domain/posts');
+  const { httpEvent, lambdaContext } = await import('../test/functions/events');
+  // Logs are serialised as in production, but not written (the bench would flood stdout).
+  let logged = 0;
+  setLogSink((r) => {
+    logged += JSON.stringify(r).length;
+  });
+
+  const post = { id: '6f1c3a52-3f7e-4c55-9d4b-5b0e8a0f6e11', title: 'Hello', body: 'World', author: 'Ann' };
+  const getTemplate = httpEvent('GET', `/posts/${post.id}`, { pathParameters: { id: post.id }, headers: { origin: 'https://app.example.com' } });
+  const postTemplate = httpEvent('POST', '/posts', { json: { title: 'Hello', body: 'World', author: 'Ann' }, headers: { origin: 'https://app.example.com' } });
+  const context = lambdaContext(10_000);
+  const clone = (e: typeof getTemplate) => ({ ...e, headers: { ...e.headers }, pathParameters: e.pathParameters && { ...e.pathParameters } });
+
+  const bareGet = async (event: typeof getTemplate) => ({
+    statusCode: 200,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ...post, id: event.pathParameters!.id }),
+    isBase64Encoded: false,
+  });
+  const barePost = async (event: typeof getTemplate) => ({
+    statusCode: 201,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ id: post.id, ...(JSON.parse(event.body!) as object) }),
+    isBase64Encoded: false,
+  });
+  const chainGet = httpHandler({ route: 'posts-get', path: PostId }, ({ path }) => ({ ...post, id: path.id }));
+  const chainPost = httpHandler({ route: 'posts-create', body: PostInput }, ({ body }) => reply(201, { id: post.id, ...body }));
+
+  const time = async (fn: (e: typeof getTemplate, c: typeof context) => Promise<{ statusCode: number }>, template: typeof getTemplate, expected: number) => {
+    const rounds: number[] = [];
+    for (let i = 0; i < 2000; i++) await fn(clone(template), context);
+    for (let round = 0; round < 11; round++) {
+      const start = process.hrtime.bigint();
+      for (let i = 0; i < ITERATIONS; i++) {
+        const r = await fn(clone(template), context);
+        if (r.statusCode !== expected) throw new Error(`unexpected status ${r.statusCode}`);
+      }
+      rounds.push(Number(process.hrtime.bigint() - start) / 1000 / ITERATIONS);
+    }
+    return median(rounds);
+  };
+  const results = {
+    bareGet: await time(bareGet, getTemplate, 200),
+    chainGet: await time(chainGet as never, getTemplate, 200),
+    barePost: await time(barePost, postTemplate, 201),
+    chainPost: await time(chainPost as never, postTemplate, 201),
+  };
+  setLogSink(undefined);
+  void logged;
+  return { ...results, get: results.chainGet - results.bareGet, post: results.chainPost - results.barePost };
+}
+
+// ---------------------------------------------------------------------------
+
+const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
+const pad = (s: string, n: number) => s.padEnd(n);
+const lpad = (s: string, n: number) => s.padStart(n);
+
+async function main(): Promise<void> {
+  const functions = [...routes, ...tasks] as readonly FunctionDefinition[];
+  const started = Date.now();
+  const bundles = bundleFunctions(functions, { outRoot: join(BENCH_DIR, 'functions') });
+  const baselineKinds = new Map<string, Client[]>();
+  for (const fn of functions) baselineKinds.set(clientsOf(fn).join('+') || 'none', clientsOf(fn));
+  const baselineDefs = [...baselineKinds.values()].map(baselineDefinition);
+  const baselines = bundleFunctions(baselineDefs, { functionsDir: BASELINE_SRC, outRoot: join(BENCH_DIR, 'baselines') });
+  const baselineOf = (fn: FunctionDefinition) => baselines.find((b) => b.name === `baseline-${clientsOf(fn).join('+') || 'none'}`)!;
+  console.log(`bundled ${bundles.length} functions + ${baselines.length} SDK baselines in ${Date.now() - started} ms (infra/bundling.ts, minified ESM, node22)`);
+
+  console.log(`measuring import time in fresh node processes (median of ${RUNS}, interleaved)...`);
+  const imports = importMedians([...bundles.map((b) => b.entryFile), ...baselines.map((b) => b.entryFile)]);
+
+  // Gzip of every JavaScript file the function loads (entry + its chunks).
+  const gz = (b: FunctionBundle) =>
+    b.files.filter((f) => f.endsWith('.mjs')).reduce((n, f) => n + gzipSync(readFileSync(join(b.outdir, f)), { level: 9 }).length, 0);
+  let failures = 0;
+  console.log('');
+  console.log(
+    `${pad('function', 22)}${lpad('raw', 10)}${lpad('gzip', 10)}${lpad('SDK raw', 10)}${lpad('+ours', 10)}${lpad('import ms', 11)}${lpad('SDK ms', 9)}${lpad('ratio', 8)}  targets`,
+  );
+  for (const fn of functions) {
+    const b = bundles.find((x) => x.name === fn.name)!;
+    const base = baselineOf(fn);
+    const extra = b.bytes - base.bytes;
+    const ms = imports.get(b.entryFile)!;
+    const baseMs = imports.get(base.entryFile)!;
+    const ratio = ms / baseMs;
+    const sizeOk = extra <= 30 * 1024;
+    const importOk = ratio <= 1.15;
+    if (!sizeOk || !importOk) failures++;
+    console.log(
+      `${pad(fn.name, 22)}${lpad(kb(b.bytes), 10)}${lpad(kb(gz(b)), 10)}${lpad(kb(base.bytes), 10)}${lpad(kb(extra), 10)}${lpad(ms.toFixed(1), 11)}${lpad(baseMs.toFixed(1), 9)}${lpad(ratio.toFixed(2), 8)}  size ${sizeOk ? 'ok' : 'MISSED'}, import ${importOk ? 'ok' : 'MISSED'}`,
+    );
+  }
+  console.log('');
+  for (const base of baselines) {
+    console.log(`SDK baseline ${pad(base.name.replace('baseline-', ''), 18)} raw ${lpad(kb(base.bytes), 9)}  gzip ${lpad(kb(gz(base)), 9)}  import ${imports.get(base.entryFile)!.toFixed(1)} ms`);
+  }
+
+  console.log('');
+  console.log(`chain overhead (median of 11 rounds x ${ITERATIONS} invocations, in process):`);
+  const o = await chainOverhead();
+  const getOk = o.get <= 20;
+  const postOk = o.post <= 40;
+  if (!getOk || !postOk) failures++;
+  console.log(`  GET  /posts/{id}: bare ${o.bareGet.toFixed(2)} us, chain ${o.chainGet.toFixed(2)} us -> overhead ${o.get.toFixed(2)} us (target <= 20: ${getOk ? 'ok' : 'MISSED'})`);
+  console.log(`  POST /posts     : bare ${o.barePost.toFixed(2)} us, chain ${o.chainPost.toFixed(2)} us -> overhead ${o.post.toFixed(2)} us (target <= 40: ${postOk ? 'ok' : 'MISSED'})`);
+  console.log('');
+  console.log(failures === 0 ? 'all targets met' : `${failures} target group(s) missed`);
+  process.exitCode = failures === 0 ? 0 : 1;
+}
+
+await main();
