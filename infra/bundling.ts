@@ -18,9 +18,9 @@
  * cdktf FILE asset in infra/constructs/function.ts. This module does not
  * import cdktf, so benches and the app can start bundling before loading it.
  */
-import { build, buildSync, type BuildOptions, type Metafile } from 'esbuild';
+import { build, buildSync, version as esbuildVersion, type BuildOptions, type Metafile } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateRawSync } from 'node:zlib';
@@ -65,6 +65,14 @@ export interface BundleOptions {
   readonly outRoot?: string;
   /** Minify the bundle. @default true */
   readonly minify?: boolean;
+  /**
+   * Reuse the previous build (`<outRoot>/cache/`) when every file it read
+   * (sources and node_modules, by content), the entry list, the options, the
+   * esbuild version and package-lock.json are unchanged. Only `packageFunctions`
+   * and `packageFunctionsAsync` use it.
+   * @default false
+   */
+  readonly cache?: boolean;
 }
 
 export interface FunctionBundle {
@@ -171,7 +179,17 @@ export function bundleFunction(fn: FunctionDefinition, options: BundleOptions = 
  * zips (and trigger a redeploy) of functions that share it; behaviour does not change.
  */
 export function bundleFunctions(fns: readonly FunctionDefinition[], options: BundleOptions = {}): FunctionBundle[] {
-  if (fns.length === 0) return [];
+  return bundleWithInputs(fns, options).bundles;
+}
+
+interface BuildResult {
+  readonly bundles: FunctionBundle[];
+  /** Files esbuild read, relative to PROJECT_ROOT. */
+  readonly inputs: string[];
+}
+
+function bundleWithInputs(fns: readonly FunctionDefinition[], options: BundleOptions): BuildResult {
+  if (fns.length === 0) return { bundles: [], inputs: [] };
   const plan = planBuild(fns, options);
   let metafile: Metafile;
   try {
@@ -179,7 +197,7 @@ export function bundleFunctions(fns: readonly FunctionDefinition[], options: Bun
   } catch (err) {
     throw failure(fns.map((f) => `"${f.name}"`).join(', '), err);
   }
-  return describeOutputs(fns, plan.buildDir, metafile);
+  return { bundles: describeOutputs(fns, plan.buildDir, metafile), inputs: Object.keys(metafile.inputs) };
 }
 
 /**
@@ -188,7 +206,11 @@ export function bundleFunctions(fns: readonly FunctionDefinition[], options: Bun
  * the provider classes in parallel (see infra/main.ts).
  */
 export async function bundleFunctionsAsync(fns: readonly FunctionDefinition[], options: BundleOptions = {}): Promise<FunctionBundle[]> {
-  if (fns.length === 0) return [];
+  return (await bundleWithInputsAsync(fns, options)).bundles;
+}
+
+async function bundleWithInputsAsync(fns: readonly FunctionDefinition[], options: BundleOptions): Promise<BuildResult> {
+  if (fns.length === 0) return { bundles: [], inputs: [] };
   const plan = planBuild(fns, options);
   let metafile: Metafile;
   try {
@@ -196,7 +218,7 @@ export async function bundleFunctionsAsync(fns: readonly FunctionDefinition[], o
   } catch (err) {
     throw failure(fns.map((f) => `"${f.name}"`).join(', '), err);
   }
-  return describeOutputs(fns, plan.buildDir, metafile);
+  return { bundles: describeOutputs(fns, plan.buildDir, metafile), inputs: Object.keys(metafile.inputs) };
 }
 
 function planBuild(fns: readonly FunctionDefinition[], options: BundleOptions): { buildDir: string; options: BuildOptions } {
@@ -380,14 +402,137 @@ function archive(bundle: FunctionBundle, cache: ZipEntryCache): FunctionArchive 
 
 /** Bundles and zips functions (one esbuild run); `<build dir>/zips/<name>.zip` each. */
 export function packageFunctions(fns: readonly FunctionDefinition[], options: BundleOptions = {}): FunctionArchive[] {
-  const cache: ZipEntryCache = new Map();
-  return bundleFunctions(fns, options).map((b) => archive(b, cache));
+  const cache = options.cache ? new BuildCache(fns, options) : undefined;
+  const hit = cache?.lookup();
+  if (hit) return hit;
+  const result = bundleWithInputs(fns, options);
+  const zips: ZipEntryCache = new Map();
+  const archives = result.bundles.map((b) => archive(b, zips));
+  return cache ? cache.store(archives, result.inputs) : archives;
 }
 
 /** `packageFunctions` with esbuild running in parallel to the caller (see `bundleFunctionsAsync`). */
 export async function packageFunctionsAsync(fns: readonly FunctionDefinition[], options: BundleOptions = {}): Promise<FunctionArchive[]> {
-  const cache: ZipEntryCache = new Map();
-  return (await bundleFunctionsAsync(fns, options)).map((b) => archive(b, cache));
+  const cache = options.cache ? new BuildCache(fns, options) : undefined;
+  const hit = cache?.lookup();
+  if (hit) return hit;
+  const result = await bundleWithInputsAsync(fns, options);
+  const zips: ZipEntryCache = new Map();
+  const archives = result.bundles.map((b) => archive(b, zips));
+  return cache ? cache.store(archives, result.inputs) : archives;
+}
+
+// ---------------------------------------------------------------------------
+// Build cache: <outRoot>/cache/<setKey>.json -> <outRoot>/cache/<setKey>-<contentKey>/
+// ---------------------------------------------------------------------------
+
+/** Older entries of the same function set are removed after this long. */
+const CACHE_KEEP_MS = 10 * 60 * 1000;
+
+interface CacheIndex {
+  readonly contentKey: string;
+  readonly inputs: string[];
+  /** Archives with `outdir`, `entryFile` and `zipFile` relative to the entry dir. */
+  readonly archives: FunctionArchive[];
+}
+
+function sha256Hex(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** SHA-256 over the inputs' names and contents; undefined if one is gone. */
+function contentKeyOf(inputs: readonly string[]): string | undefined {
+  const hash = createHash('sha256');
+  for (const input of [...inputs].sort()) {
+    const file = resolve(PROJECT_ROOT, input);
+    if (!existsSync(file)) return undefined;
+    hash.update(input).update('\0').update(readFileSync(file)).update('\0');
+  }
+  return hash.digest('hex');
+}
+
+function relocate(archives: readonly FunctionArchive[], from: string, to: string): FunctionArchive[] {
+  const move = (p: string): string => join(to, relative(from, p));
+  return archives.map((a) => ({ ...a, outdir: move(a.outdir), entryFile: move(a.entryFile), zipFile: move(a.zipFile) }));
+}
+
+/**
+ * A finished build is moved (atomically, by rename) into the cache and
+ * indexed by a key of everything that determines its bytes; a later run with
+ * the same key reuses it instead of running esbuild. Inputs are compared by
+ * content, so touching a file without changing it keeps the cache.
+ */
+class BuildCache {
+  private readonly dir: string;
+  private readonly setKey: string;
+  private readonly indexFile: string;
+
+  constructor(fns: readonly FunctionDefinition[], options: BundleOptions) {
+    const functionsDir = resolve(options.functionsDir ?? FUNCTIONS_DIR);
+    const lock = join(PROJECT_ROOT, 'package-lock.json');
+    this.dir = join(resolve(options.outRoot ?? BUILD_DIR), 'cache');
+    this.setKey = sha256Hex(
+      JSON.stringify({
+        esbuild: esbuildVersion,
+        options: buildOptions(options.minify ?? true),
+        entries: fns.map((fn) => [fn.name, resolve(functionsDir, fn.handler)]),
+        lock: existsSync(lock) ? sha256Hex(readFileSync(lock)) : null,
+      }),
+    ).slice(0, 16);
+    this.indexFile = join(this.dir, `${this.setKey}.json`);
+  }
+
+  private entryDir(contentKey: string): string {
+    return join(this.dir, `${this.setKey}-${contentKey.slice(0, 16)}`);
+  }
+
+  /** The cached archives, if nothing they were built from has changed. */
+  lookup(): FunctionArchive[] | undefined {
+    let index: CacheIndex;
+    try {
+      index = JSON.parse(readFileSync(this.indexFile, 'utf8')) as CacheIndex;
+    } catch {
+      return undefined;
+    }
+    if (contentKeyOf(index.inputs) !== index.contentKey) return undefined;
+    const archives = relocate(index.archives, '.', this.entryDir(index.contentKey));
+    return archives.every((a) => existsSync(a.zipFile)) ? archives : undefined;
+  }
+
+  /** Moves this build into the cache, records it, and returns the archives at their new place. */
+  store(archives: FunctionArchive[], inputs: string[]): FunctionArchive[] {
+    const contentKey = contentKeyOf(inputs);
+    if (!contentKey || archives.length === 0) return archives;
+    const buildDir = archives[0]!.outdir;
+    const entryDir = this.entryDir(contentKey);
+    mkdirSync(this.dir, { recursive: true });
+    if (existsSync(entryDir)) return archives; // another run cached the same build
+    try {
+      renameSync(buildDir, entryDir);
+    } catch {
+      return archives;
+    }
+    const stored = relocate(archives, buildDir, entryDir);
+    const index: CacheIndex = { contentKey, inputs, archives: relocate(stored, entryDir, '.') };
+    const tmp = `${this.indexFile}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(index));
+    renameSync(tmp, this.indexFile);
+    this.prune(entryDir);
+    return stored;
+  }
+
+  private prune(keep: string): void {
+    const now = Date.now();
+    for (const name of readdirSync(this.dir)) {
+      const path = join(this.dir, name);
+      if (!name.startsWith(`${this.setKey}-`) || path === keep) continue;
+      try {
+        if (now - statSync(path).mtimeMs > CACHE_KEEP_MS) rmSync(path, { recursive: true, force: true });
+      } catch {
+        // removed concurrently
+      }
+    }
+  }
 }
 
 /** Bundles and zips one function. */

@@ -7,8 +7,9 @@ import { routes, tasks } from '../functions/registry';
 import { packageFunctionsAsync } from './bundling';
 import { skipTokenStackTraces } from './synth-tuning';
 
-// 1. Start bundling: esbuild works in its own process...
-const bundling = packageFunctionsAsync([...routes, ...tasks]);
+// 1. Start bundling: esbuild works in its own process (or the previous build
+// is reused when nothing it read changed; SPS_BUNDLE_CACHE=0 turns that off)...
+const bundling = packageFunctionsAsync([...routes, ...tasks], { cache: process.env.SPS_BUNDLE_CACHE !== '0' });
 bundling.catch(() => undefined); // reported where it is awaited, after config errors
 
 // 2. ...while this one loads cdktf, the provider classes and the config.

@@ -6,8 +6,10 @@
  * each in a fresh child process, alternated, side by side in the same run.
  * Targets (issue 2): A's wall time <= 0.6 x B's, and A's peak RSS < 300 MB.
  *
- * Options: --runs N (default 5), --warm (keep the build dir between synth runs:
- * esbuild still runs, but the OS file cache is warm; default is a fresh dir).
+ * Options: --runs N (default 5), --warm (keep the build dir between synth runs,
+ * so runs after the first reuse the cached bundles, as a developer's repeated
+ * `cdktf synth` does; the default is a fresh, empty build dir per run: every
+ * function is bundled by esbuild every time).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -87,8 +89,8 @@ async function main(): Promise<void> {
 
   const row = (label: string, xs: Sample[]): string =>
     `${label.padEnd(44)} ${median(xs.map((x) => x.ms)).toFixed(0).padStart(7)} ms ${median(xs.map((x) => x.rssMb)).toFixed(0).padStart(6)} MB   (min ${Math.min(...xs.map((x) => x.ms)).toFixed(0)} ms, max ${Math.max(...xs.map((x) => x.ms)).toFixed(0)} ms, peak ${Math.max(...xs.map((x) => x.rssMb)).toFixed(0)} MB)`;
-  console.log(`\nmedian of ${runs} runs each, fresh child processes, alternated${warm ? ' (--warm build dir)' : ''}:`);
-  console.log(row('A) full synth, every stack, bundling included', synth));
+  console.log(`\nmedian of ${runs} runs each, fresh child processes, alternated:`);
+  console.log(row(warm ? 'A) full synth, every stack, bundles cached' : 'A) full synth, every stack, bundling included', synth));
   console.log(row('B) load @cdktf/provider-aws barrel index', barrel));
   // Each synth run is paired with the barrel run right after it, so both see
   // the same machine load; the median of the per-pair ratios is the estimate

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BundlingError, packageFunction, packageFunctions } from '../../infra/bundling';
@@ -67,6 +67,33 @@ describe('function bundling', () => {
       expect((await mod.handler()).statusCode).toBe(200);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('with the cache on, an unchanged build is reused and a changed source rebuilds', () => {
+    const src = mkdtempSync(join(tmpdir(), 'sps-cache-src-'));
+    const out = mkdtempSync(join(tmpdir(), 'sps-cache-out-'));
+    try {
+      writeFileSync(join(src, 'fn.ts'), "export const handler = async () => ({ statusCode: 200, body: 'v1' });\n");
+      const fn = { name: 'fn', handler: 'fn.ts' };
+      const builds = (): string[] => (existsSync(join(out, 'builds')) ? readdirSync(join(out, 'builds')) : []);
+      const first = packageFunction(fn, { functionsDir: src, outRoot: out, cache: true });
+      expect(first.zipFile.startsWith(join(out, 'cache'))).toBe(true);
+      const again = packageFunction(fn, { functionsDir: src, outRoot: out, cache: true });
+      expect(again.zipFile).toBe(first.zipFile);
+      expect(again.sha256Base64).toBe(first.sha256Base64);
+      expect(builds()).toEqual([]); // no esbuild run left a build dir behind
+      // Same bytes written again: still a hit (inputs are compared by content).
+      writeFileSync(join(src, 'fn.ts'), "export const handler = async () => ({ statusCode: 200, body: 'v1' });\n");
+      expect(packageFunction(fn, { functionsDir: src, outRoot: out, cache: true }).zipFile).toBe(first.zipFile);
+      writeFileSync(join(src, 'fn.ts'), "export const handler = async () => ({ statusCode: 200, body: 'v2' });\n");
+      const changed = packageFunction(fn, { functionsDir: src, outRoot: out, cache: true });
+      expect(changed.sha256Base64).not.toBe(first.sha256Base64);
+      expect(readFileSync(changed.entryFile, 'utf8')).toContain('v2');
+      expect(existsSync(first.zipFile)).toBe(true); // kept a while for runs still using it
+    } finally {
+      rmSync(src, { recursive: true, force: true });
+      rmSync(out, { recursive: true, force: true });
     }
   });
 
