@@ -127,7 +127,7 @@ function threadsCpu(pid: number): Record<string, number> {
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string };
+  callFrame: { functionName: string; url: string; lineNumber: number };
 }
 interface Profile {
   nodes: ProfileNode[];
@@ -156,7 +156,7 @@ export function moduleOf(url: string, fn: string): string {
  * Self time in ms per module, counting only samples inside `window` (µs on
  * the monotonic clock V8's profiler and process.hrtime share).
  */
-function selfTimeByModule(profile: Profile, window: [number, number]): Map<string, number> {
+function selfTimeByModule(profile: Profile, window: [number, number], byFunction?: Map<string, number>): Map<string, number> {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const out = new Map<string, number>();
   let ts = profile.startTime;
@@ -166,7 +166,13 @@ function selfTimeByModule(profile: Profile, window: [number, number]): Map<strin
     const node = byId.get(profile.samples[i]!);
     if (!node) continue;
     const key = moduleOf(node.callFrame.url, node.callFrame.functionName);
-    out.set(key, (out.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+    const ms = (profile.timeDeltas[i] ?? 0) / 1000;
+    out.set(key, (out.get(key) ?? 0) + ms);
+    if (byFunction && !key.startsWith('(')) {
+      const file = node.callFrame.url.split('/').slice(-2).join('/');
+      const fn = `${node.callFrame.functionName || '(anonymous)'} ${file}:${node.callFrame.lineNumber + 1} (${key})`;
+      byFunction.set(fn, (byFunction.get(fn) ?? 0) + ms);
+    }
   }
   return out;
 }
@@ -174,6 +180,8 @@ function selfTimeByModule(profile: Profile, window: [number, number]): Map<strin
 interface ProfileSummary {
   readonly main: [string, number][];
   readonly workers: [string, number][];
+  /** Hottest functions in the sandboxes. */
+  readonly workerFunctions: [string, number][];
   readonly mainBusyMs: number;
   readonly workersBusyMs: number;
   readonly files: number;
@@ -184,16 +192,17 @@ async function summariseProfiles(dir: string, window: [number, number]): Promise
   if (!files.length) return undefined;
   const main = new Map<string, number>();
   const workers = new Map<string, number>();
+  const workerFunctions = new Map<string, number>();
   for (const file of files) {
     const profile = JSON.parse(await fs.readFile(path.join(dir, file), 'utf8')) as Profile;
     // CPU.<date>.<time>.<pid>.<threadId>.<seq>.cpuprofile: thread 0 is the main thread.
     const threadId = Number(file.split('.')[4]);
     const into = threadId === 0 ? main : workers;
-    for (const [k, v] of selfTimeByModule(profile, window)) into.set(k, (into.get(k) ?? 0) + v);
+    for (const [k, v] of selfTimeByModule(profile, window, threadId === 0 ? undefined : workerFunctions)) into.set(k, (into.get(k) ?? 0) + v);
   }
   const sorted = (m: Map<string, number>) => [...m].filter(([k]) => k !== '(idle)').sort((a, b) => b[1] - a[1]);
   const busy = (m: Map<string, number>) => [...m].filter(([k]) => k !== '(idle)').reduce((s, [, v]) => s + v, 0);
-  return { main: sorted(main), workers: sorted(workers), mainBusyMs: busy(main), workersBusyMs: busy(workers), files: files.length };
+  return { main: sorted(main), workers: sorted(workers), workerFunctions: sorted(workerFunctions).slice(0, 10), mainBusyMs: busy(main), workersBusyMs: busy(workers), files: files.length };
 }
 
 function formatProfile(p: ProfileSummary): string {
@@ -208,6 +217,8 @@ function formatProfile(p: ProfileSummary): string {
     table(p.main, p.mainBusyMs),
     `  function sandboxes, all worker threads (busy ${(p.workersBusyMs / 1000).toFixed(2)} s):`,
     table(p.workers, p.workersBusyMs),
+    '  hottest functions in the sandboxes:',
+    table(p.workerFunctions, p.workersBusyMs),
   ].join('\n');
 }
 
