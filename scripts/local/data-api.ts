@@ -479,6 +479,13 @@ function sqlError(err: unknown): DataApiError {
 // ---------------------------------------------------------------------------
 // Server
 
+/** Waits for `p`, at most `ms`. */
+async function settleWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}
+
 interface Transaction {
   client: pg.Client;
   /** Serialises the requests of one transaction, as one connection must. */
@@ -684,10 +691,17 @@ export async function startDataApiServer(options: DataApiServerOptions): Promise
     port,
     openTransactions: () => transactions.size,
     async close() {
-      await Promise.all([...transactions.keys()].map((id) => endTransaction(id, 'ROLLBACK').catch(() => undefined)));
+      // Bounded: a Postgres that does not answer (stopped, frozen) must not hang shutdown.
+      const open = [...transactions.values()];
+      await settleWithin(
+        Promise.all([...transactions.keys()].map((id) => endTransaction(id, 'ROLLBACK').catch(() => undefined))),
+        2000,
+      );
+      for (const tx of open) (tx.client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+      transactions.clear();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await Promise.all([...pools.values()].map((p) => p.end().catch(() => undefined)));
+      await settleWithin(Promise.all([...pools.values()].map((p) => p.end().catch(() => undefined))), 2000);
       pools.clear();
     },
   };

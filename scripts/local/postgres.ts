@@ -293,10 +293,18 @@ export async function startPostgres(options: LocalPostgresOptions): Promise<Loca
       (stopping ??= (async () => {
         if (child.exitCode === null && child.signalCode === null) {
           child.stdin!.end();
+          // A postmaster stopped with SIGSTOP (a fault test) must wake up to shut down.
+          if (child.pid) {
+            try {
+              process.kill(-child.pid, 'SIGCONT');
+            } catch {
+              /* already gone */
+            }
+          }
           let timer: NodeJS.Timeout | undefined;
           const done = await Promise.race([
             exited.then(() => true),
-            new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 15_000))),
+            new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 10_000))),
           ]);
           clearTimeout(timer);
           if (!done && child.pid) {

@@ -1,6 +1,7 @@
 /**
  * The embedded Postgres's lifecycle: persisted data dir, initdb only once,
- * and no orphan postmaster when its owner is SIGKILLed.
+ * no orphan postmaster when its owner is SIGKILLed, and a bounded stop even
+ * when Postgres is frozen.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { startDataApiServer } from '../../scripts/local/data-api';
 import { startPostgres } from '../../scripts/local/postgres';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -124,4 +126,25 @@ test('a postmaster left running on the data dir is stopped on the next start', a
   } finally {
     await fresh.stop();
   }
+});
+
+test('a frozen Postgres (SIGSTOP) still stops promptly, with the Data API endpoint holding a transaction on it', async () => {
+  const pgx = await startPostgres({ dataDir: path.join(dir, 'frozen') });
+  const api = await startDataApiServer({ pg: pgx });
+  const begin = await fetch(`${api.url}/BeginTransaction`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ resourceArn: 'arn:x', secretArn: 'arn:y' }),
+  });
+  expect(begin.status).toBe(200);
+  const stat = readFileSync(`/proc/${pgx.pid}/stat`, 'utf8');
+  const pgid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+  const frozen = processGroup(pgid).filter((p) => p.comm.startsWith('postgres'));
+  for (const p of frozen) process.kill(p.pid, 'SIGSTOP');
+
+  const started = Date.now();
+  await api.close();
+  await pgx.stop();
+  expect(Date.now() - started).toBeLessThan(8000);
+  expect(await gone(pgx.pid, 2000)).toBe(true);
 });
