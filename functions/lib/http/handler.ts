@@ -111,7 +111,7 @@ function proxyExecutionMode(route: string | undefined, origins: readonly string[
       const started = performance.now();
       let result: ProxyResult;
       try {
-        result = finalizeProxyResult(await inner(event, context), corsFallbackHeaders(origins, event?.headers?.origin));
+        result = finalizeProxyResult(await inner(event, context), () => corsFallbackHeaders(origins, event?.headers?.origin));
       } catch (err) {
         log({ level: 'error', msg: 'unhandled error', requestId: context?.awsRequestId, route: route ?? event?.routeKey, error: describeError(err) });
         result = internalErrorResult({ ...corsFallbackHeaders(origins, event?.headers?.origin) });

@@ -154,12 +154,12 @@ export function internalErrorResult(headers: Record<string, string> = {}): Proxy
  * result (integer status, string body, lower-case string headers with a
  * content-type and `vary: origin`, boolean isBase64Encoded, string cookies).
  */
-export function finalizeProxyResult(value: unknown, fallbackHeaders: Record<string, string> = {}): ProxyResult {
-  if (typeof value !== 'object' || value === null) return internalErrorResult(fallbackHeaders);
+export function finalizeProxyResult(value: unknown, fallbackHeaders: () => Record<string, string> = () => ({})): ProxyResult {
+  if (typeof value !== 'object' || value === null) return internalErrorResult(fallbackHeaders());
   const raw = value as { statusCode?: unknown; headers?: unknown; body?: unknown; isBase64Encoded?: unknown; cookies?: unknown };
   const statusCode = raw.statusCode;
   if (typeof statusCode !== 'number' || !Number.isInteger(statusCode) || statusCode < 100 || statusCode > 599) {
-    return internalErrorResult(fallbackHeaders);
+    return internalErrorResult(fallbackHeaders());
   }
   const headers = normalizeHeaders(raw.headers);
   let body: string;
@@ -170,7 +170,7 @@ export function finalizeProxyResult(value: unknown, fallbackHeaders: Record<stri
     try {
       encoded = encodeBody(raw.body, true);
     } catch {
-      return internalErrorResult(fallbackHeaders);
+      return internalErrorResult(fallbackHeaders());
     }
     body = encoded.body;
     isBase64Encoded = encoded.isBase64Encoded;
