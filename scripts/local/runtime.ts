@@ -336,8 +336,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       onRequest: options.onRequest,
       onFunctionError: (fn, message) => log(`${fn.functionName}: ${message}`),
     });
-    // API Gateway closes idle client connections after some time; keep-alive is fine locally.
-    server.keepAliveTimeout = 5_000;
+    // Keep idle client connections longer than clients keep them (Node's
+    // default 5 s races keep-alive agents that reuse a socket just as the
+    // server closes it: "socket hang up"). API Gateway's idle timeout is long too.
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
