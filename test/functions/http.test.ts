@@ -152,13 +152,13 @@ describe('errors thrown by handlers', () => {
       {},
       ({ signal }) =>
         new Promise((resolve) => {
-          const timer = setTimeout(() => resolve({ late: true }), 2000);
+          const timer = setTimeout(() => resolve({ late: true }), 10_000);
           signal.addEventListener('abort', () => clearTimeout(timer));
         }),
     );
     const started = Date.now();
     const result = await slow(httpEvent('GET', '/slow'), lambdaContext(300));
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Date.now() - started).toBeLessThan(5000); // well before the handler's 10 s
     expect(result.statusCode).toBe(503);
     expect(errorOf(result).code).toBe('unavailable');
   });

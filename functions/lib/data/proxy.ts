@@ -201,10 +201,10 @@ export function createPgDatabase(options: PgDatabaseOptions): Database & { reado
 
 /** Options for the RDS Proxy database read from the environment. */
 export function proxyOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): PgDatabaseOptions {
-  const host = requireEnv('DB_PROXY_ENDPOINT');
+  const host = requireEnv('DB_PROXY_ENDPOINT', env);
   const port = Number(env.DB_PORT ?? 5432);
-  const user = requireEnv('DB_USER');
-  const database = requireEnv('DB_NAME');
+  const user = requireEnv('DB_USER', env);
+  const database = requireEnv('DB_NAME', env);
   if (env.DB_PASSWORD) {
     return { host, port, user, database, password: env.DB_PASSWORD, ssl: env.DB_SSL !== 'false' };
   }

@@ -173,8 +173,8 @@ export function assertSqlAdapter(name: string, adapter: SqlAccess): void {
   }
 }
 
-export function requireEnv(name: string): string {
-  const value = process.env[name];
+export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[name];
   if (!value) throw new DataConfigError(`environment variable ${name} is not set`);
   return value;
 }
