@@ -11,6 +11,35 @@ import { tables, type TableDefinition } from '../../functions/tables';
 const require = createRequire(import.meta.url);
 const dynalite = require('dynalite') as (options: Record<string, unknown>) => http.Server;
 
+/**
+ * dynalite leaves a Query/Scan's LevelDB value stream unconsumed once it has
+ * enough items; when the database closes (dynalite stopping), that stream's
+ * pending read rejects, the stream emits 'error' with no listener, and the
+ * process dies with an uncaught "Iterator is not open". We make a read on a
+ * closed iterator end the stream instead (for dynalite's own level copies).
+ */
+function endReadsAfterClose(): void {
+  const fromDynalite = createRequire(require.resolve('dynalite'));
+  const levels = [createRequire(createRequire(fromDynalite.resolve('level')).resolve('classic-level')), createRequire(fromDynalite.resolve('memory-level'))];
+  for (const fromLevel of levels) {
+    const { AbstractValueIterator } = fromLevel('abstract-level') as { AbstractValueIterator: { prototype: object } };
+    const common = Object.getPrototypeOf(AbstractValueIterator.prototype) as { next: (...args: unknown[]) => Promise<unknown>; __spsEndAfterClose?: true };
+    if (common.__spsEndAfterClose) continue;
+    const next = common.next;
+    common.next = async function nextOrEndAfterClose(this: unknown, ...args: unknown[]) {
+      try {
+        return await next.apply(this, args);
+      } catch (err) {
+        const code = (err as { code?: unknown })?.code;
+        if (code === 'LEVEL_ITERATOR_NOT_OPEN' || code === 'LEVEL_DATABASE_NOT_OPEN') return undefined;
+        throw err;
+      }
+    };
+    common.__spsEndAfterClose = true;
+  }
+}
+endReadsAfterClose();
+
 export interface LocalDynamoOptions {
   /** LevelDB folder. @default - in memory */
   readonly path?: string;
@@ -40,9 +69,17 @@ export async function startDynamo(options: LocalDynamoOptions = {}): Promise<Loc
     port,
     stop: () =>
       (stopping ??= new Promise<void>((resolve) => {
-        server.closeAllConnections?.();
-        // dynalite closes its LevelDB when the server closes.
-        server.close(() => resolve());
+        // dynalite closes its LevelDB once the server has closed. Requests in
+        // flight finish first: destroying their sockets up front let a Query
+        // read its LevelDB iterator after the close, an uncaught
+        // "Iterator is not open" that crashed the runtime. Idle keep-alive
+        // connections close at once; any still open after 2 s are cut.
+        const force = setTimeout(() => server.closeAllConnections?.(), 2000);
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections?.();
       })),
   };
 }
