@@ -69,11 +69,10 @@ export async function startDynamo(options: LocalDynamoOptions = {}): Promise<Loc
     port,
     stop: () =>
       (stopping ??= new Promise<void>((resolve) => {
-        // dynalite closes its LevelDB once the server has closed. Requests in
-        // flight finish first: destroying their sockets up front let a Query
-        // read its LevelDB iterator after the close, an uncaught
-        // "Iterator is not open" that crashed the runtime. Idle keep-alive
-        // connections close at once; any still open after 2 s are cut.
+        // dynalite closes its LevelDB once the server has closed: requests in
+        // flight finish first (closing under a running Query cuts it short).
+        // Idle keep-alive connections close at once; any still open after
+        // 2 s are cut.
         const force = setTimeout(() => server.closeAllConnections?.(), 2000);
         server.close(() => {
           clearTimeout(force);
