@@ -73,6 +73,17 @@ function encodeBody(body: unknown, emptyWhenNullish: boolean): EncodedBody {
 
 const hasLineBreak = (v: string) => v.indexOf('\n') !== -1 || v.indexOf('\r') !== -1;
 
+// Responses reuse a handful of header names: cache their lower-case form (no allocation per request).
+const lowerNames = new Map<string, string>();
+function lowerName(name: string): string {
+  let lower = lowerNames.get(name);
+  if (lower === undefined) {
+    lower = name.toLowerCase();
+    if (lowerNames.size < 500) lowerNames.set(name, lower);
+  }
+  return lower;
+}
+
 /** Lower-cases header names and makes every value a string; drops empty ones. */
 export function normalizeHeaders(input: unknown): Record<string, string> {
   const out: Record<string, string> = {};
@@ -88,7 +99,7 @@ export function normalizeHeaders(input: unknown): Record<string, string> {
     else continue;
     // Header values cannot hold line breaks (response splitting).
     if (hasLineBreak(value)) continue;
-    const key = rawKey.toLowerCase();
+    const key = lowerName(rawKey);
     if (key === 'vary' && out.vary) out.vary = mergeTokens(out.vary, value);
     else out[key] = value;
   }
