@@ -24,8 +24,11 @@ export interface LoadOptions {
   readonly durationSeconds?: number;
   /** Concurrent connections. @default 16 */
   readonly connections?: number;
-  /** Events registrations go to, and their capacity (small, so some fill up under load). @default 4 x 150 */
+  /** Events registrations go to. @default 4 */
   readonly registrationEvents?: number;
+  /** Capacity of the first of them, small so it fills up under load (then 409 event_full). @default 100 */
+  readonly smallEventCapacity?: number;
+  /** Capacity of the others, large so registrations keep succeeding. @default 100000 */
   readonly eventCapacity?: number;
   /** Seed posts to read and update. @default 40 */
   readonly seedPosts?: number;
@@ -55,6 +58,9 @@ interface PostState {
 export interface OpStats {
   sent: number;
   byStatus: Record<string, number>;
+  /** Client-side latency of the answered requests, ms (from the request's build to its answer). */
+  p50: number;
+  p99: number;
 }
 
 export interface LoadResult {
@@ -129,7 +135,8 @@ export async function runLoad(target: LoadTarget, options: LoadOptions = {}): Pr
     ledger.posts.set(p.id, { id: p.id, version: p.version, title: p.title, body: p.body });
   }
   for (let i = 0; i < (options.registrationEvents ?? 4); i++) {
-    const e = await json(`${target.url}/events`, 'POST', { name: `bench ${i}`, capacity: options.eventCapacity ?? 150, startsAt: '2030-06-01T09:00:00Z' });
+    const capacity = i === 0 ? (options.smallEventCapacity ?? 100) : (options.eventCapacity ?? 100_000);
+    const e = await json(`${target.url}/events`, 'POST', { name: `bench ${i}`, capacity, startsAt: '2030-06-01T09:00:00Z' });
     ledger.events.add(e.id);
     ledger.registrationEvents.push({ id: e.id, capacity: e.capacity });
     ledger.registrations.set(e.id, new Set());
@@ -140,7 +147,8 @@ export async function runLoad(target: LoadTarget, options: LoadOptions = {}): Pr
   // would be a lost acknowledged write, not a conflict the client caused).
   const idle: PostState[] = [...ledger.posts.values()];
   const ids: string[] = [...ledger.posts.keys()];
-  const ops = Object.fromEntries(OPS.map(([op]) => [op, { sent: 0, byStatus: {} }])) as Record<Op, OpStats>;
+  const ops = Object.fromEntries(OPS.map(([op]) => [op, { sent: 0, byStatus: {}, p50: 0, p99: 0 }])) as Record<Op, OpStats>;
+  const latencies = Object.fromEntries(OPS.map(([op]) => [op, [] as number[]])) as Record<Op, number[]>;
   let expectedConflicts = 0;
   let unexpected = 0;
   const unexpectedExamples: string[] = [];
@@ -152,6 +160,7 @@ export async function runLoad(target: LoadTarget, options: LoadOptions = {}): Pr
     update?: { title: string; body: string };
     eventId?: string;
     email?: string;
+    started?: number;
   }
   // What was sent and not yet answered (moved to the ledger's inFlight at the end).
   const pendingUpdates = new Map<string, number>();
@@ -162,6 +171,7 @@ export async function runLoad(target: LoadTarget, options: LoadOptions = {}): Pr
     if (op === 'post-update' && idle.length === 0) op = 'post-read';
     context.op = op;
     ops[op].sent++;
+    context.started = performance.now();
     const n = ++seq;
     switch (op) {
       case 'post-create':
@@ -192,6 +202,7 @@ export async function runLoad(target: LoadTarget, options: LoadOptions = {}): Pr
   const onResponse = (status: number, body: string, context: Ctx) => {
     const op = context.op!;
     ops[op].byStatus[status] = (ops[op].byStatus[status] ?? 0) + 1;
+    latencies[op].push(performance.now() - context.started!);
     let data: any;
     try {
       data = body ? JSON.parse(body) : undefined;
@@ -239,6 +250,12 @@ export async function runLoad(target: LoadTarget, options: LoadOptions = {}): Pr
     );
     void instance;
   });
+  for (const [op, values] of Object.entries(latencies) as [Op, number[]][]) {
+    values.sort((a, b) => a - b);
+    const at = (q: number) => (values.length ? Math.round(values[Math.min(values.length - 1, Math.floor(q * values.length))]!) : 0);
+    ops[op].p50 = at(0.5);
+    ops[op].p99 = at(0.99);
+  }
   for (const id of pendingUpdates.keys()) ledger.inFlight.updates.add(id);
   for (const email of pendingEmails) ledger.inFlight.registrationEmails.add(email);
 
@@ -352,7 +369,9 @@ export function formatLoad(r: LoadResult, v?: Verification): string {
     `  errors       ${r.errors} (timeouts ${r.timeouts})`,
     `  cut off      ${r.ledger.inFlight.updates.size} updates and ${r.ledger.inFlight.registrationEmails.size} registrations in flight at the stop (outcome unknown to the client)`,
     '  per operation:',
-    ...Object.entries(r.ops).map(([op, s]) => `    ${op.padEnd(13)} ${String(s.sent).padStart(6)} sent  ${JSON.stringify(s.byStatus)}`),
+    ...Object.entries(r.ops).map(
+      ([op, s]) => `    ${op.padEnd(13)} ${String(s.sent).padStart(6)} sent  p50 ${String(s.p50).padStart(4)} ms  p99 ${String(s.p99).padStart(5)} ms  ${JSON.stringify(s.byStatus)}`,
+    ),
   ];
   if (r.unexpectedExamples.length) lines.push('  unexpected answers:', ...r.unexpectedExamples.map((e) => `    ${e}`));
   if (v) {

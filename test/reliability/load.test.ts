@@ -22,7 +22,7 @@ afterAll(async () => {
 
 test('mixed load: zero errors, and every acknowledged write is stored as acknowledged', async () => {
   // Small event capacity so some events fill up under load: registrations must stop exactly there.
-  const result = await runLoad(target, { durationSeconds: Number(process.env.LOAD_SECONDS ?? 4), connections: 8, seedPosts: 10, registrationEvents: 3, eventCapacity: 25 });
+  const result = await runLoad(target, { durationSeconds: Number(process.env.LOAD_SECONDS ?? 4), connections: 8, seedPosts: 10, registrationEvents: 3, smallEventCapacity: 25, eventCapacity: 25 });
   const verification = await verifyLoad(target, result.ledger);
   console.log(formatLoad(result, verification));
 
