@@ -43,9 +43,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   destroyAgent();
-  await h?.close();
+  // The databases this file restarted first, while their data dir still exists.
   await restartedPg?.stop();
   await restartedDynamo?.stop();
+  await h?.close();
 });
 
 let seq = 0;
@@ -158,12 +159,22 @@ describe('Postgres frozen (every process SIGSTOPped: sockets open, nothing answe
       })
       .map(Number);
     const frozen = [postmaster, ...children];
-    for (const pid of frozen) process.kill(pid, 'SIGSTOP');
+    // A backend may exit between the scan and the signal: never let that skip the SIGCONT.
+    const signal = (sig: NodeJS.Signals) => {
+      for (const pid of frozen) {
+        try {
+          process.kill(pid, sig);
+        } catch {
+          /* gone */
+        }
+      }
+    };
     let replies: Reply[];
     try {
+      signal('SIGSTOP');
       replies = await Promise.all([...sqlRequests(), call(h.url, 'GET', '/health')]);
     } finally {
-      for (const pid of frozen) process.kill(pid, 'SIGCONT');
+      signal('SIGCONT');
     }
     for (const r of replies) {
       expect([r.status, parseJson(r.text)?.error?.code]).toEqual([503, 'unavailable']);
