@@ -82,7 +82,13 @@ export async function startHarness(name: string, options: Partial<LocalRuntimeOp
     },
     ...options,
   });
-  await warmUp(runtime.url, logs);
+  try {
+    await warmUp(runtime.url, logs);
+  } catch (err) {
+    await runtime.stop();
+    if (!options.dataDir) await fs.rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   const conn = () => runtime.postgres;
   return {
     runtime,
