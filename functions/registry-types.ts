@@ -36,6 +36,13 @@ export interface RouteDefinition extends FunctionDefinition {
   readonly method: HttpMethod;
   /** API Gateway path with `{param}` segments, e.g. `/posts/{id}`. */
   readonly path: string;
+  /**
+   * Why this route needs no authorization (at least 10 characters). The policy
+   * pack (SPS-API-3) reports every route without an authorizer; this reason is
+   * the written-down decision that suppresses it, listed in every report.
+   * @default - the route is reported until it gets an authorizer or a reason
+   */
+  readonly public?: string;
 }
 
 /** A function not behind the API (e.g. the migration runner invoked on apply). */

@@ -10,6 +10,9 @@
  * - <METHOD>: GET, POST, PUT, PATCH or DELETE.
  * - <path>: API path with `{param}` segments, e.g. /posts/{id}/comments.
  *
+ * `--public "<reason>"` records why the route needs no authorization (the
+ * policy pack reports routes without an authorizer or such a reason).
+ *
  * Refuses invalid input, a name or METHOD+path already registered, and
  * existing files. `--root <dir>` works on another checkout (used by tests).
  */
@@ -36,6 +39,8 @@ export interface ScaffoldInput {
   readonly path: string;
   /** Repository root. @default - this checkout */
   readonly root?: string;
+  /** Why the route needs no authorization (≥ 10 characters). @default - none: SPS-API-3 reports the route */
+  readonly public?: string;
 }
 
 export interface ScaffoldResult {
@@ -62,6 +67,9 @@ function validate(input: ScaffoldInput): { name: string; method: Method; path: s
   if (!METHODS.includes(method)) throw new ScaffoldError(`METHOD "${input.method}" is invalid: use one of ${METHODS.join(', ')}`);
   if (!path.startsWith('/') || (path !== '/' && (path.endsWith('/') || !path.slice(1).split('/').every((s) => SEGMENT.test(s))))) {
     throw new ScaffoldError(`path "${path}" is invalid: start with "/", use segments of letters, digits, ._~- or {param}, no trailing "/", e.g. /posts/{id}/comments`);
+  }
+  if (input.public !== undefined && input.public.trim().length < 10) {
+    throw new ScaffoldError(`--public "${input.public}" is too short: give the reason the route needs no authorization in at least 10 characters`);
   }
   const params = [...path.matchAll(/\{([A-Za-z][A-Za-z0-9]*)\}/g)].map((m) => m[1]!);
   if (new Set(params).size !== params.length) throw new ScaffoldError(`path "${path}" uses a {param} name twice`);
@@ -149,7 +157,7 @@ export function scaffoldHandler(input: ScaffoldInput): ScaffoldResult {
     const r = relative(dirname(from), to).replace(/\.ts$/, '');
     return r.startsWith('.') ? r : `./${r}`;
   };
-  const registryLine = `  { name: '${name}', method: '${method}', path: '${path}', handler: '${handlerRel}' },`;
+  const registryLine = `  { name: '${name}', method: '${method}', path: '${path}', handler: '${handlerRel}'${input.public !== undefined ? `, public: ${JSON.stringify(input.public.trim())}` : ''} },`;
   mkdirSync(dirname(handlerFile), { recursive: true });
   mkdirSync(dirname(testFile), { recursive: true });
   writeFileSync(handlerFile, handlerSource(name, method, params, rel(handlerFile, join(root, 'functions', 'lib', 'http', 'index.ts')).replace(/\/index$/, '')));
@@ -166,17 +174,26 @@ function main(argv: string[]): number {
     root = args[at + 1];
     args.splice(at, 2);
   }
+  let publicReason: string | undefined;
+  const pub = args.indexOf('--public');
+  if (pub !== -1) {
+    publicReason = args[pub + 1] ?? '';
+    args.splice(pub, 2);
+  }
   if (args.length !== 3 || args.includes('--help')) {
-    console.error('usage: npm run new:handler -- <name> <METHOD> <path>\n  e.g. npm run new:handler -- comments-create POST /posts/{id}/comments');
+    console.error('usage: npm run new:handler -- <name> <METHOD> <path> [--public "<why no authorization>"]\n  e.g. npm run new:handler -- comments-create POST /posts/{id}/comments');
     return 2;
   }
   const [name, method, path] = args as [string, string, string];
   try {
-    const result = scaffoldHandler({ name, method, path, ...(root ? { root } : {}) });
+    const result = scaffoldHandler({ name, method, path, ...(root ? { root } : {}), ...(publicReason !== undefined ? { public: publicReason } : {}) });
     const base = root ?? process.cwd();
     console.log(`created ${relative(base, result.handlerFile)}`);
     console.log(`created ${relative(base, result.testFile)}`);
     console.log(`registered in functions/registry.ts:\n${result.registryLine}`);
+    if (publicReason === undefined) {
+      console.log('note: the policy pack (npm run check, npm test) reports this route until it gets an authorizer or a `public: \'<reason>\'` in its registry line');
+    }
     console.log('next: add data needs (tables / sql), memory and timeout to the registry line if it needs them, then `npm test -- test/functions`');
     return 0;
   } catch (err) {

@@ -131,6 +131,10 @@ export function registryProblems(
       const key = `${route.method} ${route.path}`;
       if (routeKeys.has(key)) problems.push(`${where}: route "${key}" is declared twice; keep one entry per method and path`);
       routeKeys.add(key);
+      const reason = (route as { public?: unknown }).public;
+      if (reason !== undefined && (typeof reason !== 'string' || reason.trim().length < 10)) {
+        problems.push(`${where}.public: give the reason the route needs no authorization in at least 10 characters, or remove the field (received ${JSON.stringify(reason)})`);
+      }
     }
     if (typeof fn.handler !== 'string' || !HANDLER_FILE.test(fn.handler)) {
       problems.push(`${where}.handler: use a .ts or .js file relative to functions/, e.g. "posts/create.ts" (received ${JSON.stringify(fn.handler)})`);

@@ -21,26 +21,15 @@ const route = (routeKey: string, reason: string): Suppression => ({
   reason,
 });
 
-const PUBLIC_APP =
-  'Public by product decision: the HTTP API has no authorizer yet (issue 2); abuse is bounded by stage throttling and reserved concurrency';
-
 /**
- * Routes without authorization, one by one. A new route is reported by
- * SPS-API-3 until someone adds an authorizer or writes down here why it is public.
+ * Routes without authorization: the registry's `public` reason is the written
+ * decision (functions/registry.ts). A route without one is reported by
+ * SPS-API-3 until it gets an authorizer or a reason.
  */
-export const routeSuppressions: Suppression[] = [
-  route('GET /health', 'Health check probed by uptime monitors that carry no credentials; returns no user data'),
-  route('POST /posts', PUBLIC_APP),
-  route('GET /posts', PUBLIC_APP),
-  route('GET /posts/{id}', PUBLIC_APP),
-  route('PUT /posts/{id}', PUBLIC_APP),
-  route('DELETE /posts/{id}', PUBLIC_APP),
-  route('POST /events', PUBLIC_APP),
-  route('GET /events/{id}', PUBLIC_APP),
-  route('POST /events/{id}/registrations', PUBLIC_APP),
-  route('GET /events/{id}/registrations', PUBLIC_APP),
-  route('DELETE /events/{id}/registrations/{registrationId}', PUBLIC_APP),
-];
+export const routeSuppressions: Suppression[] = routes.flatMap((r) => {
+  const reason = (r as { public?: string }).public;
+  return reason ? [route(`${r.method} ${r.path}`, reason)] : [];
+});
 
 /**
  * CORS preflight: browsers send OPTIONS without credentials, so these routes

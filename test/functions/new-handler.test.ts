@@ -85,3 +85,15 @@ test('refuses to overwrite an existing file', () => {
   cpSync(path.join(tmp, 'functions', 'health.ts'), path.join(tmp, 'functions', 'orphan.ts'));
   expect(() => scaffoldHandler({ root: tmp, name: 'orphan', method: 'GET', path: '/orphan' })).toThrow(/functions\/orphan.ts already exists/);
 });
+
+test('--public records why the route needs no authorization in the registry line', () => {
+  const r = scaffoldHandler({ root: tmp, name: 'ping', method: 'GET', path: '/ping', public: "Liveness probe; it's public by design" });
+  expect(r.registryLine).toBe(`  { name: 'ping', method: 'GET', path: '/ping', handler: 'ping.ts', public: "Liveness probe; it's public by design" },`);
+  expect(registry()).toContain(r.registryLine);
+});
+
+test('fails when the --public reason is shorter than 10 characters', () => {
+  const before = registry();
+  expect(() => scaffoldHandler({ root: tmp, name: 'pong', method: 'GET', path: '/pong', public: 'because' })).toThrow(/--public "because" is too short/);
+  expect(registry()).toBe(before);
+});

@@ -50,6 +50,13 @@ describe('registry validation at synth time', () => {
     );
   });
 
+  test('fails when a route\'s public reason is shorter than 10 characters', () => {
+    expectConfigError(
+      synthWith([{ ...base, public: 'open' }]),
+      /routes\["posts-list"\]\.public: give the reason the route needs no authorization in at least 10 characters, or remove the field \(received "open"\)/,
+    );
+  });
+
   test('fails when a route timeout exceeds API Gateway\'s limit', () => {
     expectConfigError(
       synthWith([{ ...base, timeoutSeconds: 60 }]),
