@@ -129,21 +129,35 @@ async function claimDataDir(dataDir: string): Promise<void> {
   const file = path.join(dataDir, LOCK_FILE);
   const owner = Number(await fs.readFile(file, 'utf8').catch(() => ''));
   if (Number.isInteger(owner) && owner > 0 && owner !== process.pid) {
-    let alive = true;
-    try {
-      process.kill(owner, 0);
-    } catch (err) {
-      alive = (err as NodeJS.ErrnoException).code === 'EPERM';
-    }
-    // A recycled pid that is not a node process is not a runtime.
-    const cmd = await fs.readFile(`/proc/${owner}/cmdline`, 'utf8').catch(() => 'node');
-    if (alive && cmd.includes('node')) {
-      throw new Error(
-        `${dataDir} is in use by another local runtime (pid ${owner}); stop it first, or set LOCAL_DATA_DIR to another folder`,
-      );
+    // A runtime killed a moment ago may still be exiting (or be an unreaped
+    // zombie): give it a few seconds before calling the folder busy.
+    const deadline = Date.now() + 3000;
+    while (await runtimeAlive(owner)) {
+      if (Date.now() > deadline) {
+        throw new Error(
+          `${dataDir} is in use by another local runtime (pid ${owner}); stop it first, or set LOCAL_DATA_DIR to another folder`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 100));
     }
   }
   await fs.writeFile(file, String(process.pid));
+}
+
+/** Whether `pid` is a live node process (not gone, not a zombie, not a recycled pid of another program). */
+async function runtimeAlive(pid: number): Promise<boolean> {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  if (stat !== undefined) {
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    if (state === 'Z' || state === 'X') return false;
+  }
+  const cmd = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => 'node');
+  return cmd.includes('node');
 }
 
 /** A placeholder ARN the Data API endpoint accepts (it does not check them). */
