@@ -80,6 +80,10 @@ export async function startHarness(name: string, options: Partial<LocalRuntimeOp
       logs.push(m);
       if (process.env.RELIABILITY_DEBUG) console.log(m);
     },
+    // Thousands of request log lines would bury the test report.
+    functionLogs: (text) => {
+      if (process.env.RELIABILITY_DEBUG) process.stdout.write(text);
+    },
     ...options,
   });
   try {
