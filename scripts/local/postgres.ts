@@ -158,6 +158,26 @@ export async function stopStalePostmaster(dataDir: string): Promise<number | und
   return pid;
 }
 
+/**
+ * As root, Postgres runs as the `postgres` user, which must be able to enter
+ * every folder above its data dir. The runtime's own data folder (e.g. a
+ * `mktemp -d` given as LOCAL_DATA_DIR, mode 700) gets o+x; a folder further up
+ * is the user's, so it is reported rather than changed.
+ */
+async function ensureTraversable(dataParent: string): Promise<void> {
+  const own = await fs.stat(dataParent);
+  if ((own.mode & 0o001) === 0) await fs.chmod(dataParent, (own.mode & 0o7777) | 0o001);
+  for (let dir = path.dirname(dataParent); ; dir = path.dirname(dir)) {
+    const st = await fs.stat(dir);
+    if ((st.mode & 0o001) === 0) {
+      throw new Error(
+        `Postgres runs as the "postgres" user, which cannot enter ${dir} (mode ${(st.mode & 0o777).toString(8)}); put the data dir (LOCAL_DATA_DIR) under a folder others can enter, or run \`chmod o+x ${dir}\``,
+      );
+    }
+    if (dir === path.dirname(dir)) break;
+  }
+}
+
 async function initdb(bin: Binaries, dataDir: string, user: string, password: string, ids: RunAs): Promise<void> {
   // initdb into a sibling folder, then rename: an interrupted initdb never
   // leaves a half-made cluster that the next start would try to use.
@@ -169,6 +189,7 @@ async function initdb(bin: Binaries, dataDir: string, user: string, password: st
   try {
     await fs.writeFile(pwfile, `${password}\n`, { mode: 0o600 });
     if (ids.uid !== undefined) {
+      await ensureTraversable(parent);
       await fs.chown(staging, ids.uid, ids.gid!);
       await fs.chown(pwfile, ids.uid, ids.gid!);
     }

@@ -156,3 +156,18 @@ test('a frozen Postgres (SIGSTOP) still stops promptly, with the Data API endpoi
   expect(Date.now() - started).toBeLessThan(8000);
   expect(await gone(pgx.pid, 2000)).toBe(true);
 });
+
+test('as root, a private (mode 700) data folder such as `mktemp -d` works: the postgres user is let in', async () => {
+  if (process.getuid?.() !== 0) return; // only root hands Postgres to the postgres user
+  const privateDir = path.join(dir, 'private');
+  await fs.mkdir(privateDir, { mode: 0o700 });
+  const pgDir = await startPostgres({ dataDir: path.join(privateDir, 'postgres') });
+  try {
+    const r = await new pg.Client({ host: '127.0.0.1', port: pgDir.port, user: pgDir.user, password: pgDir.password, database: pgDir.database });
+    await r.connect();
+    expect((await r.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    await r.end();
+  } finally {
+    await pgDir.stop();
+  }
+});
