@@ -7,10 +7,11 @@
  *   - bundle bytes, raw and gzip (bundled by infra/bundling.ts, as deployed);
  *   - import time of the bundle in a fresh `node` (median of --runs, >= 15);
  * and compares them with a baseline bundle that only imports and creates the
- * SDK clients the function uses (DynamoDB DocumentClient; pg + RDS signer;
- * RDS Data API client). Then it measures the per-invocation overhead of the
- * full middleware chain against a bare async handler, for a GET and a small
- * JSON POST.
+ * SDK clients the function uses, configured as functions/lib/data does
+ * (DynamoDB DocumentClient; pg + RDS signer; RDS Data API client), bundled
+ * alone with the same esbuild options. Then it measures the per-invocation
+ * overhead of the full middleware chain against a bare async handler, for a
+ * GET and a small JSON POST.
  *
  * Targets (issue 3): chain overhead <= 20 us (GET) and <= 40 us (POST); each
  * bundle <= its SDK clients' bundle + 30 KB; import time <= 1.15 x the
@@ -49,15 +50,16 @@ type Client = 'dynamodb' | 'pg' | 'data-api';
 const CLIENT_SOURCE: Record<Client, string> = {
   dynamodb: `import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, DeleteCommand } from '@aws-sdk/lib-dynamodb';
-const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 3, requestHandler: { connectionTimeout: 2000, requestTimeout: 5000 } }), { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } });
 globalThis.__ddb = [ddb, GetCommand, PutCommand, QueryCommand, UpdateCommand, DeleteCommand];`,
   pg: `import pg from 'pg';
 import { Signer } from '@aws-sdk/rds-signer';
 const signer = new Signer({ hostname: 'proxy.example.com', port: 5432, username: 'app', region: 'us-east-1' });
-const pool = new pg.Pool({ host: 'proxy.example.com', port: 5432, user: 'app', database: 'app', password: () => signer.getAuthToken(), ssl: { rejectUnauthorized: true }, max: 2 });
+const pool = new pg.Pool({ host: 'proxy.example.com', port: 5432, user: 'app', database: 'app', password: () => signer.getAuthToken(), ssl: { rejectUnauthorized: true }, max: 2, connectionTimeoutMillis: 3000, idleTimeoutMillis: 60000, maxLifetimeSeconds: 300, keepAlive: true });
+pool.on('error', () => {});
 globalThis.__pg = pool;`,
   'data-api': `import { RDSDataClient, ExecuteStatementCommand, BeginTransactionCommand, CommitTransactionCommand, RollbackTransactionCommand } from '@aws-sdk/client-rds-data';
-globalThis.__rds = [new RDSDataClient({}), ExecuteStatementCommand, BeginTransactionCommand, CommitTransactionCommand, RollbackTransactionCommand];`,
+globalThis.__rds = [new RDSDataClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 3000, requestTimeout: 10_000 } }), ExecuteStatementCommand, BeginTransactionCommand, CommitTransactionCommand, RollbackTransactionCommand];`,
 };
 
 function clientsOf(fn: FunctionDefinition): Client[] {
@@ -213,7 +215,10 @@ async function main(): Promise<void> {
   const baselineKinds = new Map<string, Client[]>();
   for (const fn of functions) baselineKinds.set(clientsOf(fn).join('+') || 'none', clientsOf(fn));
   const baselineDefs = [...baselineKinds.values()].map(baselineDefinition);
-  const baselines = bundleFunctions(baselineDefs, { functionsDir: BASELINE_SRC, outRoot: join(BENCH_DIR, 'baselines') });
+  // Each baseline is the clients' OWN bundle: built alone (same esbuild options
+  // as the functions), not code-split against the other baselines, which would
+  // add chunk boundaries and other clients' shared code to it.
+  const baselines = baselineDefs.map((def) => bundleFunctions([def], { functionsDir: BASELINE_SRC, outRoot: join(BENCH_DIR, 'baselines') })[0]!);
   const baselineOf = (fn: FunctionDefinition) => baselines.find((b) => b.name === `baseline-${clientsOf(fn).join('+') || 'none'}`)!;
   console.log(`bundled ${bundles.length} functions + ${baselines.length} SDK baselines in ${Date.now() - started} ms (infra/bundling.ts, minified ESM, node22)`);
 

@@ -25,20 +25,25 @@ const realDay = (s: string) => {
   return y >= 1 && d <= new Date(Date.UTC(y, m, 0)).getUTCDate() && utcYear >= 1 && utcYear <= 9999;
 };
 
-export const EventInput = z.strictObject({
-  name: text(200),
-  capacity: z.int().check(z.minimum(1), z.maximum(100_000)),
-  startsAt: z.iso.datetime({ offset: true }).check(z.refine(realDay, { message: 'Must be a real date between years 0001 and 9999' })),
-});
+// Built when first used (`z.lazy`; see posts.ts): each function uses one or two.
+export const EventInput = z.lazy(() =>
+  z.strictObject({
+    name: text(200),
+    capacity: z.int().check(z.minimum(1), z.maximum(100_000)),
+    startsAt: z.iso.datetime({ offset: true }).check(z.refine(realDay, { message: 'Must be a real date between years 0001 and 9999' })),
+  }),
+);
 
-export const RegistrationInput = z.strictObject({
-  name: text(200),
-  email: z.email().check(z.maxLength(320)),
-});
+export const RegistrationInput = z.lazy(() =>
+  z.strictObject({
+    name: text(200),
+    email: z.email().check(z.maxLength(320)),
+  }),
+);
 
 const id = () => z.string().check(z.minLength(1), z.maxLength(100));
-export const EventPath = z.strictObject({ id: id() });
-export const RegistrationPath = z.strictObject({ id: id(), registrationId: id() });
+export const EventPath = z.lazy(() => z.strictObject({ id: id() }));
+export const RegistrationPath = z.lazy(() => z.strictObject({ id: id(), registrationId: id() }));
 
 export interface ConferenceEvent {
   id: string;

@@ -21,6 +21,7 @@ import { describeError, log } from '../log';
 import { cors, corsFallbackHeaders, type CorsOptions } from './cors';
 import { errorContract, jsonBody, proxyResponse, zodValidator } from './middlewares';
 import { finalizeProxyResult, internalErrorResult } from './proxy';
+import { runRequestLazySignal } from './run-request';
 import type { HttpEvent, LambdaContext, ProxyResult } from './types';
 
 /**
@@ -102,11 +103,12 @@ function methodsOfPath(route: RouteName | undefined): string[] | undefined {
  * finalised into a valid proxy result, and one log line is written per request.
  */
 function proxyExecutionMode(route: string | undefined, origins: readonly string[]) {
-  return (...args: unknown[]) => {
+  return (core: { middyRequest: unknown; runRequest: unknown }, ...rest: unknown[]) => {
+    // middy's own runner, except that the handler's AbortSignal is made only if read (run-request.ts).
     const inner = (executionModeStandard as unknown as (...a: unknown[]) => {
       (event: HttpEvent, context: LambdaContext): Promise<unknown>;
       handler: (h: unknown) => unknown;
-    })(...args);
+    })({ middyRequest: core.middyRequest, runRequest: runRequestLazySignal }, ...rest);
     const runtime = async function httpHandlerRuntime(event: HttpEvent, context: LambdaContext): Promise<ProxyResult> {
       const started = performance.now();
       let result: ProxyResult;
@@ -136,6 +138,34 @@ function proxyExecutionMode(route: string | undefined, origins: readonly string[
   };
 }
 
+/**
+ * What the handler function receives. `signal` is a getter (on the prototype,
+ * so creating an Input stays cheap): reading it is what creates the request's
+ * AbortController (run-request.ts).
+ */
+class Input {
+  readonly body: unknown;
+  readonly path: unknown;
+  readonly query: unknown;
+
+  readonly #abort: { readonly signal: AbortSignal };
+
+  constructor(
+    readonly event: HttpEvent,
+    readonly context: LambdaContext,
+    abort: { readonly signal: AbortSignal },
+  ) {
+    this.#abort = abort;
+    this.body = event.body;
+    this.path = event.pathParameters ?? {};
+    this.query = event.queryStringParameters ?? {};
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+}
+
 export function httpHandler<
   B extends $ZodType | undefined = undefined,
   P extends $ZodType | undefined = undefined,
@@ -143,15 +173,8 @@ export function httpHandler<
 >(options: HttpHandlerOptions<B, P, Q>, fn: (input: HandlerInput<B, P, Q>) => unknown): HttpHandler {
   const corsSetup = cors({ methods: methodsOfPath(options.route), ...options.cors });
 
-  const lambdaHandler = (event: HttpEvent, context: LambdaContext, opts: { signal: AbortSignal }) =>
-    fn({
-      body: event.body as Out<B, undefined>,
-      path: (event.pathParameters ?? {}) as Out<P, Params>,
-      query: (event.queryStringParameters ?? {}) as Out<Q, Params>,
-      event,
-      context,
-      signal: opts.signal,
-    });
+  const lambdaHandler = (event: HttpEvent, context: LambdaContext, opts: { readonly signal: AbortSignal }) =>
+    fn(new Input(event, context, opts) as unknown as HandlerInput<B, P, Q>);
 
   const chain = middy(lambdaHandler as never, {
     timeoutEarlyInMillis: options.timeoutEarlyInMillis ?? 50,

@@ -89,12 +89,27 @@ function issuesOf(prefix: string, error: $ZodError): ErrorDetail[] {
 }
 
 /**
+ * The schema a `z.lazy(() => schema)` stands for, built now (at init, when the
+ * handler is created) so requests neither build it nor pay the indirection. A
+ * lazy with checks of its own is kept as it is (unwrapping would drop them).
+ */
+function resolved(schema: Schema | undefined): Schema | undefined {
+  let current = schema;
+  for (let depth = 0; depth < 8 && current?._zod.def.type === 'lazy' && !current._zod.def.checks?.length; depth++) {
+    current = (current._zod as unknown as { innerType: Schema }).innerType;
+  }
+  return current;
+}
+
+/**
  * Validates path parameters, query parameters and the parsed body; replaces
  * them on the event with the schemas' output. Any failure is one 400
  * `validation_failed` listing every issue.
  */
 export function zodValidator(opts: ZodValidatorOptions = {}) {
-  const { body, path, query } = opts;
+  const body = resolved(opts.body);
+  const path = resolved(opts.path);
+  const query = resolved(opts.query);
 
   const zodValidatorBefore = (request: MiddyRequest) => {
     const { event } = request;
