@@ -4,7 +4,26 @@
  * every request (an EventTarget: ~3 µs plus garbage, the largest single cost of
  * a GET through our chain, measured), and most handlers never look at it.
  *
- * Adapted from `runRequest` in @middy/core 7.9.2 (index.js, MIT licence);
+ * Adapted from `runRequest` in @middy/core 7.9.2 (index.js), under its MIT licence:
+ *
+ *   Copyright 2017 - 2026 will Farrell, Luciano Mammino, and Middy contributors.
+ *   Permission is hereby granted, free of charge, to any person obtaining a copy
+ *   of this software and associated documentation files (the "Software"), to deal
+ *   in the Software without restriction, including without limitation the rights
+ *   to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
+ *   copies of the Software, and to permit persons to whom the Software is
+ *   furnished to do so, subject to the following conditions: The above copyright
+ *   notice and this permission notice shall be included in all copies or
+ *   substantial portions of the Software. THE SOFTWARE IS PROVIDED "AS IS",
+ *   WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED, INCLUDING BUT NOT LIMITED TO
+ *   THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND
+ *   NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE
+ *   FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT,
+ *   TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR
+ *   THE USE OR OTHER DEALINGS IN THE SOFTWARE.
+ *
+ * Re-check this file against @middy/core's runRequest when upgrading middy.
+ *
  * everything else is the same: plugin hooks, early responses, the early
  * timeout (`timeoutEarlyResponse` after aborting the signal), the onError
  * order and `cause`/`originalError` when an onError middleware throws. middy
