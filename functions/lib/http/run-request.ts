@@ -24,7 +24,7 @@
  *
  * Re-check this file against @middy/core's runRequest when upgrading middy.
  *
- * everything else is the same: plugin hooks, early responses, the early
+ * Apart from the lazy signal everything is the same: plugin hooks, early responses, the early
  * timeout (`timeoutEarlyResponse` after aborting the signal), the onError
  * order and `cause`/`originalError` when an onError middleware throws. middy
  * hands `runRequest` to its execution mode; ours passes this one instead
