@@ -12,7 +12,7 @@ import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { PROJECT_ROOT } from '../infra/bundling';
+import { synthApp as synthAppInto } from '../infra/policy/synth';
 
 const run = promisify(execFile);
 
@@ -58,18 +58,7 @@ export function terraformEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.Proc
 
 /** Synthesizes every stack of the real app (infra/main.ts) into `outdir`, in a child process. */
 export async function synthApp(outdir: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<string[]> {
-  rmSync(outdir, { recursive: true, force: true });
-  const tsx = join(PROJECT_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
-  try {
-    await run(process.execPath, [tsx, join(PROJECT_ROOT, 'infra', 'main.ts')], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: '1', DISABLE_VERSION_CHECK: '1', ...extraEnv },
-      maxBuffer: 64 * 1024 * 1024,
-    });
-  } catch (err) {
-    const e = err as { stderr?: string; stdout?: string; message: string };
-    throw new Error(`synth failed:\n${e.stderr || e.stdout || e.message}`);
-  }
+  synthAppInto({ outdir, env: extraEnv });
   return listStacks(outdir);
 }
 

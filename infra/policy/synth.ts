@@ -3,7 +3,7 @@
  * command with CDKTF_OUTDIR set) and loads every stack's `cdk.tf.json`.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { environments } from '../config/environments';
@@ -12,16 +12,26 @@ import type { StackInput } from './engine';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 
-/** Runs an app entry (default: infra/main.ts) with tsx into `outdir`. Returns outdir. */
-export function synthApp(options: { entry?: string; outdir?: string } = {}): string {
+/**
+ * Runs an app entry (default: infra/main.ts) with tsx into `outdir` (emptied
+ * first), as `cdktf synth` would, with no telemetry. Returns outdir. The one
+ * synth used by the policy pack, the diagram and the offline plan.
+ */
+export function synthApp(options: { entry?: string; outdir?: string; env?: NodeJS.ProcessEnv } = {}): string {
   const outdir = options.outdir ?? mkdtempSync(join(tmpdir(), 'sps-synth-'));
+  rmSync(outdir, { recursive: true, force: true });
   const entry = options.entry ?? 'infra/main.ts';
-  execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), entry], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, CDKTF_OUTDIR: outdir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  try {
+    execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), entry], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: '1', DISABLE_VERSION_CHECK: '1', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  } catch (err) {
+    const e = err as { stderr?: Buffer | string; stdout?: Buffer | string; message: string };
+    throw new Error(`synth of ${entry} failed:\n${String(e.stderr || e.stdout || e.message)}`);
+  }
   return outdir;
 }
 
