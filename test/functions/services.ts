@@ -2,23 +2,13 @@
  * Real local services for the functions tests: an embedded PostgreSQL 17 and
  * an in-process dynalite, both on 127.0.0.1 with random free ports.
  */
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { tables, type TableDefinition } from '../../functions/tables';
+import { ensureTables, startDynamo } from '../../scripts/local/dynamo';
+import { freePort } from '../../scripts/local/postgres';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface TestPostgres {
   readonly host: string;
@@ -73,54 +63,13 @@ export interface TestDynamo {
   stop(): Promise<void>;
 }
 
-/** Starts dynalite in-process and creates every table of functions/tables.ts. */
+/**
+ * Starts dynalite in-process and creates every table of functions/tables.ts,
+ * exactly as the local runtime does (scripts/local/dynamo.ts).
+ */
 export async function startTestDynamo(prefix = 'sps-test'): Promise<TestDynamo> {
-  const moduleName = 'dynalite'; // untyped CommonJS module
-  const { default: dynalite } = (await import(moduleName)) as {
-    default: (o: Record<string, unknown>) => import('node:http').Server;
-  };
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const dynamo = await startDynamo();
   const tableNames: Record<string, string> = {};
-  for (const [name, def] of Object.entries(tables) as [string, TableDefinition][]) {
-    const physical = `${prefix}-${name}`;
-    tableNames[name] = physical;
-    const attrs = new Map<string, string>();
-    const add = (k: { name: string; type: string } | undefined) => k && attrs.set(k.name, k.type);
-    add(def.partitionKey);
-    add(def.sortKey);
-    for (const gsi of def.globalIndexes ?? []) {
-      add(gsi.partitionKey);
-      add(gsi.sortKey);
-    }
-    const keySchema = (pk: { name: string }, sk?: { name: string }) => [
-      { AttributeName: pk.name, KeyType: 'HASH' as const },
-      ...(sk ? [{ AttributeName: sk.name, KeyType: 'RANGE' as const }] : []),
-    ];
-    await client.send(
-      new CreateTableCommand({
-        TableName: physical,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [...attrs].map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType: AttributeType as 'S' })),
-        KeySchema: keySchema(def.partitionKey, def.sortKey),
-        ...(def.globalIndexes?.length
-          ? {
-              GlobalSecondaryIndexes: def.globalIndexes.map((g) => ({
-                IndexName: g.name,
-                KeySchema: keySchema(g.partitionKey, g.sortKey),
-                Projection: { ProjectionType: g.projection ?? 'ALL' },
-              })),
-            }
-          : {}),
-      }),
-    );
-  }
-  client.destroy();
-  return {
-    endpoint,
-    tableNames,
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  await ensureTables(dynamo.endpoint, (name) => (tableNames[name] = `${prefix}-${name}`));
+  return { endpoint: dynamo.endpoint, tableNames, stop: () => dynamo.stop() };
 }
