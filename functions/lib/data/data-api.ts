@@ -20,6 +20,7 @@ import {
   type SqlParameter,
 } from '@aws-sdk/client-rds-data';
 import { DataUnavailableError, SqlError, isNetworkError, isTransientSqlState } from './errors';
+import { localEndpointConfig } from './local-endpoint';
 import {
   assertSqlAdapter,
   checkParams,
@@ -152,16 +153,8 @@ let sharedClient: RDSDataClient | undefined;
 
 /** The Data API client, created once per container. */
 export function dataApiClient(): RDSDataClient {
-  const endpoint = process.env.RDS_DATA_ENDPOINT;
   return (sharedClient ??= new RDSDataClient({
-    ...(endpoint
-      ? {
-          endpoint,
-          region: process.env.AWS_REGION ?? 'us-east-1',
-          // The local endpoint does not check signatures; do not need real credentials.
-          ...(process.env.AWS_ACCESS_KEY_ID ? {} : { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
-        }
-      : {}),
+    ...localEndpointConfig(process.env.RDS_DATA_ENDPOINT),
     maxAttempts: 2,
     requestHandler: { connectionTimeout: 3000, requestTimeout: 10_000 },
   }));

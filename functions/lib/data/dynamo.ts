@@ -6,17 +6,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { tableEnvVar, type TableName } from '../../tables';
 import { DataConfigError } from './errors';
+import { localEndpointConfig } from './local-endpoint';
 
 function createDocumentClient(): DynamoDBDocumentClient {
-  const endpoint = process.env.DYNAMODB_ENDPOINT;
   const client = new DynamoDBClient({
-    ...(endpoint
-      ? {
-          endpoint,
-          region: process.env.AWS_REGION ?? 'us-east-1',
-          ...(process.env.AWS_ACCESS_KEY_ID ? {} : { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
-        }
-      : {}),
+    ...localEndpointConfig(process.env.DYNAMODB_ENDPOINT),
     maxAttempts: 3,
     requestHandler: { connectionTimeout: 2000, requestTimeout: 5000 },
   });
