@@ -4,7 +4,7 @@
  * --reset, and leaves no process behind on SIGTERM or SIGKILL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { listProcesses } from '../support/proc';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,19 +34,11 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** Postmasters running on our data dir (from /proc). */
+/** Postmasters running on our data dir. */
 function postmasters(): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (cmd[0]?.endsWith('/postgres') && cmd.includes(path.join(dataDir, 'postgres'))) found.push(Number(entry));
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  return found;
+  return listProcesses()
+    .filter((p) => p.argv[0]?.endsWith('/postgres') && p.argv.includes(path.join(dataDir, 'postgres')))
+    .map((p) => p.pid);
 }
 
 async function until(check: () => boolean, timeoutMs: number): Promise<boolean> {

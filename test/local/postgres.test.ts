@@ -4,7 +4,7 @@
  * when Postgres is frozen.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startDataApiServer } from '../../scripts/local/data-api';
 import { startPostgres } from '../../scripts/local/postgres';
+import { listProcesses } from '../support/proc';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixture = path.join(here, 'fixtures', 'start-postgres.ts');
@@ -72,21 +73,9 @@ async function query(port: number, sql: string) {
   }
 }
 
-/** Processes of a process group (from /proc), with their command names. */
+/** Processes of a process group, with their command names. */
 function processGroup(pgid: number): { pid: number; comm: string }[] {
-  const out: { pid: number; comm: string }[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) === pgid) out.push({ pid: Number(entry), comm });
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  return out;
+  return listProcesses().filter((p) => p.pgrp === pgid);
 }
 
 test('a SIGKILLed owner takes its Postgres down with it', async () => {
@@ -112,7 +101,7 @@ test('a postmaster left running on the data dir is stopped on the next start', a
   const dataDir = path.join(dir, 'stale');
   const { child, pid } = await startInChild(dataDir);
   // Kill the watchdog (sh and its cat) and the owner: the postmaster is orphaned.
-  const ppid = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+  const ppid = listProcesses().find((p) => p.pid === pid)!.ppid;
   for (const p of processGroup(ppid)) {
     if (p.comm !== 'sh' && p.comm !== 'cat') continue;
     try {

@@ -4,7 +4,7 @@
  * function outlives its timeout, and a real `npm run dev` is SIGKILLed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { listProcesses, processEnvironment } from '../support/proc';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { routes as registryRoutes } from '../../functions/registry';
@@ -148,16 +148,9 @@ describe('Postgres stopped under load', () => {
 describe('Postgres frozen (every process SIGSTOPped: sockets open, nothing answers)', () => {
   test('SQL routes still answer 503 unavailable with retry-after from the function, never the gateway timeout, and recover on SIGCONT', async () => {
     const postmaster = restartedPg?.pid ?? h.runtime.postgres.pid;
-    const children = readdirSync('/proc')
-      .filter((d) => /^\d+$/.test(d))
-      .filter((d) => {
-        try {
-          return readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' ')[1] === String(postmaster);
-        } catch {
-          return false;
-        }
-      })
-      .map(Number);
+    const children = listProcesses()
+      .filter((p) => p.ppid === postmaster)
+      .map((p) => p.pid);
     const frozen = [postmaster, ...children];
     // A backend may exit between the scan and the signal: never let that skip the SIGCONT.
     const signal = (sig: NodeJS.Signals) => {
@@ -250,20 +243,10 @@ describe('function timeout', () => {
 
 /** Processes tied to a data dir: our launchers/runtime (by environment) and a postmaster on it (by command line). */
 function processesOf(dataDir: string): string[] {
-  const found: string[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
-      const env = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
-      const state = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.[0];
-      if (state === 'Z') continue;
-      if (env.includes(`LOCAL_DATA_DIR=${dataDir}`) || cmd.includes(path.join(dataDir, 'postgres'))) found.push(`${entry} ${cmd.slice(0, 100)}`);
-    } catch {
-      // gone meanwhile, or not ours to read
-    }
-  }
-  return found;
+  return listProcesses()
+    .filter((p) => p.pid !== process.pid && p.state !== 'Z')
+    .filter((p) => processEnvironment(p.pid).includes(`LOCAL_DATA_DIR=${dataDir}`) || p.argv.join(' ').includes(path.join(dataDir, 'postgres')))
+    .map((p) => `${p.pid} ${p.argv.join(' ').slice(0, 100)}`);
 }
 
 function startDev(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
