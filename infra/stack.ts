@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { Aspects, TerraformOutput, TerraformStack, type ITerraformDependable } from 'cdktf';
 import type { Construct } from 'constructs';
-import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
+import type { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { routes as registryRoutes, tasks as registryTasks } from '../functions/registry';
 import type { FunctionDefinition, RouteDefinition, TaskDefinition } from '../functions/registry-types';
@@ -24,7 +24,7 @@ import { DataKey } from './constructs/kms-key';
 import { Migrations } from './constructs/migrations';
 import { Network } from './constructs/network';
 import { DatabaseProxy } from './constructs/proxy';
-import { allowTcp, allowToPrefixList } from './constructs/security-groups';
+import { allowTcp, allowToPrefixList, securityGroup } from './constructs/security-groups';
 import { Table } from './constructs/tables';
 import type { PolicyStatement } from './iam';
 import { configureBackend, configureProvider, stateBackendFromEnv, type StateBackendSettings } from './provider';
@@ -181,12 +181,10 @@ export class PlatformStack extends TerraformStack {
 
   /** One group for all functions: out to the proxy, DynamoDB and the endpoints only. */
   private createFunctionSecurityGroup(): SecurityGroup {
-    const sg = new SecurityGroup(this, 'functions-sg', {
+    const sg = securityGroup(this, 'functions-sg', {
       name: `${this.prefix}-functions`,
       description: 'Lambda functions: no ingress; egress to the RDS Proxy, DynamoDB and VPC endpoints only',
       vpcId: this.network.vpc.id,
-      revokeRulesOnDelete: true,
-      tags: { Name: `${this.prefix}-functions` },
     });
     if (this.proxy) {
       allowTcp(this, 'functions-to-proxy', {

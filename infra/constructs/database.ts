@@ -9,7 +9,8 @@ import { DbSubnetGroup } from '@cdktf/provider-aws/lib/db-subnet-group';
 import { RdsCluster } from '@cdktf/provider-aws/lib/rds-cluster';
 import { RdsClusterInstance } from '@cdktf/provider-aws/lib/rds-cluster-instance';
 import { RdsClusterParameterGroup } from '@cdktf/provider-aws/lib/rds-cluster-parameter-group';
-import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
+import type { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
+import { securityGroup } from './security-groups';
 import type { PolicyStatement } from '../iam';
 import type { DataKey } from './kms-key';
 
@@ -89,12 +90,10 @@ export class Database extends Construct {
   }
 
   private createSecurityGroup(): SecurityGroup {
-    return new SecurityGroup(this, 'sg', {
+    return securityGroup(this, 'sg', {
       name: `${this.props.identifier}-database`,
       description: 'Aurora PostgreSQL: PostgreSQL in from the RDS Proxy only',
       vpcId: this.props.vpcId,
-      revokeRulesOnDelete: true,
-      tags: { Name: `${this.props.identifier}-database` },
     });
   }
 

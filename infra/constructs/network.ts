@@ -17,7 +17,8 @@ import { NatGateway } from '@cdktf/provider-aws/lib/nat-gateway';
 import { Route } from '@cdktf/provider-aws/lib/route';
 import { RouteTable } from '@cdktf/provider-aws/lib/route-table';
 import { RouteTableAssociation } from '@cdktf/provider-aws/lib/route-table-association';
-import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
+import type { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
+import { securityGroup } from './security-groups';
 import { Subnet } from '@cdktf/provider-aws/lib/subnet';
 import { Vpc } from '@cdktf/provider-aws/lib/vpc';
 import { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint';
@@ -171,12 +172,10 @@ export class Network extends Construct {
   private createInterfaceEndpoints(): SecurityGroup | undefined {
     const services = [...new Set(this.props.interfaceEndpoints ?? [])].sort();
     if (services.length === 0) return undefined;
-    const sg = new SecurityGroup(this, 'endpoints-sg', {
+    const sg = securityGroup(this, 'endpoints-sg', {
       name: `${this.props.namePrefix}-endpoints`,
       description: `Interface VPC endpoints (${services.join(', ')}): HTTPS in from function security groups only`,
       vpcId: this.vpc.id,
-      revokeRulesOnDelete: true,
-      tags: { Name: `${this.props.namePrefix}-endpoints` },
     });
     for (const service of services) {
       this.interfaceEndpoints[service] = new VpcEndpoint(this, `${service}-endpoint`, {

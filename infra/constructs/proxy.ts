@@ -10,7 +10,8 @@ import { DbProxyDefaultTargetGroup } from '@cdktf/provider-aws/lib/db-proxy-defa
 import { DbProxyTarget } from '@cdktf/provider-aws/lib/db-proxy-target';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
-import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
+import type { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
+import { securityGroup } from './security-groups';
 import { Fn } from 'cdktf';
 import { arnPart, assumeRolePolicy, policyDocument, type PolicyStatement } from '../iam';
 import type { Database } from './database';
@@ -85,12 +86,10 @@ export class DatabaseProxy extends Construct {
   }
 
   private createSecurityGroup(): SecurityGroup {
-    return new SecurityGroup(this, 'sg', {
+    return securityGroup(this, 'sg', {
       name: `${this.props.name}-proxy`,
       description: 'RDS Proxy: PostgreSQL in from functions, out to Aurora only',
       vpcId: this.props.vpcId,
-      revokeRulesOnDelete: true,
-      tags: { Name: `${this.props.name}-proxy` },
     });
   }
 

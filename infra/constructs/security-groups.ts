@@ -3,8 +3,26 @@
  * description), so the chain function → proxy → database reads as a list.
  */
 import type { Construct } from 'constructs';
+import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
+
+export interface GroupProps {
+  /** Group name, also its `Name` tag. */
+  readonly name: string;
+  /** What the group is for and what it lets through. */
+  readonly description: string;
+  readonly vpcId: string;
+}
+
+/**
+ * A security group with no inline rules: its rules are the single-purpose
+ * resources below. `revoke_rules_on_delete` lets Terraform replace a group that
+ * other groups' rules still reference.
+ */
+export function securityGroup(scope: Construct, id: string, props: GroupProps): SecurityGroup {
+  return new SecurityGroup(scope, id, { ...props, revokeRulesOnDelete: true, tags: { Name: props.name } });
+}
 
 export interface SecurityGroupLink {
   /** Group that opens the connection (gets the egress rule). */
