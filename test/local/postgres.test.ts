@@ -100,10 +100,14 @@ test('a SIGKILLed owner takes its Postgres down with it', async () => {
 test('a postmaster left running on the data dir is stopped on the next start', async () => {
   const dataDir = path.join(dir, 'stale');
   const { child, pid } = await startInChild(dataDir);
-  // Kill the watchdog (sh and its cat) and the owner: the postmaster is orphaned.
+  // Kill the watchdog (sh, its EOF-forwarding subshell and that subshell's cat) and the owner:
+  // the postmaster is orphaned. Every shell goes before any cat: a cat killed while its subshell
+  // lives would let the subshell send the postmaster the SIGINT this test means to withhold
+  // (/proc order is pid order, and pids wrap around on a busy machine).
   const ppid = listProcesses().find((p) => p.pid === pid)!.ppid;
-  for (const p of processGroup(ppid)) {
-    if (p.comm !== 'sh' && p.comm !== 'cat') continue;
+  const watchdog = processGroup(ppid).filter((p) => p.comm === 'sh' || p.comm === 'cat');
+  watchdog.sort((a, b) => Number(a.comm === 'cat') - Number(b.comm === 'cat'));
+  for (const p of watchdog) {
     try {
       process.kill(p.pid, 'SIGKILL');
     } catch (err) {
