@@ -4,11 +4,13 @@
  *
  * Each function becomes `<name>.mjs` plus the shared chunks it imports (ESM,
  * minified, tree-shaken, node22, AWS SDK bundled so its version is pinned by
- * our lockfile, not by the Lambda runtime), each with a linked source map
- * without `sourcesContent` (stack traces get file and line names with
- * NODE_OPTIONS=--enable-source-maps; maps stay small and our source is not
- * shipped twice). All functions are built in one esbuild run with code
- * splitting, so shared code is compiled once.
+ * our lockfile, not by the Lambda runtime). No source maps by default: Node
+ * with --enable-source-maps reads and parses every loaded file's map at import,
+ * which made posts-get's cold-start import ~16% slower (67 vs 58 ms, measured);
+ * `sourcemap: true` (the app: SPS_SOURCEMAPS=1) adds linked maps without
+ * `sourcesContent`, and the function construct then sets that flag. Functions are built in one esbuild run with code splitting
+ * per *bundle group* (functions with the same data clients, see `bundleGroupOf`),
+ * the groups' runs concurrently, so shared code is compiled once per group.
  *
  * Everything here is synchronous (cdktf constructs are built synchronously) and
  * deterministic: same sources => same bytes => same zip => same hash. The zip is
@@ -97,6 +99,14 @@ export interface BundleOptions {
   /** Minify the bundle. @default true */
   readonly minify?: boolean;
   /**
+   * Linked source maps (without `sourcesContent`) next to every file, shipped
+   * in the zips; functions then run with NODE_OPTIONS=--enable-source-maps.
+   * Readable stack traces, at a cold-start cost (~16% more import time for
+   * posts-get) and ~2.5x bigger zips.
+   * @default false
+   */
+  readonly sourcemap?: boolean;
+  /**
    * Reuse the previous build (`<outRoot>/cache/`) when every file it read
    * (sources and node_modules, by content), the entry list, the options, the
    * esbuild version and package-lock.json are unchanged. Only `packageFunctions`
@@ -157,7 +167,29 @@ function entryPathOf(fn: FunctionDefinition, functionsDir: string): string {
   return entry;
 }
 
-function buildOptions(minify: boolean): BuildOptions {
+/**
+ * The bundle group of a function, by the SDK client it is built around: `pg`
+ * (SQL through the RDS Proxy), `data-api`, else `dynamodb` (tables only), else
+ * `plain`. A function with tables and SQL (health) goes with its SQL client.
+ *
+ * Why groups: esbuild's code splitting puts code shared by a *different set*
+ * of entry points into a different chunk. Split across all functions at once,
+ * a posts function loaded 14 chunks (pieces of the SDK core cut apart by who
+ * else uses them), and each extra module, and each binding crossing a chunk
+ * boundary, costs cold-start time: posts-get imported in ~1.3x the time of its
+ * SDK clients alone, against ~1.2x with one esbuild run per group (measured,
+ * `npm run bench:handlers`). A new function only changes the chunks (and zips)
+ * of its own group. The groups' runs overlap in esbuild's service; the synth
+ * pays ~0.3 s more than for one run (docs/infrastructure.md, Bundling).
+ */
+export function bundleGroupOf(fn: FunctionDefinition): string {
+  if (fn.data?.sql === 'proxy') return 'pg';
+  if (fn.data?.sql === 'data-api') return 'data-api';
+  if (fn.data?.tables && Object.keys(fn.data.tables).length > 0) return 'dynamodb';
+  return 'plain';
+}
+
+function buildOptions(minify: boolean, sourcemap: boolean, group = 'plain'): BuildOptions {
   return {
     bundle: true,
     write: true,
@@ -167,15 +199,17 @@ function buildOptions(minify: boolean): BuildOptions {
     target: 'node22',
     minify,
     treeShaking: true,
-    // One run for all functions; code shared by several (AWS SDK, middy, pg)
-    // is emitted once as a chunk instead of once per function: ~7x faster and
-    // ~9x less output than separate bundles.
+    // One run per bundle group; code its functions share (AWS SDK, middy, pg)
+    // is emitted once as a chunk instead of once per function (much faster
+    // and smaller than separate bundles), and the SDK's lazily imported parts
+    // (credential providers for other environments) stay in chunks that are
+    // only loaded when used.
     splitting: true,
-    chunkNames: `${CHUNK_DIR}/[name]-[hash]`,
+    chunkNames: `${CHUNK_DIR}/${group}/[name]-[hash]`,
     // Prefer the ES module builds of dependencies (AWS SDK v3 ships both):
     // better tree shaking, smaller bundles.
     mainFields: ['module', 'main'],
-    sourcemap: 'linked',
+    sourcemap: sourcemap ? 'linked' : false,
     sourcesContent: false,
     legalComments: 'none',
     charset: 'utf8',
@@ -201,13 +235,14 @@ export function bundleFunction(fn: FunctionDefinition, options: BundleOptions = 
 }
 
 /**
- * Bundles several functions in ONE esbuild run with code splitting. Each
- * function's file list is its entry plus the chunks it imports, transitively
- * (from esbuild's metafile).
+ * Bundles several functions: one esbuild run with code splitting per bundle
+ * group (`bundleGroupOf`). Each function's file list is its entry plus the
+ * chunks it imports, transitively (from esbuild's metafile).
  *
- * Trade-off: chunk boundaries depend on which functions share code, so adding
- * or removing a function can move shared code between chunks and change the
- * zips (and trigger a redeploy) of functions that share it; behaviour does not change.
+ * Trade-off: chunk boundaries depend on which functions of a group share code,
+ * so adding or removing a function can move shared code between its group's
+ * chunks and change the zips (and trigger a redeploy) of the group's other
+ * functions; behaviour does not change, and other groups are not touched.
  */
 export function bundleFunctions(fns: readonly FunctionDefinition[], options: BundleOptions = {}): FunctionBundle[] {
   return bundleWithInputs(fns, options).bundles;
@@ -222,14 +257,25 @@ interface BuildResult {
 function bundleWithInputs(fns: readonly FunctionDefinition[], options: BundleOptions): BuildResult {
   if (fns.length === 0) return { bundles: [], inputs: [] };
   const plan = planBuild(fns, options);
-  let metafile: Metafile;
-  try {
-    metafile = buildSync(plan.options).metafile!;
-  } catch (err) {
-    throw failure(fns.map((f) => `"${f.name}"`).join(', '), err);
+  const metafiles = plan.groups.map((group) => {
+    try {
+      return buildSync(group.options).metafile!;
+    } catch (err) {
+      throw failure(group.fns.map((f) => `"${f.name}"`).join(', '), err);
+    }
+  });
+  return finishBuild(fns, plan.buildDir, metafiles);
+}
+
+/** Trims banners and describes every function's files, from the groups' metafiles. */
+function finishBuild(fns: readonly FunctionDefinition[], buildDir: string, metafiles: readonly Metafile[]): BuildResult {
+  const merged: Metafile = { inputs: {}, outputs: {} };
+  for (const metafile of metafiles) {
+    trimBanners(metafile);
+    Object.assign(merged.inputs, metafile.inputs);
+    Object.assign(merged.outputs, metafile.outputs);
   }
-  trimBanners(metafile);
-  return { bundles: describeOutputs(fns, plan.buildDir, metafile), inputs: Object.keys(metafile.inputs) };
+  return { bundles: describeOutputs(fns, buildDir, merged), inputs: Object.keys(merged.inputs).sort() };
 }
 
 /**
@@ -244,17 +290,25 @@ export async function bundleFunctionsAsync(fns: readonly FunctionDefinition[], o
 async function bundleWithInputsAsync(fns: readonly FunctionDefinition[], options: BundleOptions): Promise<BuildResult> {
   if (fns.length === 0) return { bundles: [], inputs: [] };
   const plan = planBuild(fns, options);
-  let metafile: Metafile;
-  try {
-    metafile = (await build(plan.options)).metafile!;
-  } catch (err) {
-    throw failure(fns.map((f) => `"${f.name}"`).join(', '), err);
-  }
-  trimBanners(metafile);
-  return { bundles: describeOutputs(fns, plan.buildDir, metafile), inputs: Object.keys(metafile.inputs) };
+  // The groups' runs go to esbuild's service at once and overlap there.
+  const metafiles = await Promise.all(
+    plan.groups.map(async (group) => {
+      try {
+        return (await build(group.options)).metafile!;
+      } catch (err) {
+        throw failure(group.fns.map((f) => `"${f.name}"`).join(', '), err);
+      }
+    }),
+  );
+  return finishBuild(fns, plan.buildDir, metafiles);
 }
 
-function planBuild(fns: readonly FunctionDefinition[], options: BundleOptions): { buildDir: string; options: BuildOptions } {
+interface GroupBuild {
+  readonly fns: readonly FunctionDefinition[];
+  readonly options: BuildOptions;
+}
+
+function planBuild(fns: readonly FunctionDefinition[], options: BundleOptions): { buildDir: string; groups: GroupBuild[] } {
   const functionsDir = resolve(options.functionsDir ?? FUNCTIONS_DIR);
   const outRoot = resolve(options.outRoot ?? BUILD_DIR);
   const seen = new Set<string>();
@@ -262,9 +316,22 @@ function planBuild(fns: readonly FunctionDefinition[], options: BundleOptions): 
     if (seen.has(fn.name)) throw new BundlingError(`routes["${fn.name}"].name: "${fn.name}" is used twice; give every function a unique name`);
     seen.add(fn.name);
   }
-  const entryPoints = fns.map((fn) => ({ in: entryPathOf(fn, functionsDir), out: fn.name }));
+  for (const fn of fns) entryPathOf(fn, functionsDir); // report a bad handler path before building anything
+  const byGroup = new Map<string, FunctionDefinition[]>();
+  for (const fn of fns) {
+    const group = bundleGroupOf(fn);
+    byGroup.set(group, [...(byGroup.get(group) ?? []), fn]);
+  }
   const buildDir = newBuildDir(outRoot);
-  return { buildDir, options: { ...buildOptions(options.minify ?? true), entryPoints, outdir: buildDir } };
+  const groups = [...byGroup].sort(([a], [b]) => (a < b ? -1 : 1)).map(([group, members]) => ({
+    fns: members,
+    options: {
+      ...buildOptions(options.minify ?? true, options.sourcemap ?? false, group),
+      entryPoints: members.map((fn) => ({ in: entryPathOf(fn, functionsDir), out: fn.name })),
+      outdir: buildDir,
+    },
+  }));
+  return { buildDir, groups };
 }
 
 let buildSeq = 0;
@@ -433,7 +500,7 @@ function archive(bundle: FunctionBundle, cache: ZipEntryCache): FunctionArchive 
   };
 }
 
-/** Bundles and zips functions (one esbuild run); `<build dir>/zips/<name>.zip` each. */
+/** Bundles and zips functions (one esbuild run per bundle group); `<build dir>/zips/<name>.zip` each. */
 export function packageFunctions(fns: readonly FunctionDefinition[], options: BundleOptions = {}): FunctionArchive[] {
   const cache = options.cache ? new BuildCache(fns, options) : undefined;
   const hit = cache?.lookup();
@@ -507,9 +574,9 @@ class BuildCache {
     this.setKey = sha256Hex(
       JSON.stringify({
         esbuild: esbuildVersion,
-        options: buildOptions(options.minify ?? true),
+        options: buildOptions(options.minify ?? true, options.sourcemap ?? false),
         postProcess: 'trim-banner-1',
-        entries: fns.map((fn) => [fn.name, resolve(functionsDir, fn.handler)]),
+        entries: fns.map((fn) => [fn.name, resolve(functionsDir, fn.handler), bundleGroupOf(fn)]),
         lock: existsSync(lock) ? sha256Hex(readFileSync(lock)) : null,
       }),
     ).slice(0, 16);

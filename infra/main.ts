@@ -9,7 +9,10 @@ import { skipTokenStackTraces } from './synth-tuning';
 
 // 1. Start bundling: esbuild works in its own process (or the previous build
 // is reused when nothing it read changed; SPS_BUNDLE_CACHE=0 turns that off)...
-const bundling = packageFunctionsAsync([...routes, ...tasks], { cache: process.env.SPS_BUNDLE_CACHE !== '0' });
+const bundling = packageFunctionsAsync([...routes, ...tasks], {
+  cache: process.env.SPS_BUNDLE_CACHE !== '0',
+  sourcemap: process.env.SPS_SOURCEMAPS === '1',
+});
 bundling.catch(() => undefined); // reported where it is awaited, after config errors
 
 // 2. ...while this one loads cdktf, the provider classes and the config.

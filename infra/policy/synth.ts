@@ -13,16 +13,17 @@ import type { StackInput } from './engine';
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 
 /**
- * Runs an app entry (default: infra/main.ts) with tsx into `outdir` (emptied
- * first), as `cdktf synth` would, with no telemetry. Returns outdir. The one
- * synth used by the policy pack, the diagram and the offline plan.
+ * Runs an app entry (default: infra/main.ts) with the cdktf.json app runner
+ * (scripts/app.mjs) into `outdir` (emptied first), as `cdktf synth` would,
+ * with no telemetry. Returns outdir. The one synth used by the policy pack,
+ * the diagram and the offline plan.
  */
 export function synthApp(options: { entry?: string; outdir?: string; env?: NodeJS.ProcessEnv } = {}): string {
   const outdir = options.outdir ?? mkdtempSync(join(tmpdir(), 'sps-synth-'));
   rmSync(outdir, { recursive: true, force: true });
   const entry = options.entry ?? 'infra/main.ts';
   try {
-    execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), entry], {
+    execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'app.mjs'), entry], {
       cwd: REPO_ROOT,
       env: { ...process.env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: '1', DISABLE_VERSION_CHECK: '1', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BundlingError, packageFunction, packageFunctions } from '../../infra/bundling';
+import { BundlingError, bundleGroupOf, packageFunction, packageFunctions } from '../../infra/bundling';
 
 const functionsDir = join(import.meta.dirname, 'fixtures', 'functions');
 
@@ -13,22 +13,46 @@ describe('function bundling', () => {
   });
   afterAll(() => rmSync(outRoot, { recursive: true, force: true }));
 
-  test('produces a minified ESM bundle with the AWS SDK and pg inside, and a linked source map', async () => {
+  test('produces a minified ESM bundle with the AWS SDK and pg inside, and no source maps by default', async () => {
     const [bundle] = packageFunctions([{ name: 'hello', handler: 'hello.ts' }], { functionsDir, outRoot });
     const code = readFileSync(bundle!.entryFile, 'utf8');
     expect(bundle!.entryFile.endsWith('hello.mjs')).toBe(true);
     expect(bundle!.handler).toBe('hello.handler');
     expect(bundle!.files).toContain('hello.mjs');
-    expect(bundle!.files).toContain('hello.mjs.map');
+    expect(bundle!.files.filter((f) => f.endsWith('.map'))).toEqual([]);
+    expect(bundle!.mapBytes).toBe(0);
     expect(code).not.toMatch(/from\s*["']@aws-sdk\//); // bundled, not external
     expect(code).not.toMatch(/from\s*["']pg["']/);
-    expect(code).toMatch(/\/\/# sourceMappingURL=hello\.mjs\.map\s*$/);
-    const map = JSON.parse(readFileSync(`${bundle!.entryFile}.map`, 'utf8'));
-    expect(map.sourcesContent).toBeUndefined();
+    expect(code).not.toMatch(/sourceMappingURL/);
     // It runs as Node runs it on Lambda (ESM, CJS pg loaded through the require shim).
     const mod = await import(bundle!.entryFile);
     const res = await mod.handler();
     expect(JSON.parse(res.body)).toMatchObject({ pg: 'function', client: 'function' });
+  });
+
+  test('sourcemap: true ships a linked map per file, without sourcesContent', () => {
+    const [bundle] = packageFunctions([{ name: 'hello', handler: 'hello.ts' }], { functionsDir, outRoot, sourcemap: true });
+    expect(bundle!.files).toContain('hello.mjs.map');
+    expect(bundle!.mapBytes).toBeGreaterThan(0);
+    expect(readFileSync(bundle!.entryFile, 'utf8')).toMatch(/\/\/# sourceMappingURL=hello\.mjs\.map\s*$/);
+    const map = JSON.parse(readFileSync(`${bundle!.entryFile}.map`, 'utf8'));
+    expect(map.sourcesContent).toBeUndefined();
+    for (const js of bundle!.files.filter((f) => f.endsWith('.mjs'))) expect(bundle!.files).toContain(`${js}.map`);
+  });
+
+  test('functions with the same data clients share chunks; other client sets get their own', () => {
+    const fns = [
+      { name: 'one', handler: 'hello.ts', data: { tables: { posts: 'read' as const } } },
+      { name: 'two', handler: 'hello.ts', data: { tables: { posts: 'read-write' as const } } },
+      { name: 'three', handler: 'hello.ts', data: { sql: 'data-api' as const } },
+    ];
+    expect(fns.map(bundleGroupOf)).toEqual(['dynamodb', 'dynamodb', 'data-api']);
+    const [one, two, three] = packageFunctions(fns, { functionsDir, outRoot });
+    const chunksOf = (b: typeof one) => b!.files.filter((f) => f.startsWith('chunks/') && f.endsWith('.mjs'));
+    expect(chunksOf(one).length).toBeGreaterThan(0);
+    expect(chunksOf(one).every((f) => f.startsWith('chunks/dynamodb/'))).toBe(true);
+    expect(chunksOf(two)).toEqual(chunksOf(one));
+    expect(chunksOf(three).every((f) => f.startsWith('chunks/data-api/'))).toBe(true);
   });
 
   test('shared code is emitted once as a chunk that every function using it ships', () => {
@@ -62,7 +86,7 @@ describe('function bundling', () => {
       } catch {
         execFileSync('python3', ['-m', 'zipfile', '-e', archive.zipFile, dir]);
       }
-      expect(readdirSync(dir).sort()).toEqual(expect.arrayContaining(['chunks', 'hello.mjs', 'hello.mjs.map']));
+      expect(readdirSync(dir).sort()).toEqual(expect.arrayContaining(['chunks', 'hello.mjs']));
       const mod = await import(join(dir, 'hello.mjs'));
       expect((await mod.handler()).statusCode).toBe(200);
     } finally {

@@ -406,7 +406,6 @@ describe('functions', () => {
       APP_ENV: 'dev',
       CORS_ORIGINS: 'http://localhost:5173,http://127.0.0.1:5173',
       TABLE_POSTS: `\${aws_dynamodb_table.${idOf(dev.json, 'aws_dynamodb_table', 'table-posts_')}.name}`,
-      NODE_OPTIONS: '--enable-source-maps',
     });
     expect(lambdaOf(dev.json, 'registrations-create').environment.variables).toMatchObject({
       DB_PROXY_ENDPOINT: '${aws_db_proxy.proxy_5B0EBCF1.endpoint}',
