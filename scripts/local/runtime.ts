@@ -223,7 +223,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
         AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
         AWS_SESSION_TOKEN: 'local',
-        NODE_OPTIONS: '--enable-source-maps',
       };
       const tables = Object.keys(fn.data?.tables ?? {});
       for (const t of tables) env[tableEnvVar(t)] = tableName(t);
