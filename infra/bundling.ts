@@ -168,24 +168,25 @@ function entryPathOf(fn: FunctionDefinition, functionsDir: string): string {
 }
 
 /**
- * The bundle group of a function, by the SDK client it is built around: `pg`
- * (SQL through the RDS Proxy), `data-api`, else `dynamodb` (tables only), else
- * `plain`. A function with tables and SQL (health) goes with its SQL client.
+ * The bundle group of a function, by the kind of data client it is built
+ * around: `pg` when it uses SQL through the RDS Proxy (pg + RDS signer; health,
+ * which also reads DynamoDB, too), `sdk` when it only uses AWS SDK clients over
+ * HTTPS (DynamoDB, the Data API), else `plain`.
  *
  * Why groups: esbuild's code splitting puts code shared by a *different set*
  * of entry points into a different chunk. Split across all functions at once,
- * a posts function loaded 14 chunks (pieces of the SDK core cut apart by who
- * else uses them), and each extra module, and each binding crossing a chunk
- * boundary, costs cold-start time: posts-get imported in ~1.3x the time of its
- * SDK clients alone, against ~1.2x with one esbuild run per group (measured,
- * `npm run bench:handlers`). A new function only changes the chunks (and zips)
- * of its own group. The groups' runs overlap in esbuild's service; the synth
- * pays ~0.3 s more than for one run (docs/infrastructure.md, Bundling).
+ * a posts function loaded 19 files (pieces of the SDK core cut apart by which
+ * functions use them), and each extra module, and each binding crossing a
+ * chunk boundary, costs cold-start time: posts-get imported in ~1.3x the time
+ * of its SDK clients alone, ~1.2x with one run per group (measured, `npm run
+ * bench:handlers`). A new function only changes the chunks (and zips) of its
+ * own group. Two groups cost ~0.2 s of esbuild over one run; three (a group
+ * per client) ~0.5 s, which a synth cannot afford (docs/infrastructure.md,
+ * Bundling).
  */
 export function bundleGroupOf(fn: FunctionDefinition): string {
   if (fn.data?.sql === 'proxy') return 'pg';
-  if (fn.data?.sql === 'data-api') return 'data-api';
-  if (fn.data?.tables && Object.keys(fn.data.tables).length > 0) return 'dynamodb';
+  if (fn.data?.sql === 'data-api' || (fn.data?.tables && Object.keys(fn.data.tables).length > 0)) return 'sdk';
   return 'plain';
 }
 

@@ -15,14 +15,20 @@
  * Behaviour is the source's: `import.meta.url` / `import.meta.dirname` keep
  * the value they have in the source file (the code finds the repository by
  * them), dynamic `import()` stays lazy (code splitting), and stack traces point
- * at the .ts sources (linked source maps, enabled below). Output goes to a
- * per-process folder under .build/app/, removed on exit, so concurrent synths
- * never read each other's half-written files.
+ * at the .ts sources (linked source maps, enabled below).
+ *
+ * The build is cached by content, like tsx's transform cache: .build/app/
+ * <entry>.json lists every file the last build read with its SHA-256, and the
+ * build itself sits in .build/app/<entry>-<key>/. When every listed file is
+ * unchanged, that build is imported as it is. Otherwise a new one is built
+ * into a per-process folder and renamed into place (atomic), so concurrent
+ * synths never read each other's half-written files.
  */
-import { build } from 'esbuild';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { build, version as esbuildVersion } from 'esbuild';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -43,15 +49,52 @@ function alive(pid) {
   }
 }
 
-// Folders of app runs that died without cleaning up.
-if (existsSync(APP_DIR)) {
-  for (const name of readdirSync(APP_DIR)) {
-    const pid = Number(name.split('-')[0]);
-    if (Number.isInteger(pid) && pid !== process.pid && !alive(pid)) rmSync(join(APP_DIR, name), { recursive: true, force: true });
+const slug = relative(ROOT, entry)
+  .replace(/\.ts$/, '')
+  .replace(/[^\w.-]+/g, '_');
+const indexFile = join(APP_DIR, `${slug}.json`);
+
+/** SHA-256 over the build settings and every input's path and content; undefined if one is gone. */
+function contentKey(inputs) {
+  const hash = createHash('sha256').update(`${esbuildVersion}\0${process.version}\0${FORMAT}\0`);
+  for (const input of inputs) {
+    let data;
+    try {
+      data = readFileSync(resolve(ROOT, input));
+    } catch {
+      return undefined;
+    }
+    hash.update(input).update('\0').update(data).update('\0');
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** The cached build's folder, if nothing it was built from has changed. */
+function cachedBuild() {
+  try {
+    const index = JSON.parse(readFileSync(indexFile, 'utf8'));
+    const dir = join(APP_DIR, `${slug}-${index.key}`);
+    return index.key === contentKey(index.inputs) && existsSync(join(dir, 'main.mjs')) ? dir : undefined;
+  } catch {
+    return undefined;
   }
 }
-const outdir = join(APP_DIR, `${process.pid}-${basename(entry, '.ts')}`);
-process.on('exit', () => rmSync(outdir, { recursive: true, force: true }));
+
+/** Removes per-process folders of runs that died, and builds of this entry older than ten minutes. */
+function prune(keep) {
+  for (const name of readdirSync(APP_DIR)) {
+    const path = join(APP_DIR, name);
+    const pid = Number(name.split('-')[0]);
+    if (/^\d+-tmp$/.test(name) && pid !== process.pid && !alive(pid)) rmSync(path, { recursive: true, force: true });
+    else if (name.startsWith(`${slug}-`) && path !== keep) {
+      try {
+        if (Date.now() - statSync(path).mtimeMs > 10 * 60 * 1000) rmSync(path, { recursive: true, force: true });
+      } catch {
+        // removed concurrently
+      }
+    }
+  }
+}
 
 /** Our TypeScript sources keep their own `import.meta` values. */
 const sourceImportMeta = {
@@ -69,34 +112,73 @@ const sourceImportMeta = {
     });
     // The provider's deep imports are folders (`lib/vpc`), which Node's ES
     // module resolver refuses; name their index file.
-    b.onResolve({ filter: /^@cdktf\/provider-aws\/lib\/[^/]+$/ }, (args) => ({ path: `${args.path}/index.js`, external: true }));
+    b.onResolve({ filter: /^@cdktf\/provider-aws\/lib\/[^/]+$/ }, (args) => ({
+      path: `${args.path}/index.js`,
+      external: true,
+    }));
   },
 };
 
-try {
-  await build({
-    entryPoints: { main: entry },
-    bundle: true,
-    splitting: true, // `await import()` in the entry stays lazy (main.ts bundles before loading cdktf)
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    outdir,
-    outExtension: { '.js': '.mjs' },
-    sourcemap: 'linked',
-    sourcesContent: false,
-    plugins: [sourceImportMeta],
-    logLevel: 'silent',
-    absWorkingDir: ROOT,
-  });
-} catch (err) {
-  const errors = err.errors ?? [];
-  console.error(
-    `scripts/app.mjs: could not build ${relative(ROOT, entry)}:\n  ` +
-      (errors.length ? errors.map((e) => (e.location ? `${e.location.file}:${e.location.line}: ${e.text}` : e.text)).join('\n  ') : String(err)),
-  );
-  process.exit(1);
+/** Settings that change the output (part of the cache key). */
+const FORMAT = 'esm-node20-split-external-v1';
+
+let outdir = cachedBuild();
+if (!outdir) {
+  mkdirSync(APP_DIR, { recursive: true });
+  const tmp = join(APP_DIR, `${process.pid}-tmp`);
+  rmSync(tmp, { recursive: true, force: true });
+  const result = await buildApp(tmp);
+  const inputs = Object.keys(result.metafile.inputs)
+    .filter((input) => !input.includes(':'))
+    .sort();
+  const key = contentKey(inputs);
+  outdir = tmp;
+  if (key) {
+    const dir = join(APP_DIR, `${slug}-${key}`);
+    try {
+      if (!existsSync(dir)) renameSync(tmp, dir);
+      outdir = dir;
+      const tmpIndex = `${indexFile}.${process.pid}.tmp`;
+      writeFileSync(tmpIndex, JSON.stringify({ key, inputs }));
+      renameSync(tmpIndex, indexFile);
+    } catch {
+      // another run stored the same build meanwhile: use ours
+    }
+  }
+  if (outdir === tmp) process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
+  else rmSync(tmp, { recursive: true, force: true });
+  prune(outdir);
+}
+
+async function buildApp(dir) {
+  try {
+    return await build({
+      entryPoints: { main: entry },
+      bundle: true,
+      splitting: true, // `await import()` in the entry stays lazy (main.ts bundles before loading cdktf)
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      packages: 'external',
+      outdir: dir,
+      metafile: true,
+      outExtension: { '.js': '.mjs' },
+      sourcemap: 'linked',
+      sourcesContent: false,
+      plugins: [sourceImportMeta],
+      logLevel: 'silent',
+      absWorkingDir: ROOT,
+    });
+  } catch (err) {
+    const errors = err.errors ?? [];
+    console.error(
+      `scripts/app.mjs: could not build ${relative(ROOT, entry)}:\n  ` +
+        (errors.length
+          ? errors.map((e) => (e.location ? `${e.location.file}:${e.location.line}: ${e.text}` : e.text)).join('\n  ')
+          : String(err))
+    );
+    process.exit(1);
+  }
 }
 
 process.setSourceMapsEnabled(true);

@@ -40,19 +40,20 @@ describe('function bundling', () => {
     for (const js of bundle!.files.filter((f) => f.endsWith('.mjs'))) expect(bundle!.files).toContain(`${js}.map`);
   });
 
-  test('functions with the same data clients share chunks; other client sets get their own', () => {
+  test('functions of one bundle group share chunks; another group gets its own', () => {
     const fns = [
       { name: 'one', handler: 'hello.ts', data: { tables: { posts: 'read' as const } } },
-      { name: 'two', handler: 'hello.ts', data: { tables: { posts: 'read-write' as const } } },
-      { name: 'three', handler: 'hello.ts', data: { sql: 'data-api' as const } },
+      { name: 'two', handler: 'hello.ts', data: { sql: 'data-api' as const } },
+      { name: 'three', handler: 'hello.ts', data: { tables: { posts: 'read' as const }, sql: 'proxy' as const } },
+      { name: 'four', handler: 'hello.ts' },
     ];
-    expect(fns.map(bundleGroupOf)).toEqual(['dynamodb', 'dynamodb', 'data-api']);
+    expect(fns.map(bundleGroupOf)).toEqual(['sdk', 'sdk', 'pg', 'plain']);
     const [one, two, three] = packageFunctions(fns, { functionsDir, outRoot });
     const chunksOf = (b: typeof one) => b!.files.filter((f) => f.startsWith('chunks/') && f.endsWith('.mjs'));
     expect(chunksOf(one).length).toBeGreaterThan(0);
-    expect(chunksOf(one).every((f) => f.startsWith('chunks/dynamodb/'))).toBe(true);
+    expect(chunksOf(one).every((f) => f.startsWith('chunks/sdk/'))).toBe(true);
     expect(chunksOf(two)).toEqual(chunksOf(one));
-    expect(chunksOf(three).every((f) => f.startsWith('chunks/data-api/'))).toBe(true);
+    expect(chunksOf(three).every((f) => f.startsWith('chunks/pg/'))).toBe(true);
   });
 
   test('shared code is emitted once as a chunk that every function using it ships', () => {
