@@ -5,7 +5,7 @@
  * while nothing it read changed, and a broken entry fails with a clear message.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PROJECT_ROOT } from '../../infra/bundling';
@@ -18,9 +18,12 @@ const slugOf = (entry: string) => relative(PROJECT_ROOT, entry).replace(/\.ts$/,
 let dir: string;
 beforeAll(() => {
   // Inside the repository, so the entry can import our modules as the real app does.
+  // (.build does not exist yet on a fresh clone.)
+  mkdirSync(join(PROJECT_ROOT, '.build'), { recursive: true });
   dir = mkdtempSync(join(PROJECT_ROOT, '.build', 'app-runner-test-'));
 });
 afterAll(() => {
+  if (!dir) return;
   // This test's builds in the runner's cache, then its sources.
   const prefix = slugOf(dir);
   for (const name of existsSync(APP_DIR) ? readdirSync(APP_DIR) : []) if (name.startsWith(prefix)) rmSync(join(APP_DIR, name), { recursive: true, force: true });
