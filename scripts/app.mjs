@@ -24,7 +24,7 @@
  * into a per-process folder and renamed into place (atomic), so concurrent
  * synths never read each other's half-written files.
  */
-import { build, version as esbuildVersion } from 'esbuild';
+import { build, transform, version as esbuildVersion } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -96,19 +96,32 @@ function prune(keep) {
   }
 }
 
-/** Our TypeScript sources keep their own `import.meta` values. */
+/**
+ * Our TypeScript sources keep their own `import.meta` values. esbuild's
+ * `define` replaces the expressions in the syntax tree, never text inside a
+ * string (infra/bundling.ts writes `import.meta.url` into the functions'
+ * banner, which must stay as it is); the inline source map keeps stack traces
+ * pointing at the .ts lines.
+ */
 const sourceImportMeta = {
   name: 'source-import-meta',
   setup(b) {
     b.onLoad({ filter: /\.ts$/ }, async (args) => {
-      let contents = await readFile(args.path, 'utf8');
-      if (contents.includes('import.meta.')) {
-        contents = contents
-          .replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href))
-          .replaceAll('import.meta.dirname', JSON.stringify(dirname(args.path)))
-          .replaceAll('import.meta.filename', JSON.stringify(args.path));
-      }
-      return { contents, loader: 'ts' };
+      const source = await readFile(args.path, 'utf8');
+      if (!source.includes('import.meta')) return { contents: source, loader: 'ts' };
+      const { code } = await transform(source, {
+        loader: 'ts',
+        format: 'esm',
+        target: 'node20',
+        sourcemap: 'inline',
+        sourcefile: args.path,
+        define: {
+          'import.meta.url': JSON.stringify(pathToFileURL(args.path).href),
+          'import.meta.dirname': JSON.stringify(dirname(args.path)),
+          'import.meta.filename': JSON.stringify(args.path),
+        },
+      });
+      return { contents: code, loader: 'js' };
     });
     // The provider's deep imports are folders (`lib/vpc`), which Node's ES
     // module resolver refuses; name their index file.
@@ -120,7 +133,7 @@ const sourceImportMeta = {
 };
 
 /** Settings that change the output (part of the cache key). */
-const FORMAT = 'esm-node20-split-external-v1';
+const FORMAT = 'esm-node20-split-external-v2';
 
 let outdir = cachedBuild();
 if (!outdir) {

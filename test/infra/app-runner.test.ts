@@ -8,7 +8,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { PROJECT_ROOT } from '../../infra/bundling';
+import { bundleGroupOf, packageFunctions, PROJECT_ROOT } from '../../infra/bundling';
+import { routes, tasks } from '../../functions/registry';
 
 const RUNNER = join(PROJECT_ROOT, 'scripts', 'app.mjs');
 const APP_DIR = join(PROJECT_ROOT, '.build', 'app');
@@ -94,4 +95,16 @@ test('the real app synthesizes through it (what `cdktf synth` runs)', () => {
   expect(Object.keys(manifest.stacks).sort()).toEqual(['dev', 'prod']);
   const cdktfJson = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdktf.json'), 'utf8')) as { app: string };
   expect(cdktfJson.app).toBe('node scripts/app.mjs infra/main.ts');
+
+  // The zips are the bytes the bundler makes in any process: the runner must not rewrite the
+  // `import.meta.url` that infra/bundling.ts writes into the functions' banner as text.
+  const stack = JSON.parse(readFileSync(join(out, 'stacks', 'dev', 'cdk.tf.json'), 'utf8')) as {
+    resource: { aws_lambda_function: Record<string, { function_name: string; source_code_hash: string }> };
+  };
+  const synthesized = Object.values(stack.resource.aws_lambda_function).find((f) => f.function_name.endsWith('-posts-get'))!;
+  const [direct] = packageFunctions(
+    [...routes, ...tasks].filter((f) => bundleGroupOf(f) === 'sdk'),
+    { outRoot: join(dir, 'direct') },
+  ).filter((a) => a.name === 'posts-get');
+  expect(synthesized.source_code_hash).toBe(direct!.sha256Base64);
 });
