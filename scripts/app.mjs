@@ -26,7 +26,7 @@
  */
 import { build, transform, version as esbuildVersion } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -74,13 +74,16 @@ function cachedBuild() {
   try {
     const index = JSON.parse(readFileSync(indexFile, 'utf8'));
     const dir = join(APP_DIR, `${slug}-${index.key}`);
-    return index.key === contentKey(index.inputs) && existsSync(join(dir, 'main.mjs')) ? dir : undefined;
+    if (index.key !== contentKey(index.inputs) || !existsSync(join(dir, 'main.mjs'))) return undefined;
+    const now = new Date();
+    utimesSync(dir, now, now); // in use: `prune` keeps builds used in the last ten minutes
+    return dir;
   } catch {
     return undefined;
   }
 }
 
-/** Removes per-process folders of runs that died, and builds of this entry older than ten minutes. */
+/** Removes per-process folders of runs that died, and builds of this entry not used for ten minutes. */
 function prune(keep) {
   for (const name of readdirSync(APP_DIR)) {
     const path = join(APP_DIR, name);
