@@ -20,11 +20,18 @@
  * a shared, loaded machine distorts far less than wall time. Sizes are printed
  * raw and gzip; the size target is judged on gzip (what the deployed zip
  * carries). Exit code 1 when a target is missed.
+ *
+ * `--instructions` adds a second import measure that machine load does not
+ * change: instructions executed to import each bundle, counted by valgrind's
+ * callgrind (needs `valgrind` on PATH; ~10 s per import, two at a time), minus
+ * those of an empty `node`; medians of 3. Printed for information, not judged.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { bundleFunctions, PROJECT_ROOT, type FunctionBundle } from '../infra/bundling';
 import { routes, tasks } from '../functions/registry';
@@ -125,6 +132,42 @@ function importMedians(files: string[]): Map<string, { wall: number; cpu: number
     }
   }
   return new Map([...samples].map(([f, xs]) => [f, { wall: median(xs.wall), cpu: median(xs.cpu) }]));
+}
+
+// ---------------------------------------------------------------------------
+// Import instructions (valgrind --tool=callgrind), optional
+// ---------------------------------------------------------------------------
+
+const execFileAsync = promisify(execFile);
+
+async function instructions(file: string | undefined): Promise<number> {
+  const code = file ? `await import(${JSON.stringify(pathToFileURL(file).href)})` : 'await 0';
+  const { stderr } = await execFileAsync(
+    'valgrind',
+    ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, '--input-type=module', '-e', code],
+    { env: ENV, maxBuffer: 16 * 1024 * 1024 },
+  );
+  const m = /Collected : (\d+)/.exec(stderr);
+  if (!m) throw new Error(`callgrind printed no instruction count for ${file ?? 'an empty node'}`);
+  return Number(m[1]);
+}
+
+/** Median instructions of importing each file, minus an empty node's; two valgrind runs at a time. */
+async function importInstructions(files: string[]): Promise<Map<string, number>> {
+  const jobs: (string | undefined)[] = [];
+  for (let r = 0; r < 3; r++) jobs.push(undefined, ...files);
+  const results = new Map<string | undefined, number[]>();
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const file = jobs[next++];
+      const n = await instructions(file);
+      results.set(file, [...(results.get(file) ?? []), n]);
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  const empty = median(results.get(undefined)!);
+  return new Map(files.map((f) => [f, median(results.get(f)!) - empty]));
 }
 
 // ---------------------------------------------------------------------------
@@ -254,6 +297,18 @@ async function main(): Promise<void> {
   console.log('');
   for (const base of baselines) {
     console.log(`SDK baseline ${pad(base.name.replace('baseline-', ''), 18)} raw ${lpad(kb(base.bytes), 9)}  gzip ${lpad(kb(gz(base)), 9)}  import ${imports.get(base.entryFile)!.wall.toFixed(1)} ms (cpu ${imports.get(base.entryFile)!.cpu.toFixed(1)} ms)`);
+  }
+
+  if (args.includes('--instructions')) {
+    console.log('\ncounting import instructions with valgrind --tool=callgrind (median of 3, minus an empty node)...');
+    const counts = await importInstructions([...bundles.map((b) => b.entryFile), ...baselines.map((b) => b.entryFile)]);
+    for (const fn of functions) {
+      const b = bundles.find((x) => x.name === fn.name)!;
+      const base = baselineOf(fn);
+      const n = counts.get(b.entryFile)!;
+      const baseN = counts.get(base.entryFile)!;
+      console.log(`${pad(fn.name, 22)} ${lpad((n / 1e6).toFixed(1), 7)} M instructions   SDK ${lpad((baseN / 1e6).toFixed(1), 7)} M   ratio ${(n / baseN).toFixed(2)}`);
+    }
   }
 
   console.log('');
