@@ -14,7 +14,7 @@
  * on the next start and stopped.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -116,12 +116,23 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * True while `pid` runs. An exited process its parent has not reaped yet (a
+ * zombie: state Z) counts as gone: a postmaster orphaned to an init that reaps
+ * late stays a zombie for seconds after it stopped, and waiting for it would
+ * only delay the start.
+ */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+  } catch {
+    return !existsSync('/proc/self/stat'); // gone meanwhile; or no /proc (not Linux): what kill(0) said
   }
 }
 

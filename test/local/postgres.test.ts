@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startDataApiServer } from '../../scripts/local/data-api';
 import { startPostgres } from '../../scripts/local/postgres';
-import { listProcesses } from '../support/proc';
+import { isRunning, listProcesses } from '../support/proc';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixture = path.join(here, 'fixtures', 'start-postgres.ts');
@@ -30,14 +30,7 @@ afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const alive = isRunning;
 
 async function gone(pid: number, timeoutMs = 10_000): Promise<boolean> {
   const end = Date.now() + timeoutMs;
