@@ -21,6 +21,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
+import { rewritePlaceholders } from '../../functions/lib/data/sql';
 
 export interface DataApiPgConnection {
   readonly host: string;
@@ -116,101 +117,8 @@ const badRequest = (message: string) => new DataApiError('BadRequestException', 
 // ---------------------------------------------------------------------------
 // Named parameters
 
-/**
- * Rewrites `:name` placeholders to `$n`, skipping string literals, quoted
- * identifiers, comments, dollar-quoted bodies and `::` casts. Returns the
- * rewritten SQL and the parameter names in `$n` order.
- */
-export function rewriteNamedParameters(
-  sql: string,
-  castFor: (name: string) => string | undefined = () => undefined,
-): { text: string; names: string[] } {
-  const names: string[] = [];
-  let out = '';
-  let i = 0;
-  const n = sql.length;
-  while (i < n) {
-    const c = sql[i]!;
-    const next = sql[i + 1];
-    if (c === "'" || c === '"') {
-      // 'literal' or "identifier"; a doubled quote escapes. E'..' also honours backslashes.
-      const escapeBackslash = c === "'" && i > 0 && /[eE]/.test(sql[i - 1]!) && !/[A-Za-z0-9_]/.test(sql[i - 2] ?? '');
-      let j = i + 1;
-      while (j < n) {
-        if (escapeBackslash && sql[j] === '\\') {
-          j += 2;
-          continue;
-        }
-        if (sql[j] === c) {
-          if (sql[j + 1] === c) {
-            j += 2;
-            continue;
-          }
-          break;
-        }
-        j++;
-      }
-      out += sql.slice(i, j + 1);
-      i = j + 1;
-      continue;
-    }
-    if (c === '-' && next === '-') {
-      const end = sql.indexOf('\n', i);
-      const j = end === -1 ? n : end;
-      out += sql.slice(i, j);
-      i = j;
-      continue;
-    }
-    if (c === '/' && next === '*') {
-      let depth = 1;
-      let j = i + 2;
-      while (j < n && depth > 0) {
-        if (sql[j] === '/' && sql[j + 1] === '*') {
-          depth++;
-          j += 2;
-        } else if (sql[j] === '*' && sql[j + 1] === '/') {
-          depth--;
-          j += 2;
-        } else j++;
-      }
-      out += sql.slice(i, j);
-      i = j;
-      continue;
-    }
-    if (c === '$') {
-      const tag = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i));
-      if (tag && !/[A-Za-z0-9_]/.test(sql[i - 1] ?? '')) {
-        const end = sql.indexOf(tag[0], i + tag[0].length);
-        const j = end === -1 ? n : end + tag[0].length;
-        out += sql.slice(i, j);
-        i = j;
-        continue;
-      }
-    }
-    if (c === ':') {
-      if (next === ':') {
-        out += '::';
-        i += 2;
-        continue;
-      }
-      const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(sql.slice(i + 1));
-      if (m && sql[i - 1] !== ':') {
-        let index = names.indexOf(m[0]);
-        if (index === -1) {
-          names.push(m[0]);
-          index = names.length - 1;
-        }
-        const cast = castFor(m[0]);
-        out += cast ? `$${index + 1}::${cast}` : `$${index + 1}`;
-        i += 1 + m[0].length;
-        continue;
-      }
-    }
-    out += c;
-    i++;
-  }
-  return { text: out, names };
-}
+/** `:name` -> `$n` (with the parameter's cast): the pg adapter's rewriter, shared. */
+export { rewritePlaceholders as rewriteNamedParameters };
 
 const TYPE_HINT_CASTS: Record<string, string> = {
   JSON: 'json',
@@ -273,7 +181,7 @@ function bindStatement(sql: string, parameters: SqlParameter[] | undefined): { t
     bound.set(p.name, bindParameter(p));
   }
   // Each placeholder is typed the way the service binds it.
-  const { text, names } = rewriteNamedParameters(sql, (name) => bound.get(name)?.cast);
+  const { text, names } = rewritePlaceholders(sql, (name) => bound.get(name)?.cast);
   const values = names.map((name) => {
     const b = bound.get(name);
     if (!b) throw badRequest(`No value specified for parameter: ${name}`);

@@ -71,63 +71,62 @@ const cache = new Map<string, PositionalSql>();
 
 /**
  * Translates `:name` placeholders to `$n`, leaving `::casts`, string literals,
- * quoted identifiers, dollar-quoted bodies and comments untouched.
+ * quoted identifiers, dollar-quoted bodies and comments untouched. Cached per
+ * statement text.
  */
 export function toPositional(sql: string): PositionalSql {
   const hit = cache.get(sql);
   if (hit) return hit;
+  const result = rewritePlaceholders(sql);
+  if (cache.size < 500) cache.set(sql, result);
+  return result;
+}
+
+/**
+ * The one `:name` -> `$n` rewriter (the pg adapter, and the local Data API
+ * endpoint, which also appends a cast per parameter: `castFor(name)` ->
+ * `$n::uuid`). Skips 'literals' (E'...' with backslash escapes too), "quoted
+ * identifiers", -- and nested /* *\/ comments, $tag$ bodies and `::` casts.
+ */
+export function rewritePlaceholders(sql: string, castFor?: (name: string) => string | undefined): PositionalSql {
   const names: string[] = [];
   let out = '';
   let i = 0;
   const n = sql.length;
   while (i < n) {
     const c = sql[i]!;
+    let end = i + 1;
     if (c === "'" || c === '"') {
-      // E'...' strings also escape with backslashes.
       const backslashes = c === "'" && i > 0 && /[eE]/.test(sql[i - 1]!) && !/[A-Za-z0-9_]/.test(sql[i - 2] ?? '');
-      const end = skipQuoted(sql, i, c, backslashes);
-      out += sql.slice(i, end);
-      i = end;
+      end = skipQuoted(sql, i, c, backslashes);
     } else if (c === '-' && sql[i + 1] === '-') {
       const nl = sql.indexOf('\n', i);
-      const end = nl === -1 ? n : nl;
-      out += sql.slice(i, end);
-      i = end;
+      end = nl === -1 ? n : nl;
     } else if (c === '/' && sql[i + 1] === '*') {
-      const close = sql.indexOf('*/', i + 2);
-      const end = close === -1 ? n : close + 2;
-      out += sql.slice(i, end);
-      i = end;
-    } else if (c === '$' && /[A-Za-z_$]/.test(sql[i + 1] ?? '') && (i === 0 || !/[A-Za-z0-9_]/.test(sql[i - 1]!))) {
-      const m = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i));
-      if (m) {
-        const close = sql.indexOf(m[0], i + m[0].length);
-        const end = close === -1 ? n : close + m[0].length;
-        out += sql.slice(i, end);
-        i = end;
-      } else {
-        out += c;
-        i++;
+      end = skipBlockComment(sql, i);
+    } else if (c === '$' && (i === 0 || !/[A-Za-z0-9_]/.test(sql[i - 1]!))) {
+      const tag = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i));
+      if (tag) {
+        const close = sql.indexOf(tag[0], i + tag[0].length);
+        end = close === -1 ? n : close + tag[0].length;
       }
     } else if (c === ':' && sql[i + 1] === ':') {
-      out += '::';
-      i += 2;
+      end = i + 2;
     } else if (c === ':' && /[A-Za-z_]/.test(sql[i + 1] ?? '')) {
       let j = i + 1;
       while (j < n && /[A-Za-z0-9_]/.test(sql[j]!)) j++;
       const name = sql.slice(i + 1, j);
       let index = names.indexOf(name);
       if (index === -1) index = names.push(name) - 1;
-      out += `$${index + 1}`;
+      const cast = castFor?.(name);
+      out += cast ? `$${index + 1}::${cast}` : `$${index + 1}`;
       i = j;
-    } else {
-      out += c;
-      i++;
+      continue;
     }
+    out += sql.slice(i, end);
+    i = end;
   }
-  const result = { text: out, names };
-  if (cache.size < 500) cache.set(sql, result);
-  return result;
+  return { text: out, names };
 }
 
 function skipQuoted(sql: string, start: number, quote: string, backslashes: boolean): number {
@@ -140,6 +139,22 @@ function skipQuoted(sql: string, start: number, quote: string, backslashes: bool
     } else i++;
   }
   return sql.length;
+}
+
+/** End of a block comment starting at `start`; Postgres block comments nest. */
+function skipBlockComment(sql: string, start: number): number {
+  let depth = 1;
+  let i = start + 2;
+  while (i < sql.length && depth > 0) {
+    if (sql[i] === '/' && sql[i + 1] === '*') {
+      depth++;
+      i += 2;
+    } else if (sql[i] === '*' && sql[i + 1] === '/') {
+      depth--;
+      i += 2;
+    } else i++;
+  }
+  return i;
 }
 
 /** Checks that params and placeholders match exactly (a typo fails loudly, in both adapters). */
