@@ -317,7 +317,8 @@ function planBuild(fns: readonly FunctionDefinition[], options: BundleOptions): 
     if (seen.has(fn.name)) throw new BundlingError(`routes["${fn.name}"].name: "${fn.name}" is used twice; give every function a unique name`);
     seen.add(fn.name);
   }
-  for (const fn of fns) entryPathOf(fn, functionsDir); // report a bad handler path before building anything
+  // Every handler path is checked before anything is built.
+  const entries = new Map(fns.map((fn) => [fn, entryPathOf(fn, functionsDir)]));
   const byGroup = new Map<string, FunctionDefinition[]>();
   for (const fn of fns) {
     const group = bundleGroupOf(fn);
@@ -328,7 +329,7 @@ function planBuild(fns: readonly FunctionDefinition[], options: BundleOptions): 
     fns: members,
     options: {
       ...buildOptions(options.minify ?? true, options.sourcemap ?? false, group),
-      entryPoints: members.map((fn) => ({ in: entryPathOf(fn, functionsDir), out: fn.name })),
+      entryPoints: members.map((fn) => ({ in: entries.get(fn)!, out: fn.name })),
       outdir: buildDir,
     },
   }));
