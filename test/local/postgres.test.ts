@@ -93,22 +93,22 @@ test('a SIGKILLed owner takes its Postgres down with it', async () => {
 test('a postmaster left running on the data dir is stopped on the next start', async () => {
   const dataDir = path.join(dir, 'stale');
   const { child, pid } = await startInChild(dataDir);
-  // Kill the watchdog (sh, its EOF-forwarding subshell and that subshell's cat) and the owner:
-  // the postmaster is orphaned. Every shell goes before any cat: a cat killed while its subshell
-  // lives would let the subshell send the postmaster the SIGINT this test means to withhold
-  // (/proc order is pid order, and pids wrap around on a busy machine).
+  // Kill the owner and the watchdog (sh, its EOF-forwarding subshell and that subshell's cat):
+  // the postmaster is orphaned. All of them are frozen (SIGSTOP) before any is killed: killed one
+  // by one, a dying process lets another act (the owner closes the watchdog's stdin when the sh
+  // exits; a cat at EOF lets its subshell SIGINT the postmaster), which is the stop this test
+  // means to withhold.
   const ppid = listProcesses().find((p) => p.pid === pid)!.ppid;
-  const watchdog = processGroup(ppid).filter((p) => p.comm === 'sh' || p.comm === 'cat');
-  watchdog.sort((a, b) => Number(a.comm === 'cat') - Number(b.comm === 'cat'));
-  for (const p of watchdog) {
-    try {
-      process.kill(p.pid, 'SIGKILL');
-    } catch (err) {
-      // One of the pair may already have exited after the other was killed.
-      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  const doomed = [child.pid!, ...processGroup(ppid).filter((p) => p.comm === 'sh' || p.comm === 'cat').map((p) => p.pid)];
+  for (const signal of ['SIGSTOP', 'SIGKILL'] as const) {
+    for (const victim of doomed) {
+      try {
+        process.kill(victim, signal);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+      }
     }
   }
-  child.kill('SIGKILL');
   await new Promise((r) => setTimeout(r, 300));
   expect(alive(pid)).toBe(true);
 
