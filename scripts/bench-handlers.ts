@@ -5,7 +5,9 @@
  *
  * Per function in the registry it prints:
  *   - bundle bytes, raw and gzip (bundled by infra/bundling.ts, as deployed);
- *   - import time of the bundle in a fresh `node` (median of --runs, >= 15);
+ *   - import time of the bundle in a fresh `node` (median of --runs, >= 15),
+ *     from a directory that holds exactly the function's zip contents at a
+ *     short path, as Lambda unpacks it into /var/task (see `deployLike`);
  * and compares them with a baseline bundle that only imports and creates the
  * SDK clients the function uses, configured as functions/lib/data does
  * (DynamoDB DocumentClient; pg + RDS signer; RDS Data API client), bundled
@@ -28,9 +30,9 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { bundleFunctions, PROJECT_ROOT, type FunctionBundle } from '../infra/bundling';
@@ -88,6 +90,25 @@ function baselineDefinition(clients: Client[]): FunctionDefinition {
 // ---------------------------------------------------------------------------
 // Import time in a fresh node
 // ---------------------------------------------------------------------------
+
+/**
+ * Copies a bundle's files (what its zip holds) to `<tmp>/sps-bench-<pid>/<name>/`
+ * and returns the entry there. Lambda imports from /var/task/; importing
+ * from the build tree instead (`.build/bench-handlers/functions/builds/<pid>-<n>/`,
+ * ~60 characters deeper) inflates the per-file cost of ES module loading
+ * (Node resolves and normalises every chunk's path in JavaScript: measured,
+ * the longer paths got node's `normalizeString` compiled by TurboFan during
+ * posts-get's import), and so penalises bundles by their file count.
+ */
+const DEPLOY_ROOT = join(os.tmpdir(), `sps-bench-${process.pid}`);
+function deployLike(b: FunctionBundle): string {
+  const dir = join(DEPLOY_ROOT, b.name);
+  for (const f of b.files) {
+    mkdirSync(dirname(join(dir, f)), { recursive: true });
+    copyFileSync(join(b.outdir, f), join(dir, f));
+  }
+  return join(dir, b.entryFile.slice(b.outdir.length + 1));
+}
 
 const ENV = {
   ...process.env,
@@ -265,8 +286,12 @@ async function main(): Promise<void> {
   const baselineOf = (fn: FunctionDefinition) => baselines.find((b) => b.name === `baseline-${clientsOf(fn).join('+') || 'none'}`)!;
   console.log(`bundled ${bundles.length} functions + ${baselines.length} SDK baselines in ${Date.now() - started} ms (infra/bundling.ts, minified ESM, node22)`);
 
-  console.log(`measuring import time in fresh node processes (median of ${RUNS}, interleaved)...`);
-  const imports = importMedians([...bundles.map((b) => b.entryFile), ...baselines.map((b) => b.entryFile)]);
+  console.log(`measuring import time in fresh node processes (median of ${RUNS}, interleaved), from ${DEPLOY_ROOT}/<name>/...`);
+  rmSync(DEPLOY_ROOT, { recursive: true, force: true });
+  process.on('exit', () => rmSync(DEPLOY_ROOT, { recursive: true, force: true }));
+  const deployed = new Map([...bundles, ...baselines].map((b) => [b.entryFile, deployLike(b)]));
+  const entryOf = (b: FunctionBundle) => deployed.get(b.entryFile)!;
+  const imports = importMedians([...bundles.map(entryOf), ...baselines.map(entryOf)]);
 
   // Gzip of every JavaScript file the function loads (entry + its chunks).
   const gz = (b: FunctionBundle) =>
@@ -280,8 +305,8 @@ async function main(): Promise<void> {
     const base = baselineOf(fn);
     const extra = b.bytes - base.bytes;
     const gzipExtra = gz(b) - gz(base);
-    const { wall: ms, cpu } = imports.get(b.entryFile)!;
-    const { wall: baseMs, cpu: baseCpu } = imports.get(base.entryFile)!;
+    const { wall: ms, cpu } = imports.get(entryOf(b))!;
+    const { wall: baseMs, cpu: baseCpu } = imports.get(entryOf(base))!;
     const ratio = ms / baseMs;
     const cpuRatio = cpu / baseCpu;
     // The issue does not say raw or gzip: both are reported; the deployed zip is the gzip-like size.
@@ -296,17 +321,17 @@ async function main(): Promise<void> {
   }
   console.log('');
   for (const base of baselines) {
-    console.log(`SDK baseline ${pad(base.name.replace('baseline-', ''), 18)} raw ${lpad(kb(base.bytes), 9)}  gzip ${lpad(kb(gz(base)), 9)}  import ${imports.get(base.entryFile)!.wall.toFixed(1)} ms (cpu ${imports.get(base.entryFile)!.cpu.toFixed(1)} ms)`);
+    console.log(`SDK baseline ${pad(base.name.replace('baseline-', ''), 18)} raw ${lpad(kb(base.bytes), 9)}  gzip ${lpad(kb(gz(base)), 9)}  import ${imports.get(entryOf(base))!.wall.toFixed(1)} ms (cpu ${imports.get(entryOf(base))!.cpu.toFixed(1)} ms)`);
   }
 
   if (args.includes('--instructions')) {
     console.log('\ncounting import instructions with valgrind --tool=callgrind (median of 3, minus an empty node)...');
-    const counts = await importInstructions([...bundles.map((b) => b.entryFile), ...baselines.map((b) => b.entryFile)]);
+    const counts = await importInstructions([...bundles.map(entryOf), ...baselines.map(entryOf)]);
     for (const fn of functions) {
       const b = bundles.find((x) => x.name === fn.name)!;
       const base = baselineOf(fn);
-      const n = counts.get(b.entryFile)!;
-      const baseN = counts.get(base.entryFile)!;
+      const n = counts.get(entryOf(b))!;
+      const baseN = counts.get(entryOf(base))!;
       console.log(`${pad(fn.name, 22)} ${lpad((n / 1e6).toFixed(1), 7)} M instructions   SDK ${lpad((baseN / 1e6).toFixed(1), 7)} M   ratio ${(n / baseN).toFixed(2)}`);
     }
   }

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { BundlingError, bundleGroupOf, packageFunction, packageFunctions } from '../../infra/bundling';
+import { dirname, join } from 'node:path';
+import { BundlingError, bundleFunctions, bundleGroupOf, packageFunction, packageFunctions, usesName } from '../../infra/bundling';
+import { routes, tasks } from '../../functions/registry';
 
 const functionsDir = join(import.meta.dirname, 'fixtures', 'functions');
 
@@ -121,6 +122,55 @@ describe('function bundling', () => {
       rmSync(out, { recursive: true, force: true });
     }
   });
+
+  test('the require banner stays only where code may read `require`, not where a string says the word', () => {
+    // esbuild's require shim, and direct uses, keep it.
+    expect(usesName('var x=(r=>typeof require<"u"?require:r)(function(){});', 'require')).toBe(true);
+    expect(usesName('const m=require("events");', 'require')).toBe(true);
+    expect(usesName('let r=require.resolve;', 'require')).toBe(true);
+    expect(usesName('switch(k){case"require":}', 'require')).toBe(true); // unsure: kept
+    // Words in strings (http-security-headers' defaults, the SDK's warning) do not.
+    expect(usesName('{crossOriginEmbedderPolicy:{policy:"require-corp"},"require-trusted-types-for":"\'script\'"}', 'require')).toBe(false);
+    expect(usesName('`will require node >=${v}`', 'require')).toBe(false);
+    expect(usesName('a.require(1);requireX();', 'require')).toBe(false);
+  });
+
+  test('every registry function imports in a fresh ESM node, as on Lambda (no global require)', () => {
+    const bundles = bundleFunctions([...routes, ...tasks], { outRoot });
+    const env = {
+      PATH: process.env.PATH,
+      NODE_NO_WARNINGS: '1',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'AKIDTEST',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      TABLE_POSTS: 'posts',
+      DB_PROXY_ENDPOINT: 'proxy.example.com',
+      DB_PORT: '5432',
+      DB_USER: 'app',
+      DB_NAME: 'app',
+      DB_CLUSTER_ARN: 'arn:aws:rds:us-east-1:123456789012:cluster:test',
+      DB_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:test',
+      CORS_ORIGINS: 'https://app.example.com',
+    };
+    const probe = "const m = await import(process.argv[1]); process.stdout.write(typeof m.handler + ' ' + typeof require);";
+    for (const b of bundles) {
+      const out = execFileSync(process.execPath, ['--input-type=module', '-e', probe, b.entryFile], { env, encoding: 'utf8' });
+      expect(`${b.name}: ${out}`).toBe(`${b.name}: function undefined`);
+    }
+    // A function without CommonJS code that calls require (all but pg's) runs no createRequire at
+    // import: none of the files its entry loads statically carries the banner.
+    const posts = bundles.find((b) => b.name === 'posts-get')!;
+    const loaded = new Set<string>();
+    const walk = (file: string) => {
+      if (loaded.has(file)) return;
+      loaded.add(file);
+      const code = readFileSync(file, 'utf8');
+      for (const m of code.matchAll(/(?:^|[;}\s])import\s*(?:[^'"();]*?from\s*)?["'](\.[^"']+)["']/g)) walk(join(dirname(file), m[1]!));
+    };
+    walk(posts.entryFile);
+    expect(loaded.size).toBeGreaterThan(3);
+    expect([...loaded].filter((f) => readFileSync(f, 'utf8').includes('createRequire')).map((f) => f.slice(posts.outdir.length + 1))).toEqual([]);
+  }, 60_000);
 
   test('fails when the handler file does not exist, naming the function and the fix', () => {
     expect(() => packageFunction({ name: 'ghost', handler: 'ghost.ts' }, { functionsDir, outRoot })).toThrow(BundlingError);
