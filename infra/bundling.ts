@@ -27,6 +27,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateRawSync } from 'node:zlib';
 import type { FunctionDefinition } from '../functions/registry-types';
+import { isRunning } from '../scripts/pid.mjs';
 
 /** Repository root (this file lives in `<root>/infra`). */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -141,6 +142,8 @@ export interface FunctionBundle {
   readonly handler: string;
   /** Every file the function loads (entry, its chunks, their maps), relative to `outdir`, sorted. */
   readonly files: readonly string[];
+  /** The JavaScript files importing the entry loads (its static imports, transitively; not the lazily imported chunks), relative to `outdir`, sorted. */
+  readonly imported: readonly string[];
   /** JavaScript bytes the function loads (entry + chunks). */
   readonly bytes: number;
   /** Source map bytes. */
@@ -365,7 +368,7 @@ function newBuildDir(outRoot: string): string {
   if (existsSync(builds)) {
     for (const name of readdirSync(builds)) {
       const pid = Number(name.split('-')[0]);
-      if (Number.isInteger(pid) && pid !== process.pid && !isAlive(pid)) rmSync(join(builds, name), { recursive: true, force: true });
+      if (Number.isInteger(pid) && pid !== process.pid && !isRunning(pid)) rmSync(join(builds, name), { recursive: true, force: true });
     }
   }
   const dir = join(builds, `${process.pid}-${++buildSeq}`);
@@ -374,28 +377,25 @@ function newBuildDir(outRoot: string): string {
   return dir;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function describeOutputs(fns: readonly FunctionDefinition[], buildDir: string, metafile: Metafile): FunctionBundle[] {
   const outputs = new Map(Object.entries(metafile.outputs).map(([file, meta]) => [resolve(PROJECT_ROOT, file), meta]));
   return fns.map((fn) => {
     const entryFile = join(buildDir, `${fn.name}.mjs`);
-    const js = new Set<string>();
-    const visit = (file: string): void => {
-      if (js.has(file)) return;
-      const meta = outputs.get(file);
-      if (!meta) throw new BundlingError(`esbuild output ${file} is missing from its metafile`);
-      js.add(file);
-      for (const imp of meta.imports) if (!imp.external && imp.kind !== 'require-call') visit(resolve(PROJECT_ROOT, imp.path));
+    // Every file the entry may load (`js`), and those loaded by importing it (`imported`: static imports only).
+    const walk = (kinds: (kind: string) => boolean): Set<string> => {
+      const seen = new Set<string>();
+      const visit = (file: string): void => {
+        if (seen.has(file)) return;
+        const meta = outputs.get(file);
+        if (!meta) throw new BundlingError(`esbuild output ${file} is missing from its metafile`);
+        seen.add(file);
+        for (const imp of meta.imports) if (!imp.external && kinds(imp.kind)) visit(resolve(PROJECT_ROOT, imp.path));
+      };
+      visit(entryFile);
+      return seen;
     };
-    visit(entryFile);
+    const js = walk((kind) => kind !== 'require-call');
+    const imported = [...walk((kind) => kind === 'import-statement')].map((file) => relative(buildDir, file)).sort();
     let bytes = 0;
     let mapBytes = 0;
     const files: string[] = [];
@@ -409,7 +409,7 @@ function describeOutputs(fns: readonly FunctionDefinition[], buildDir: string, m
       }
     }
     files.sort();
-    return { name: fn.name, outdir: buildDir, entryFile, handler: `${fn.name}.handler`, files, bytes, mapBytes };
+    return { name: fn.name, outdir: buildDir, entryFile, handler: `${fn.name}.handler`, files, imported, bytes, mapBytes };
   });
 }
 
@@ -591,7 +591,7 @@ class BuildCache {
       JSON.stringify({
         esbuild: esbuildVersion,
         options: buildOptions(options.minify ?? true, options.sourcemap ?? false),
-        postProcess: 'trim-banner-2',
+        postProcess: 'trim-banner-2+imported',
         entries: fns.map((fn) => [fn.name, resolve(functionsDir, fn.handler), bundleGroupOf(fn)]),
         lock: existsSync(lock) ? sha256Hex(readFileSync(lock)) : null,
       }),

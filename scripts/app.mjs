@@ -30,6 +30,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isRunning } from './pid.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const entry = resolve(process.argv[2] ?? join(ROOT, 'infra', 'main.ts'));
@@ -39,15 +40,6 @@ if (!existsSync(entry)) {
 }
 
 const APP_DIR = join(ROOT, '.build', 'app');
-
-function alive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return err.code === 'EPERM';
-  }
-}
 
 const slug = relative(ROOT, entry)
   .replace(/\.ts$/, '')
@@ -88,7 +80,7 @@ function prune(keep) {
   for (const name of readdirSync(APP_DIR)) {
     const path = join(APP_DIR, name);
     const pid = Number(name.split('-')[0]);
-    if (/^\d+-tmp$/.test(name) && pid !== process.pid && !alive(pid)) rmSync(path, { recursive: true, force: true });
+    if (/^\d+-tmp$/.test(name) && pid !== process.pid && !isRunning(pid)) rmSync(path, { recursive: true, force: true });
     else if (name.startsWith(`${slug}-`) && path !== keep) {
       try {
         if (Date.now() - statSync(path).mtimeMs > 10 * 60 * 1000) rmSync(path, { recursive: true, force: true });

@@ -14,13 +14,14 @@
  * on the next start and stopped.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { isRunning } from '../pid.mjs';
 
 const execFileAsync = promisify(execFile);
 
@@ -116,25 +117,6 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/**
- * True while `pid` runs. An exited process its parent has not reaped yet (a
- * zombie: state Z) counts as gone: a postmaster orphaned to an init that reaps
- * late stays a zombie for seconds after it stopped, and waiting for it would
- * only delay the start.
- */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
-  } catch {
-    return !existsSync('/proc/self/stat'); // gone meanwhile; or no /proc (not Linux): what kill(0) said
-  }
-}
 
 async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, stepMs = 50): Promise<boolean> {
   const end = Date.now() + timeoutMs;
@@ -157,14 +139,14 @@ export async function stopStalePostmaster(dataDir: string): Promise<number | und
     return undefined;
   }
   const pid = Number(content.split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return undefined;
+  if (!Number.isInteger(pid) || pid <= 0 || !isRunning(pid)) return undefined;
   const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
   // A recycled pid that is not a postgres on this data dir is left alone.
   if (cmdline && !(cmdline.includes('postgres') && cmdline.includes(path.resolve(dataDir)))) return undefined;
   process.kill(pid, 'SIGINT');
-  if (!(await waitFor(() => !alive(pid), 10_000))) {
+  if (!(await waitFor(() => !isRunning(pid), 10_000))) {
     process.kill(pid, 'SIGQUIT');
-    if (!(await waitFor(() => !alive(pid), 5_000))) process.kill(pid, 'SIGKILL');
+    if (!(await waitFor(() => !isRunning(pid), 5_000))) process.kill(pid, 'SIGKILL');
   }
   return pid;
 }

@@ -21,6 +21,7 @@ import { ensureTables, LOCAL_AWS_CREDENTIALS, startDynamo, type LocalDynamo } fr
 import { FunctionHost, type InvokeOutcome, type LocalFunction } from './functions';
 import { createGatewayServer, type AccessLog } from './gateway';
 import { freePort, LOCAL_DB_PASSWORD, startPostgres, stopStalePostmaster, type LocalPostgres } from './postgres';
+import { isRunning } from '../pid.mjs';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const FUNCTIONS_DIR = path.join(REPO_ROOT, 'functions');
@@ -146,16 +147,7 @@ async function claimDataDir(dataDir: string): Promise<void> {
 
 /** Whether `pid` is a live node process (not gone, not a zombie, not a recycled pid of another program). */
 async function runtimeAlive(pid: number): Promise<boolean> {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
-  if (stat !== undefined) {
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    if (state === 'Z' || state === 'X') return false;
-  }
+  if (!isRunning(pid)) return false;
   const cmd = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => 'node');
   return cmd.includes('node');
 }

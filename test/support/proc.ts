@@ -51,16 +51,4 @@ export function processEnvironment(pid: number): string[] {
 }
 
 /** True while `pid` runs; an exited process not reaped yet (a zombie) counts as gone. */
-export function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
-  } catch {
-    return false;
-  }
-}
+export { isRunning } from '../../scripts/pid.mjs';

@@ -1,0 +1,2 @@
+/** See scripts/pid.mjs. */
+export declare function isRunning(pid: number): boolean;
