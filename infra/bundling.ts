@@ -27,7 +27,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateRawSync } from 'node:zlib';
 import type { FunctionDefinition } from '../functions/registry-types';
-import { isRunning } from '../scripts/pid.mjs';
+import { hashInputs, isRunning } from '../scripts/build-support.mjs';
 
 /** Repository root (this file lives in `<root>/infra`). */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -558,13 +558,7 @@ function sha256Hex(data: string | Buffer): string {
 
 /** SHA-256 over the inputs' names and contents; undefined if one is gone. */
 function contentKeyOf(inputs: readonly string[]): string | undefined {
-  const hash = createHash('sha256');
-  for (const input of [...inputs].sort()) {
-    const file = resolve(PROJECT_ROOT, input);
-    if (!existsSync(file)) return undefined;
-    hash.update(input).update('\0').update(readFileSync(file)).update('\0');
-  }
-  return hash.digest('hex');
+  return hashInputs(PROJECT_ROOT, inputs);
 }
 
 function relocate(archives: readonly FunctionArchive[], from: string, to: string): FunctionArchive[] {

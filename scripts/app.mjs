@@ -25,12 +25,11 @@
  * synths never read each other's half-written files.
  */
 import { build, transform, version as esbuildVersion } from 'esbuild';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { isRunning } from './pid.mjs';
+import { hashInputs, isRunning } from './build-support.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const entry = resolve(process.argv[2] ?? join(ROOT, 'infra', 'main.ts'));
@@ -48,17 +47,7 @@ const indexFile = join(APP_DIR, `${slug}.json`);
 
 /** SHA-256 over the build settings and every input's path and content; undefined if one is gone. */
 function contentKey(inputs) {
-  const hash = createHash('sha256').update(`${esbuildVersion}\0${process.version}\0${FORMAT}\0`);
-  for (const input of inputs) {
-    let data;
-    try {
-      data = readFileSync(resolve(ROOT, input));
-    } catch {
-      return undefined;
-    }
-    hash.update(input).update('\0').update(data).update('\0');
-  }
-  return hash.digest('hex').slice(0, 16);
+  return hashInputs(ROOT, inputs, `${esbuildVersion}\0${process.version}\0${FORMAT}\0`)?.slice(0, 16);
 }
 
 /** The cached build's folder, if nothing it was built from has changed. */

@@ -21,7 +21,7 @@ import { ensureTables, LOCAL_AWS_CREDENTIALS, startDynamo, type LocalDynamo } fr
 import { FunctionHost, type InvokeOutcome, type LocalFunction } from './functions';
 import { createGatewayServer, type AccessLog } from './gateway';
 import { freePort, LOCAL_DB_PASSWORD, startPostgres, stopStalePostmaster, type LocalPostgres } from './postgres';
-import { isRunning } from '../pid.mjs';
+import { isRunning } from '../build-support.mjs';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const FUNCTIONS_DIR = path.join(REPO_ROOT, 'functions');

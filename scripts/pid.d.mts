@@ -1,2 +1,0 @@
-/** See scripts/pid.mjs. */
-export declare function isRunning(pid: number): boolean;
