@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BundlingError, bundleFunctions, bundleGroupOf, packageFunction, packageFunctions, usesName } from '../../infra/bundling';
 import { routes, tasks } from '../../functions/registry';
+import { SAMPLE_FUNCTION_ENV } from '../../scripts/bench/function-env';
 
 const functionsDir = join(import.meta.dirname, 'fixtures', 'functions');
 
@@ -137,21 +138,7 @@ describe('function bundling', () => {
 
   test('every registry function imports in a fresh ESM node, as on Lambda (no global require)', () => {
     const bundles = bundleFunctions([...routes, ...tasks], { outRoot });
-    const env = {
-      PATH: process.env.PATH,
-      NODE_NO_WARNINGS: '1',
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'AKIDTEST',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      TABLE_POSTS: 'posts',
-      DB_PROXY_ENDPOINT: 'proxy.example.com',
-      DB_PORT: '5432',
-      DB_USER: 'app',
-      DB_NAME: 'app',
-      DB_CLUSTER_ARN: 'arn:aws:rds:us-east-1:123456789012:cluster:test',
-      DB_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:test',
-      CORS_ORIGINS: 'https://app.example.com',
-    };
+    const env = { PATH: process.env.PATH, ...SAMPLE_FUNCTION_ENV };
     const probe = "const m = await import(process.argv[1]); process.stdout.write(typeof m.handler + ' ' + typeof require);";
     for (const b of bundles) {
       const out = execFileSync(process.execPath, ['--input-type=module', '-e', probe, b.entryFile], { env, encoding: 'utf8' });
