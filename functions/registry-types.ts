@@ -48,5 +48,10 @@ export interface RouteDefinition extends FunctionDefinition {
 /** A function not behind the API (e.g. the migration runner invoked on apply). */
 export type TaskDefinition = FunctionDefinition;
 
+/** Whether `reason` is a usable `public` reason: a string of at least 10 characters (trimmed). */
+export function isPublicReason(reason: unknown): reason is string {
+  return typeof reason === 'string' && reason.trim().length >= 10;
+}
+
 export const DEFAULT_MEMORY_MB = 256;
 export const DEFAULT_TIMEOUT_SECONDS = 10;

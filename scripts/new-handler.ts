@@ -19,6 +19,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isPublicReason } from '../functions/registry-types';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 type Method = (typeof METHODS)[number];
@@ -68,7 +69,7 @@ function validate(input: ScaffoldInput): { name: string; method: Method; path: s
   if (!path.startsWith('/') || (path !== '/' && (path.endsWith('/') || !path.slice(1).split('/').every((s) => SEGMENT.test(s))))) {
     throw new ScaffoldError(`path "${path}" is invalid: start with "/", use segments of letters, digits, ._~- or {param}, no trailing "/", e.g. /posts/{id}/comments`);
   }
-  if (input.public !== undefined && input.public.trim().length < 10) {
+  if (input.public !== undefined && !isPublicReason(input.public)) {
     throw new ScaffoldError(`--public "${input.public}" is too short: give the reason the route needs no authorization in at least 10 characters`);
   }
   const params = [...path.matchAll(/\{([A-Za-z][A-Za-z0-9]*)\}/g)].map((m) => m[1]!);

@@ -7,6 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { routes, tasks, type FunctionDefinition } from '../../functions/registry';
+import { isPublicReason } from '../../functions/registry-types';
 import { tables as registryTables } from '../../functions/tables';
 import { environments, type EnvironmentName } from './environments';
 import { ConfigError, parseEnvironmentConfig, type EnvironmentConfig } from './schema';
@@ -132,7 +133,7 @@ export function registryProblems(
       if (routeKeys.has(key)) problems.push(`${where}: route "${key}" is declared twice; keep one entry per method and path`);
       routeKeys.add(key);
       const reason = (route as { public?: unknown }).public;
-      if (reason !== undefined && (typeof reason !== 'string' || reason.trim().length < 10)) {
+      if (reason !== undefined && !isPublicReason(reason)) {
         problems.push(`${where}.public: give the reason the route needs no authorization in at least 10 characters, or remove the field (received ${JSON.stringify(reason)})`);
       }
     }
