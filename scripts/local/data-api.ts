@@ -115,10 +115,7 @@ class DataApiError extends Error {
 const badRequest = (message: string) => new DataApiError('BadRequestException', message);
 
 // ---------------------------------------------------------------------------
-// Named parameters
-
-/** `:name` -> `$n` (with the parameter's cast): the pg adapter's rewriter, shared. */
-export { rewritePlaceholders as rewriteNamedParameters };
+// Named parameters (rewritten to $n by the pg adapter's rewritePlaceholders, with a cast per type hint)
 
 const TYPE_HINT_CASTS: Record<string, string> = {
   JSON: 'json',

@@ -14,7 +14,8 @@ import {
   RollbackTransactionCommand,
   type SqlParameter,
 } from '@aws-sdk/client-rds-data';
-import { rewriteNamedParameters, startDataApiServer, type DataApiServer } from '../../scripts/local/data-api';
+import { rewritePlaceholders } from '../../functions/lib/data/sql';
+import { startDataApiServer, type DataApiServer } from '../../scripts/local/data-api';
 import { startPostgres, type LocalPostgres } from '../../scripts/local/postgres';
 
 let dir: string;
@@ -175,7 +176,7 @@ describe('ExecuteStatement', () => {
     const res = await exec(`SELECT ':not' AS "a:b", :x::int + 1 AS n, $$ :nor $$ AS d -- :comment
       /* :block */`, [{ name: 'x', value: { longValue: 41 } }]);
     expect(res.records).toEqual([[{ stringValue: ':not' }, { longValue: 42 }, { stringValue: ' :nor ' }]]);
-    expect(rewriteNamedParameters("SELECT :a, :a, E'\\':b', :c").names).toEqual(['a', 'c']);
+    expect(rewritePlaceholders("SELECT :a, :a, E'\\':b', :c").names).toEqual(['a', 'c']);
   });
 });
 
