@@ -23,6 +23,11 @@
  * raw and gzip; the size target is judged on gzip (what the deployed zip
  * carries). Exit code 1 when a target is missed.
  *
+ * It also builds a "floor" per client kind: the clients plus only the
+ * libraries issue 3 requires (middy core, its six official middlewares, zod)
+ * with none of our code, and prints its size and import ratio (not judged): no
+ * function can import faster than its floor.
+ *
  * `--instructions` adds a second import measure that machine load does not
  * change: instructions executed to import each bundle, counted by valgrind's
  * callgrind (needs `valgrind` on PATH; ~10 s per import, two at a time), minus
@@ -85,6 +90,42 @@ function baselineDefinition(clients: Client[]): FunctionDefinition {
   const file = `${name}.mjs`;
   mkdirSync(BASELINE_SRC, { recursive: true });
   writeFileSync(join(BASELINE_SRC, file), `${clients.map((c) => CLIENT_SOURCE[c]).join('\n')}\nexport const handler = async () => ({ statusCode: 200, body: '{}' });\n`);
+  return { name, handler: file };
+}
+
+// The floor: the same clients plus only what issue 3 requires a handler to be
+// built on, with none of our code: middy core, the six official middlewares it
+// names (configured as functions/lib/http configures them), and zod/mini with
+// the smallest route schema (a uuid path parameter), all created at init as our
+// handlers do. No function can import faster than its floor, so the floor's
+// ratio shows how much of a function's ratio the required libraries take
+// before our framework adds anything. Printed for information, not judged.
+const SECURITY_HEADERS_MODULE = JSON.stringify(join(PROJECT_ROOT, 'functions', 'lib', 'http', 'security-headers.ts'));
+const FLOOR_SOURCE = `import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import httpEventNormalizer from '@middy/http-event-normalizer';
+import httpJsonBodyParser from '@middy/http-json-body-parser';
+import httpCors from '@middy/http-cors';
+import httpSecurityHeaders from '@middy/http-security-headers';
+import httpErrorHandler from '@middy/http-error-handler';
+import * as z from 'zod/mini';
+import { SECURITY_HEADERS } from ${SECURITY_HEADERS_MODULE};
+const Path = z.object({ id: z.uuid() });
+const origins = (process.env.CORS_ORIGINS ?? '').split(',');
+export const handler = middy(async (event) => ({ statusCode: 200, body: JSON.stringify(z.parse(Path, event.pathParameters)) }))
+  .use(httpHeaderNormalizer())
+  .use(httpCors({ origins, methods: 'GET,OPTIONS', headers: 'authorization,content-type', maxAge: 600 }))
+  .use(httpSecurityHeaders(SECURITY_HEADERS))
+  .use(httpErrorHandler({ logger: false }))
+  .use(httpEventNormalizer())
+  .use(httpJsonBodyParser());
+`;
+
+function floorDefinition(clients: Client[]): FunctionDefinition {
+  const name = `floor-${clients.length ? clients.join('+') : 'none'}`;
+  const file = `${name}.mjs`;
+  mkdirSync(BASELINE_SRC, { recursive: true });
+  writeFileSync(join(BASELINE_SRC, file), `${clients.map((c) => CLIENT_SOURCE[c]).join('\n')}\n${FLOOR_SOURCE}`);
   return { name, handler: file };
 }
 
@@ -271,14 +312,17 @@ async function main(): Promise<void> {
   // add chunk boundaries and other clients' shared code to it.
   const baselines = baselineDefs.map((def) => bundleFunctions([def], { functionsDir: BASELINE_SRC, outRoot: join(BENCH_DIR, 'baselines') })[0]!);
   const baselineOf = (fn: FunctionDefinition) => baselines.find((b) => b.name === `baseline-${clientsOf(fn).join('+') || 'none'}`)!;
-  console.log(`bundled ${bundles.length} functions + ${baselines.length} SDK baselines in ${Date.now() - started} ms (infra/bundling.ts, minified ESM, node22)`);
+  // Floors (see FLOOR_SOURCE), one per client kind, each built alone like the baselines.
+  const floors = [...baselineKinds.values()].map(floorDefinition).map((def) => bundleFunctions([def], { functionsDir: BASELINE_SRC, outRoot: join(BENCH_DIR, 'floors') })[0]!);
+  const floorOf = (base: FunctionBundle) => floors.find((f) => f.name === base.name.replace('baseline-', 'floor-'))!;
+  console.log(`bundled ${bundles.length} functions + ${baselines.length} SDK baselines + ${floors.length} floors in ${Date.now() - started} ms (infra/bundling.ts, minified ESM, node22)`);
 
   console.log(`measuring import time in fresh node processes (median of ${RUNS}, interleaved), from ${DEPLOY_ROOT}/<name>/...`);
   rmSync(DEPLOY_ROOT, { recursive: true, force: true });
   process.on('exit', () => rmSync(DEPLOY_ROOT, { recursive: true, force: true }));
-  const deployed = new Map([...bundles, ...baselines].map((b) => [b.entryFile, deployLike(b)]));
+  const deployed = new Map([...bundles, ...baselines, ...floors].map((b) => [b.entryFile, deployLike(b)]));
   const entryOf = (b: FunctionBundle) => deployed.get(b.entryFile)!;
-  const imports = importMedians([...bundles.map(entryOf), ...baselines.map(entryOf)]);
+  const imports = importMedians([...bundles.map(entryOf), ...baselines.map(entryOf), ...floors.map(entryOf)]);
 
   // Gzip of every JavaScript file the function loads (entry + its chunks).
   // (Once per bundle: every row and the baseline lines read it.)
@@ -316,16 +360,27 @@ async function main(): Promise<void> {
   for (const base of baselines) {
     console.log(`SDK baseline ${pad(base.name.replace('baseline-', ''), 18)} raw ${lpad(kb(base.bytes), 9)}  gzip ${lpad(kb(gz(base)), 9)}  import ${imports.get(entryOf(base))!.wall.toFixed(1)} ms (cpu ${imports.get(entryOf(base))!.cpu.toFixed(1)} ms)`);
   }
+  console.log('');
+  console.log('floor: the same clients + only the required libraries (middy core, its six official middlewares, zod/mini with a uuid path schema), none of our code; not judged:');
+  for (const base of baselines) {
+    const floor = floorOf(base);
+    const f = imports.get(entryOf(floor))!;
+    const b = imports.get(entryOf(base))!;
+    console.log(
+      `floor ${pad(base.name.replace('baseline-', ''), 18)} +raw ${lpad(kb(floor.bytes - base.bytes), 8)}  +gzip ${lpad(kb(gz(floor) - gz(base)), 8)}  import ${f.wall.toFixed(1)} ms (cpu ${f.cpu.toFixed(1)} ms)  ratio ${(f.wall / b.wall).toFixed(2)}  cpu rt ${(f.cpu / b.cpu).toFixed(2)}`,
+    );
+  }
 
   if (args.includes('--instructions')) {
     console.log('\ncounting import instructions with valgrind --tool=callgrind (median of 3, minus an empty node)...');
-    const counts = await importInstructions([...bundles.map(entryOf), ...baselines.map(entryOf)]);
+    const counts = await importInstructions([...bundles.map(entryOf), ...baselines.map(entryOf), ...floors.map(entryOf)]);
     for (const fn of functions) {
       const b = bundles.find((x) => x.name === fn.name)!;
       const base = baselineOf(fn);
       const n = counts.get(entryOf(b))!;
       const baseN = counts.get(entryOf(base))!;
-      console.log(`${pad(fn.name, 22)} ${lpad((n / 1e6).toFixed(1), 7)} M instructions   SDK ${lpad((baseN / 1e6).toFixed(1), 7)} M   ratio ${(n / baseN).toFixed(2)}`);
+      const floorN = counts.get(entryOf(floorOf(base)))!;
+      console.log(`${pad(fn.name, 22)} ${lpad((n / 1e6).toFixed(1), 7)} M instructions   SDK ${lpad((baseN / 1e6).toFixed(1), 7)} M   ratio ${(n / baseN).toFixed(2)}   floor ${lpad((floorN / 1e6).toFixed(1), 7)} M (ratio ${(floorN / baseN).toFixed(2)})`);
     }
   }
 
