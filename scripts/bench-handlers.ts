@@ -11,7 +11,9 @@
  * and compares them with a baseline bundle that only imports and creates the
  * SDK clients the function uses, configured as functions/lib/data does
  * (DynamoDB DocumentClient; pg + RDS signer; RDS Data API client), bundled
- * alone with the same esbuild options. Then it measures the per-invocation
+ * alone with the same esbuild options. Each import of a bundle is paired with
+ * an import of its baseline right before or after it, and the import ratio is
+ * the median of those paired ratios (`importPairs`). Then it measures the per-invocation
  * overhead of the full middleware chain against a bare async handler, for a
  * GET and a small JSON POST.
  *
@@ -169,18 +171,55 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-/** Medians of interleaved runs (a, b, a, b, ...) so machine noise hits both alike. */
-function importMedians(files: string[]): Map<string, { wall: number; cpu: number }> {
-  const samples = new Map(files.map((f) => [f, { wall: [] as number[], cpu: [] as number[] }]));
-  for (const f of files) importMs(f); // warm the file cache
+interface ImportStats {
+  /** Medians of each file's samples (a baseline's: all of them), in ms. */
+  readonly times: Map<string, { wall: number; cpu: number }>;
+  /** Per target: medians of the baseline samples paired with it, in ms. */
+  readonly baseTimes: Map<string, { wall: number; cpu: number }>;
+  /** Per target: median of (target / its baseline), each ratio from one adjacent pair of imports. */
+  readonly ratios: Map<string, { wall: number; cpu: number }>;
+}
+
+/**
+ * Imports each target right next to its baseline, RUNS times: every round
+ * visits the pairs in a different (seeded, so repeatable) order and swaps
+ * which of the two goes first, and each round gives one ratio per pair. The
+ * ratio printed is the median of those paired ratios. Why: on this shared VM
+ * the machine's speed drifts over seconds, and a ratio of two medians taken
+ * ~1 s apart in every round carries that drift. Measured (CPU time): with one
+ * fixed order per round, the five posts functions (the same code but for their
+ * route) spread over 0.31-0.32 of ratio within one run (1.11-1.42, 1.22-1.54);
+ * paired, over 0.08-0.12 (three runs).
+ */
+function importPairs(pairs: readonly (readonly [target: string, base: string])[]): ImportStats {
+  const samples = new Map<string, { wall: number[]; cpu: number[] }>();
+  const baseSamples = new Map<string, { wall: number[]; cpu: number[] }>();
+  const paired = new Map<string, { wall: number[]; cpu: number[] }>();
+  const push = (m: typeof samples, f: string, wall: number, cpu: number) => {
+    const s = m.get(f) ?? { wall: [], cpu: [] };
+    s.wall.push(wall);
+    s.cpu.push(cpu);
+    m.set(f, s);
+  };
+  for (const f of new Set(pairs.flat())) importMs(f); // warm the file cache
+  let seed = 1;
+  const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647; // MINSTD: a fixed, repeatable order
   for (let r = 0; r < RUNS; r++) {
-    for (const f of files) {
-      const [wall, cpu] = importMs(f);
-      samples.get(f)!.wall.push(wall);
-      samples.get(f)!.cpu.push(cpu);
+    const order = pairs.map((p) => [random(), p] as const).sort((a, b) => a[0] - b[0]).map(([, p]) => p);
+    for (const [target, base] of order) {
+      const first = r % 2 === 0 ? base : target;
+      const second = first === base ? target : base;
+      const a = importMs(first);
+      const b = importMs(second);
+      const [t, bs] = first === target ? [a, b] : [b, a];
+      push(samples, target, t[0], t[1]);
+      push(samples, base, bs[0], bs[1]);
+      push(baseSamples, target, bs[0], bs[1]);
+      push(paired, target, t[0] / bs[0], t[1] / bs[1]);
     }
   }
-  return new Map([...samples].map(([f, xs]) => [f, { wall: median(xs.wall), cpu: median(xs.cpu) }]));
+  const medians = (m: typeof samples) => new Map([...m].map(([f, xs]) => [f, { wall: median(xs.wall), cpu: median(xs.cpu) }]));
+  return { times: medians(samples), baseTimes: medians(baseSamples), ratios: medians(paired) };
 }
 
 // ---------------------------------------------------------------------------
@@ -317,12 +356,15 @@ async function main(): Promise<void> {
   const floorOf = (base: FunctionBundle) => floors.find((f) => f.name === base.name.replace('baseline-', 'floor-'))!;
   console.log(`bundled ${bundles.length} functions + ${baselines.length} SDK baselines + ${floors.length} floors in ${Date.now() - started} ms (infra/bundling.ts, minified ESM, node22)`);
 
-  console.log(`measuring import time in fresh node processes (median of ${RUNS}, interleaved), from ${DEPLOY_ROOT}/<name>/...`);
+  console.log(`measuring import time in fresh node processes (${RUNS} rounds; each bundle imported next to its baseline, ratios are medians of the paired ratios), from ${DEPLOY_ROOT}/<name>/...`);
   rmSync(DEPLOY_ROOT, { recursive: true, force: true });
   process.on('exit', () => rmSync(DEPLOY_ROOT, { recursive: true, force: true }));
   const deployed = new Map([...bundles, ...baselines, ...floors].map((b) => [b.entryFile, deployLike(b)]));
   const entryOf = (b: FunctionBundle) => deployed.get(b.entryFile)!;
-  const imports = importMedians([...bundles.map(entryOf), ...baselines.map(entryOf), ...floors.map(entryOf)]);
+  const { times: imports, baseTimes, ratios } = importPairs([
+    ...bundles.map((b) => [entryOf(b), entryOf(baselineOf(functions.find((fn) => fn.name === b.name)!))] as const),
+    ...baselines.map((base) => [entryOf(floorOf(base)), entryOf(base)] as const),
+  ]);
 
   // Gzip of every JavaScript file the function loads (entry + its chunks).
   // (Once per bundle: every row and the baseline lines read it.)
@@ -342,10 +384,9 @@ async function main(): Promise<void> {
     const base = baselineOf(fn);
     const extra = b.bytes - base.bytes;
     const gzipExtra = gz(b) - gz(base);
-    const { wall: ms, cpu } = imports.get(entryOf(b))!;
-    const { wall: baseMs, cpu: baseCpu } = imports.get(entryOf(base))!;
-    const ratio = ms / baseMs;
-    const cpuRatio = cpu / baseCpu;
+    const { wall: ms } = imports.get(entryOf(b))!;
+    const { wall: baseMs } = baseTimes.get(entryOf(b))!;
+    const { wall: ratio, cpu: cpuRatio } = ratios.get(entryOf(b))!;
     // The issue does not say raw or gzip: both are reported; the deployed zip is the gzip-like size.
     const rawOk = extra <= 30 * 1024;
     const gzipOk = gzipExtra <= 30 * 1024;
@@ -365,9 +406,9 @@ async function main(): Promise<void> {
   for (const base of baselines) {
     const floor = floorOf(base);
     const f = imports.get(entryOf(floor))!;
-    const b = imports.get(entryOf(base))!;
+    const r = ratios.get(entryOf(floor))!;
     console.log(
-      `floor ${pad(base.name.replace('baseline-', ''), 18)} +raw ${lpad(kb(floor.bytes - base.bytes), 8)}  +gzip ${lpad(kb(gz(floor) - gz(base)), 8)}  import ${f.wall.toFixed(1)} ms (cpu ${f.cpu.toFixed(1)} ms)  ratio ${(f.wall / b.wall).toFixed(2)}  cpu rt ${(f.cpu / b.cpu).toFixed(2)}`,
+      `floor ${pad(base.name.replace('baseline-', ''), 18)} +raw ${lpad(kb(floor.bytes - base.bytes), 8)}  +gzip ${lpad(kb(gz(floor) - gz(base)), 8)}  import ${f.wall.toFixed(1)} ms (cpu ${f.cpu.toFixed(1)} ms)  ratio ${r.wall.toFixed(2)}  cpu rt ${r.cpu.toFixed(2)}`,
     );
   }
 
