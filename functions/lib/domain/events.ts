@@ -26,7 +26,8 @@ const realDay = (s: string) => {
 };
 
 // Built when first used (`z.lazy`; see posts.ts): each function uses one or two.
-export const EventInput = z.lazy(() =>
+// `@__PURE__`: dropped from a bundle group in which no function uses them (see posts.ts).
+export const EventInput = /* @__PURE__ */ z.lazy(() =>
   z.strictObject({
     name: text(200),
     capacity: z.int().check(z.minimum(1), z.maximum(100_000)),
@@ -34,7 +35,7 @@ export const EventInput = z.lazy(() =>
   }),
 );
 
-export const RegistrationInput = z.lazy(() =>
+export const RegistrationInput = /* @__PURE__ */ z.lazy(() =>
   z.strictObject({
     name: text(200),
     email: z.email().check(z.maxLength(320)),
@@ -42,8 +43,8 @@ export const RegistrationInput = z.lazy(() =>
 );
 
 const id = () => z.string().check(z.minLength(1), z.maxLength(100));
-export const EventPath = z.lazy(() => z.strictObject({ id: id() }));
-export const RegistrationPath = z.lazy(() => z.strictObject({ id: id(), registrationId: id() }));
+export const EventPath = /* @__PURE__ */ z.lazy(() => z.strictObject({ id: id() }));
+export const RegistrationPath = /* @__PURE__ */ z.lazy(() => z.strictObject({ id: id(), registrationId: id() }));
 
 export interface ConferenceEvent {
   id: string;

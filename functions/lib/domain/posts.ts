@@ -16,8 +16,11 @@ const text = () => z.string().check(z.maxLength(10_000));
 // Each schema is built when first used (`z.lazy`): a function bundle loads
 // this whole module but uses one or two of them, and building a zod schema
 // costs ~1 ms at cold start. `httpHandler` builds the ones its route uses at
-// init, so requests never pay for it.
-export const PostInput = z.lazy(() =>
+// init, so requests never pay for it. `@__PURE__` lets esbuild drop a schema
+// that no function of the bundle group uses (with the zod code only it needs):
+// the pg group's functions do not carry EventInput and its ISO date-time code
+// (-5.4 KB loaded per registrations function).
+export const PostInput = /* @__PURE__ */ z.lazy(() =>
   z.strictObject({
     title: title(),
     body: text(),
@@ -25,7 +28,7 @@ export const PostInput = z.lazy(() =>
   }),
 );
 
-export const PostUpdate = z.lazy(() =>
+export const PostUpdate = /* @__PURE__ */ z.lazy(() =>
   z
     .strictObject({
       title: z.optional(title()),
@@ -35,9 +38,9 @@ export const PostUpdate = z.lazy(() =>
     .check(z.refine((u) => u.title !== undefined || u.body !== undefined, { message: 'Give a title or a body to change' })),
 );
 
-export const PostId = z.lazy(() => z.strictObject({ id: z.string().check(z.minLength(1), z.maxLength(100)) }));
+export const PostId = /* @__PURE__ */ z.lazy(() => z.strictObject({ id: z.string().check(z.minLength(1), z.maxLength(100)) }));
 
-export const ListQuery = z.lazy(() =>
+export const ListQuery = /* @__PURE__ */ z.lazy(() =>
   z.strictObject({
     limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 20),
     cursor: z.optional(z.string().check(z.maxLength(1000))),
@@ -105,14 +108,14 @@ export async function getPost(id: string): Promise<Post> {
 // Cursors: opaque to clients (base64url JSON), fully validated when read back
 // ---------------------------------------------------------------------------
 
-const CursorKey = z.lazy(() =>
+const CursorKey = /* @__PURE__ */ z.lazy(() =>
   z.strictObject({
     id: z.string().check(z.minLength(1), z.maxLength(100)),
     gsi1pk: z.literal(LIST_PARTITION),
     gsi1sk: z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#.{1,100}$/)),
   }),
 );
-const CursorShape = z.lazy(() => z.strictObject({ v: z.literal(1), k: CursorKey }));
+const CursorShape = /* @__PURE__ */ z.lazy(() => z.strictObject({ v: z.literal(1), k: CursorKey }));
 
 export function encodeCursor(key: Record<string, unknown>): string {
   return Buffer.from(JSON.stringify({ v: 1, k: { id: key.id, gsi1pk: key.gsi1pk, gsi1sk: key.gsi1sk } })).toString('base64url');
