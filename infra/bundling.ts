@@ -8,8 +8,8 @@
  * with --enable-source-maps reads and parses every loaded file's map at import,
  * which made posts-get's cold-start import ~16% slower (67 vs 58 ms, measured);
  * `sourcemap: true` (the app: SPS_SOURCEMAPS=1) adds linked maps without
- * `sourcesContent`, and the function construct then sets that flag. Functions are built in one esbuild run with code splitting
- * per *bundle group* (functions with the same data clients, see `bundleGroupOf`),
+ * `sourcesContent`, and the function construct then sets that flag.
+ * Functions are built in one esbuild run with code splitting per *bundle group* (functions with the same data clients, see `bundleGroupOf`),
  * the groups' runs concurrently, so shared code is compiled once per group.
  *
  * Everything here is synchronous (cdktf constructs are built synchronously) and
@@ -239,7 +239,8 @@ function buildOptions(minify: boolean, sourcemap: boolean, group = 'plain'): Bui
   };
 }
 
-function failure(names: string, err: unknown): BundlingError {
+function failure(group: GroupBuild, err: unknown): BundlingError {
+  const names = group.fns.map((f) => `"${f.name}"`).join(', ');
   const errors = (err as { errors?: { text: string; location?: { file: string; line: number } | null }[] }).errors;
   const detail = errors?.length
     ? errors.map((e) => (e.location ? `${e.location.file}:${e.location.line}: ${e.text}` : e.text)).join('\n  ')
@@ -279,7 +280,7 @@ function bundleWithInputs(fns: readonly FunctionDefinition[], options: BundleOpt
     try {
       return buildSync(group.options).metafile!;
     } catch (err) {
-      throw failure(group.fns.map((f) => `"${f.name}"`).join(', '), err);
+      throw failure(group, err);
     }
   });
   return finishBuild(fns, plan.buildDir, metafiles);
@@ -314,7 +315,7 @@ async function bundleWithInputsAsync(fns: readonly FunctionDefinition[], options
       try {
         return (await build(group.options)).metafile!;
       } catch (err) {
-        throw failure(group.fns.map((f) => `"${f.name}"`).join(', '), err);
+        throw failure(group, err);
       }
     }),
   );
@@ -556,11 +557,6 @@ function sha256Hex(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** SHA-256 over the inputs' names and contents; undefined if one is gone. */
-function contentKeyOf(inputs: readonly string[]): string | undefined {
-  return hashInputs(PROJECT_ROOT, inputs);
-}
-
 function relocate(archives: readonly FunctionArchive[], from: string, to: string): FunctionArchive[] {
   const move = (p: string): string => join(to, relative(from, p));
   return archives.map((a) => ({ ...a, outdir: move(a.outdir), entryFile: move(a.entryFile), zipFile: move(a.zipFile) }));
@@ -605,14 +601,14 @@ class BuildCache {
     } catch {
       return undefined;
     }
-    if (contentKeyOf(index.inputs) !== index.contentKey) return undefined;
+    if (hashInputs(PROJECT_ROOT, index.inputs) !== index.contentKey) return undefined;
     const archives = relocate(index.archives, '.', this.entryDir(index.contentKey));
     return archives.every((a) => existsSync(a.zipFile)) ? archives : undefined;
   }
 
   /** Moves this build into the cache, records it, and returns the archives at their new place. */
   store(archives: FunctionArchive[], inputs: string[]): FunctionArchive[] {
-    const contentKey = contentKeyOf(inputs);
+    const contentKey = hashInputs(PROJECT_ROOT, inputs);
     if (!contentKey || archives.length === 0) return archives;
     const buildDir = archives[0]!.outdir;
     const entryDir = this.entryDir(contentKey);

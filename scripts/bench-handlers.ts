@@ -87,13 +87,19 @@ function clientsOf(fn: FunctionDefinition): Client[] {
   return clients;
 }
 
-function baselineDefinition(clients: Client[]): FunctionDefinition {
-  const name = `baseline-${clients.length ? clients.join('+') : 'none'}`;
+/** The client kind of a function, e.g. `dynamodb+pg`: the key of its baseline and floor. */
+const kindOf = (clients: readonly Client[]) => clients.join('+') || 'none';
+
+/** Writes `<prefix>-<kind>.mjs`: the clients' source, then `rest` (which exports `handler`). */
+function clientSourceDefinition(prefix: string, clients: readonly Client[], rest: string): FunctionDefinition {
+  const name = `${prefix}-${kindOf(clients)}`;
   const file = `${name}.mjs`;
   mkdirSync(BASELINE_SRC, { recursive: true });
-  writeFileSync(join(BASELINE_SRC, file), `${clients.map((c) => CLIENT_SOURCE[c]).join('\n')}\nexport const handler = async () => ({ statusCode: 200, body: '{}' });\n`);
+  writeFileSync(join(BASELINE_SRC, file), `${clients.map((c) => CLIENT_SOURCE[c]).join('\n')}\n${rest}`);
   return { name, handler: file };
 }
+
+const BASELINE_HANDLER = "export const handler = async () => ({ statusCode: 200, body: '{}' });\n";
 
 // The floor: the same clients plus only what issue 3 requires a handler to be
 // built on, with none of our code: middy core, the six official middlewares it
@@ -102,7 +108,7 @@ function baselineDefinition(clients: Client[]): FunctionDefinition {
 // handlers do. No function can import faster than its floor, so the floor's
 // ratio shows how much of a function's ratio the required libraries take
 // before our framework adds anything. Printed for information, not judged.
-const SECURITY_HEADERS_MODULE = JSON.stringify(join(PROJECT_ROOT, 'functions', 'lib', 'http', 'security-headers.ts'));
+const httpModule = (file: string) => JSON.stringify(join(PROJECT_ROOT, 'functions', 'lib', 'http', file));
 const FLOOR_SOURCE = `import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpEventNormalizer from '@middy/http-event-normalizer';
@@ -111,25 +117,18 @@ import httpCors from '@middy/http-cors';
 import httpSecurityHeaders from '@middy/http-security-headers';
 import httpErrorHandler from '@middy/http-error-handler';
 import * as z from 'zod/mini';
-import { SECURITY_HEADERS } from ${SECURITY_HEADERS_MODULE};
+import { SECURITY_HEADERS } from ${httpModule('security-headers.ts')};
+import { CORS_ALLOW_HEADERS, CORS_MAX_AGE_SECONDS } from ${httpModule('cors.ts')};
 const Path = z.object({ id: z.uuid() });
 const origins = (process.env.CORS_ORIGINS ?? '').split(',');
 export const handler = middy(async (event) => ({ statusCode: 200, body: JSON.stringify(z.parse(Path, event.pathParameters)) }))
   .use(httpHeaderNormalizer())
-  .use(httpCors({ origins, methods: 'GET,OPTIONS', headers: 'authorization,content-type', maxAge: 600 }))
+  .use(httpCors({ origins, methods: 'GET,OPTIONS', headers: CORS_ALLOW_HEADERS, maxAge: CORS_MAX_AGE_SECONDS }))
   .use(httpSecurityHeaders(SECURITY_HEADERS))
   .use(httpErrorHandler({ logger: false }))
   .use(httpEventNormalizer())
   .use(httpJsonBodyParser());
 `;
-
-function floorDefinition(clients: Client[]): FunctionDefinition {
-  const name = `floor-${clients.length ? clients.join('+') : 'none'}`;
-  const file = `${name}.mjs`;
-  mkdirSync(BASELINE_SRC, { recursive: true });
-  writeFileSync(join(BASELINE_SRC, file), `${clients.map((c) => CLIENT_SOURCE[c]).join('\n')}\n${FLOOR_SOURCE}`);
-  return { name, handler: file };
-}
 
 // ---------------------------------------------------------------------------
 // Import time in a fresh node
@@ -207,11 +206,10 @@ function importPairs(pairs: readonly (readonly [target: string, base: string])[]
   for (let r = 0; r < RUNS; r++) {
     const order = pairs.map((p) => [random(), p] as const).sort((a, b) => a[0] - b[0]).map(([, p]) => p);
     for (const [target, base] of order) {
-      const first = r % 2 === 0 ? base : target;
-      const second = first === base ? target : base;
-      const a = importMs(first);
-      const b = importMs(second);
-      const [t, bs] = first === target ? [a, b] : [b, a];
+      const baseFirst = r % 2 === 0;
+      const early = importMs(baseFirst ? base : target);
+      const late = importMs(baseFirst ? target : base);
+      const [t, bs] = baseFirst ? [late, early] : [early, late];
       push(samples, target, t[0], t[1]);
       push(samples, base, bs[0], bs[1]);
       push(baseSamples, target, bs[0], bs[1]);
@@ -343,17 +341,19 @@ async function main(): Promise<void> {
   const functions = [...routes, ...tasks] as readonly FunctionDefinition[];
   const started = Date.now();
   const bundles = bundleFunctions(functions, { outRoot: join(BENCH_DIR, 'functions') });
-  const baselineKinds = new Map<string, Client[]>();
-  for (const fn of functions) baselineKinds.set(clientsOf(fn).join('+') || 'none', clientsOf(fn));
-  const baselineDefs = [...baselineKinds.values()].map(baselineDefinition);
+  const kinds = new Map(functions.map((fn) => [kindOf(clientsOf(fn)), clientsOf(fn)]));
   // Each baseline is the clients' OWN bundle: built alone (same esbuild options
   // as the functions), not code-split against the other baselines, which would
   // add chunk boundaries and other clients' shared code to it.
-  const baselines = baselineDefs.map((def) => bundleFunctions([def], { functionsDir: BASELINE_SRC, outRoot: join(BENCH_DIR, 'baselines') })[0]!);
-  const baselineOf = (fn: FunctionDefinition) => baselines.find((b) => b.name === `baseline-${clientsOf(fn).join('+') || 'none'}`)!;
-  // Floors (see FLOOR_SOURCE), one per client kind, each built alone like the baselines.
-  const floors = [...baselineKinds.values()].map(floorDefinition).map((def) => bundleFunctions([def], { functionsDir: BASELINE_SRC, outRoot: join(BENCH_DIR, 'floors') })[0]!);
-  const floorOf = (base: FunctionBundle) => floors.find((f) => f.name === base.name.replace('baseline-', 'floor-'))!;
+  // Floors (see FLOOR_SOURCE), one per client kind, are built alone the same way.
+  const builtAlone = (prefix: string, rest: string) =>
+    new Map([...kinds].map(([kind, clients]) => [kind, bundleFunctions([clientSourceDefinition(prefix, clients, rest)], { functionsDir: BASELINE_SRC, outRoot: join(BENCH_DIR, `${prefix}s`) })[0]!]));
+  const baselineByKind = builtAlone('baseline', BASELINE_HANDLER);
+  const floorByKind = builtAlone('floor', FLOOR_SOURCE);
+  const baselines = [...baselineByKind.values()];
+  const floors = [...floorByKind.values()];
+  const baselineOf = (fn: FunctionDefinition) => baselineByKind.get(kindOf(clientsOf(fn)))!;
+  const bundleOf = (fn: FunctionDefinition) => bundles.find((b) => b.name === fn.name)!;
   console.log(`bundled ${bundles.length} functions + ${baselines.length} SDK baselines + ${floors.length} floors in ${Date.now() - started} ms (infra/bundling.ts, minified ESM, node22)`);
 
   console.log(`measuring import time in fresh node processes (${RUNS} rounds; each bundle imported next to its baseline, ratios are medians of the paired ratios), from ${DEPLOY_ROOT}/<name>/...`);
@@ -362,8 +362,8 @@ async function main(): Promise<void> {
   const deployed = new Map([...bundles, ...baselines, ...floors].map((b) => [b.entryFile, deployLike(b)]));
   const entryOf = (b: FunctionBundle) => deployed.get(b.entryFile)!;
   const { times: imports, baseTimes, ratios } = importPairs([
-    ...bundles.map((b) => [entryOf(b), entryOf(baselineOf(functions.find((fn) => fn.name === b.name)!))] as const),
-    ...baselines.map((base) => [entryOf(floorOf(base)), entryOf(base)] as const),
+    ...functions.map((fn) => [entryOf(bundleOf(fn)), entryOf(baselineOf(fn))] as const),
+    ...[...kinds.keys()].map((kind) => [entryOf(floorByKind.get(kind)!), entryOf(baselineByKind.get(kind)!)] as const),
   ]);
 
   // Gzip of every JavaScript file the function loads (entry + its chunks).
@@ -380,7 +380,7 @@ async function main(): Promise<void> {
     `${pad('function', 22)}${lpad('raw', 10)}${lpad('gzip', 10)}${lpad('SDK raw', 10)}${lpad('SDK gzip', 10)}${lpad('+raw', 9)}${lpad('+gzip', 9)}${lpad('import ms', 11)}${lpad('SDK ms', 9)}${lpad('ratio', 8)}${lpad('cpu rt', 8)}  targets (size: +30 KB; import: <= 1.15x)`,
   );
   for (const fn of functions) {
-    const b = bundles.find((x) => x.name === fn.name)!;
+    const b = bundleOf(fn);
     const base = baselineOf(fn);
     const extra = b.bytes - base.bytes;
     const gzipExtra = gz(b) - gz(base);
@@ -398,17 +398,17 @@ async function main(): Promise<void> {
     );
   }
   console.log('');
-  for (const base of baselines) {
-    console.log(`SDK baseline ${pad(base.name.replace('baseline-', ''), 18)} raw ${lpad(kb(base.bytes), 9)}  gzip ${lpad(kb(gz(base)), 9)}  import ${imports.get(entryOf(base))!.wall.toFixed(1)} ms (cpu ${imports.get(entryOf(base))!.cpu.toFixed(1)} ms)`);
+  for (const [kind, base] of baselineByKind) {
+    console.log(`SDK baseline ${pad(kind, 18)} raw ${lpad(kb(base.bytes), 9)}  gzip ${lpad(kb(gz(base)), 9)}  import ${imports.get(entryOf(base))!.wall.toFixed(1)} ms (cpu ${imports.get(entryOf(base))!.cpu.toFixed(1)} ms)`);
   }
   console.log('');
   console.log('floor: the same clients + only the required libraries (middy core, its six official middlewares, zod/mini with a uuid path schema), none of our code; not judged:');
-  for (const base of baselines) {
-    const floor = floorOf(base);
+  for (const [kind, base] of baselineByKind) {
+    const floor = floorByKind.get(kind)!;
     const f = imports.get(entryOf(floor))!;
     const r = ratios.get(entryOf(floor))!;
     console.log(
-      `floor ${pad(base.name.replace('baseline-', ''), 18)} +raw ${lpad(kb(floor.bytes - base.bytes), 8)}  +gzip ${lpad(kb(gz(floor) - gz(base)), 8)}  import ${f.wall.toFixed(1)} ms (cpu ${f.cpu.toFixed(1)} ms)  ratio ${r.wall.toFixed(2)}  cpu rt ${r.cpu.toFixed(2)}`,
+      `floor ${pad(kind, 18)} +raw ${lpad(kb(floor.bytes - base.bytes), 8)}  +gzip ${lpad(kb(gz(floor) - gz(base)), 8)}  import ${f.wall.toFixed(1)} ms (cpu ${f.cpu.toFixed(1)} ms)  ratio ${r.wall.toFixed(2)}  cpu rt ${r.cpu.toFixed(2)}`,
     );
   }
 
@@ -416,11 +416,11 @@ async function main(): Promise<void> {
     console.log('\ncounting import instructions with valgrind --tool=callgrind (median of 3, minus an empty node)...');
     const counts = await importInstructions([...bundles.map(entryOf), ...baselines.map(entryOf), ...floors.map(entryOf)]);
     for (const fn of functions) {
-      const b = bundles.find((x) => x.name === fn.name)!;
+      const b = bundleOf(fn);
       const base = baselineOf(fn);
       const n = counts.get(entryOf(b))!;
       const baseN = counts.get(entryOf(base))!;
-      const floorN = counts.get(entryOf(floorOf(base)))!;
+      const floorN = counts.get(entryOf(floorByKind.get(kindOf(clientsOf(fn)))!))!;
       console.log(`${pad(fn.name, 22)} ${lpad((n / 1e6).toFixed(1), 7)} M instructions   SDK ${lpad((baseN / 1e6).toFixed(1), 7)} M   ratio ${(n / baseN).toFixed(2)}   floor ${lpad((floorN / 1e6).toFixed(1), 7)} M (ratio ${(floorN / baseN).toFixed(2)})`);
     }
   }

@@ -138,6 +138,7 @@ describe('function bundling', () => {
 
   test('every registry function imports in a fresh ESM node, as on Lambda (no global require)', () => {
     const bundles = bundleFunctions([...routes, ...tasks], { outRoot });
+    const textOf = (b: (typeof bundles)[number], file: string) => readFileSync(join(b.outdir, file), 'utf8');
     const env = { PATH: process.env.PATH, ...SAMPLE_FUNCTION_ENV };
     const probe = "const m = await import(process.argv[1]); process.stdout.write(typeof m.handler + ' ' + typeof require);";
     for (const b of bundles) {
@@ -148,12 +149,12 @@ describe('function bundling', () => {
     // import: none of the files its entry loads statically carries the banner.
     const posts = bundles.find((b) => b.name === 'posts-get')!;
     expect(posts.imported.length).toBeGreaterThan(3);
-    expect(posts.imported.filter((f) => readFileSync(join(posts.outdir, f), 'utf8').includes('createRequire'))).toEqual([]);
+    expect(posts.imported.filter((f) => textOf(posts, f).includes('createRequire'))).toEqual([]);
     // A schema no function of a bundle group uses is not shipped in that group (domain schemas are
     // `@__PURE__`): EventInput (its message below) is in the events functions, not in registrations'.
     const ships = (name: string, text: string) => {
       const b = bundles.find((x) => x.name === name)!;
-      return b.files.some((f) => f.endsWith('.mjs') && readFileSync(join(b.outdir, f), 'utf8').includes(text));
+      return b.files.some((f) => f.endsWith('.mjs') && textOf(b, f).includes(text));
     };
     expect(ships('events-create', 'Must be a real date between years')).toBe(true);
     expect(ships('registrations-create', 'Must be a real date between years')).toBe(false);
