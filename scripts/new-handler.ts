@@ -100,15 +100,20 @@ function handlerSource(name: string, method: Method, params: string[], libImport
     .replace("import * as z from 'zod/mini';\n", schemas.length > 0 ? "import * as z from 'zod/mini';\n" : '');
 }
 
+/** A single-quoted TypeScript string literal, as the rest of the code base writes them. */
+const tsString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r')}'`;
+
 function testSource(name: string, method: Method, path: string, params: string[], handlerImport: string, eventsImport: string): string {
   const hasBody = method === 'POST' || method === 'PUT' || method === 'PATCH';
-  const pathParameters = Object.fromEntries(params.map((p) => [p, `test-${p}`]));
+  const pathObject = `{ ${params.map((p) => `${p}: ${tsString(`test-${p}`)}`).join(', ')} }`;
   const rawPath = path.replace(/\{([A-Za-z][A-Za-z0-9]*)\}/g, (_m, p: string) => `test-${p}`);
   const status = method === 'POST' ? 201 : method === 'DELETE' ? 204 : 200;
-  const init = [
-    ...(params.length > 0 ? [`pathParameters: ${JSON.stringify(pathParameters)}`] : []),
-    ...(hasBody ? ["json: { message: 'hello' }"] : []),
-  ].join(', ');
+  const eventOf = (json: string | undefined) => {
+    const init = [...(params.length > 0 ? [`pathParameters: ${pathObject}`] : []), ...(json ? [`json: ${json}`] : [])];
+    return `httpEvent('${method}', '${rawPath}'${init.length > 0 ? `, { ${init.join(', ')} }` : ''})`;
+  };
+  // What the scaffolded handler answers: its route, and the path and body it received.
+  const expected = `{ route: '${name}'${params.length > 0 ? `, path: ${pathObject}` : ''}${hasBody ? ", body: { message: 'hello' }" : ''} }`;
   return [
     `import { handler } from '${handlerImport}';`,
     `import { captureLogs, httpEvent, lambdaContext } from '${eventsImport}';`,
@@ -117,14 +122,15 @@ function testSource(name: string, method: Method, path: string, params: string[]
     'afterAll(() => logs.restore());',
     '',
     `test('${method} ${path} answers ${status}', async () => {`,
-    `  const result = await handler(httpEvent('${method}', '${rawPath}', { ${init} }), lambdaContext());`,
+    `  const result = await handler(${eventOf(hasBody ? "{ message: 'hello' }" : undefined)}, lambdaContext());`,
     `  expect(result.statusCode).toBe(${status});`,
+    ...(status === 204 ? ["  expect(result.body).toBe('');"] : [`  expect(JSON.parse(result.body)).toEqual(${expected});`]),
     '});',
     ...(hasBody
       ? [
           '',
           `test('${method} ${path} rejects an invalid body with 400 validation_failed', async () => {`,
-          `  const result = await handler(httpEvent('${method}', '${rawPath}', { ${params.length > 0 ? `pathParameters: ${JSON.stringify(pathParameters)}, ` : ''}json: { message: '' } }), lambdaContext());`,
+          `  const result = await handler(${eventOf("{ message: '' }")}, lambdaContext());`,
           '  expect(result.statusCode).toBe(400);',
           "  expect(JSON.parse(result.body).error.code).toBe('validation_failed');",
           '});',
@@ -158,7 +164,7 @@ export function scaffoldHandler(input: ScaffoldInput): ScaffoldResult {
     const r = relative(dirname(from), to).replace(/\.ts$/, '');
     return r.startsWith('.') ? r : `./${r}`;
   };
-  const registryLine = `  { name: '${name}', method: '${method}', path: '${path}', handler: '${handlerRel}'${input.public !== undefined ? `, public: ${JSON.stringify(input.public.trim())}` : ''} },`;
+  const registryLine = `  { name: '${name}', method: '${method}', path: '${path}', handler: '${handlerRel}'${input.public !== undefined ? `, public: ${tsString(input.public.trim())}` : ''} },`;
   mkdirSync(dirname(handlerFile), { recursive: true });
   mkdirSync(dirname(testFile), { recursive: true });
   writeFileSync(handlerFile, handlerSource(name, method, params, rel(handlerFile, join(root, 'functions', 'lib', 'http', 'index.ts')).replace(/\/index$/, '')));

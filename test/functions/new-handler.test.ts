@@ -53,11 +53,19 @@ test('the scaffolded handler runs: typed path and body, 201, and 400 validation_
   expect(bad.statusCode).toBe(400);
   const generatedTest = readFileSync(path.join(tmp, 'test', 'functions', 'comments', 'create.test.ts'), 'utf8');
   expect(generatedTest).toContain("from '../../../functions/comments/create'");
+  // The generated test checks what the handler answers, with the same values the handler gets.
+  expect(generatedTest).toContain("handler(httpEvent('POST', '/posts/test-id/comments', { pathParameters: { id: 'test-id' }, json: { message: 'hello' } }), lambdaContext())");
+  expect(generatedTest).toContain("expect(JSON.parse(result.body)).toEqual({ route: 'comments-create', path: { id: 'test-id' }, body: { message: 'hello' } });");
+  const answer = await handler(httpEvent('POST', '/posts/test-id/comments', { pathParameters: { id: 'test-id' }, json: { message: 'hello' } }), lambdaContext());
+  expect(JSON.parse(answer.body)).toEqual({ route: 'comments-create', path: { id: 'test-id' }, body: { message: 'hello' } });
 });
 
 test('scaffolds GET and DELETE handlers without a body schema', async () => {
   const { handler } = (await import(path.join(tmp, 'functions', 'status.ts'))) as { handler: HttpHandler };
   expect((await handler(httpEvent('GET', '/status'), lambdaContext())).statusCode).toBe(200);
+  const generatedTest = readFileSync(path.join(tmp, 'test', 'functions', 'status.test.ts'), 'utf8');
+  expect(generatedTest).toContain("handler(httpEvent('GET', '/status'), lambdaContext())");
+  expect(generatedTest).toContain("expect(JSON.parse(result.body)).toEqual({ route: 'status' });");
   const del = (await import(path.join(tmp, 'functions', 'comments', 'delete.ts'))) as { handler: HttpHandler };
   const r = await del.handler(httpEvent('DELETE', '/posts/a/comments/b', { pathParameters: { id: 'a', commentId: 'b' } }), lambdaContext());
   expect(r.statusCode).toBe(204);
@@ -88,7 +96,7 @@ test('refuses to overwrite an existing file', () => {
 
 test('--public records why the route needs no authorization in the registry line', () => {
   const r = scaffoldHandler({ root: tmp, name: 'ping', method: 'GET', path: '/ping', public: "Liveness probe; it's public by design" });
-  expect(r.registryLine).toBe(`  { name: 'ping', method: 'GET', path: '/ping', handler: 'ping.ts', public: "Liveness probe; it's public by design" },`);
+  expect(r.registryLine).toBe(`  { name: 'ping', method: 'GET', path: '/ping', handler: 'ping.ts', public: 'Liveness probe; it\\'s public by design' },`);
   expect(registry()).toContain(r.registryLine);
 });
 

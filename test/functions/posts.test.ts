@@ -99,6 +99,52 @@ test('GET /posts rejects a garbage cursor and a bad limit with 400', async () =>
   }
 });
 
+test('GET /posts/{id} finds a post by its id in upper case (UUIDs are case-insensitive)', async () => {
+  const post = JSON.parse((await create()).body) as Post;
+  const r = await byId('get', 'GET', post.id.toUpperCase());
+  expect(r.statusCode).toBe(200);
+  expect((JSON.parse(r.body) as Post).id).toBe(post.id);
+});
+
+test('GET /posts: a page that ends at the last post has no nextCursor', async () => {
+  const all = JSON.parse((await call('list', 'GET', '/posts', { query: { limit: '100' } })).body) as { items: Post[]; nextCursor: string | null };
+  const n = all.items.length;
+  expect(n).toBeGreaterThan(1);
+  const exact = JSON.parse((await call('list', 'GET', '/posts', { query: { limit: String(n) } })).body) as { items: Post[]; nextCursor: string | null };
+  expect(exact.items).toHaveLength(n);
+  expect(exact.nextCursor).toBeNull();
+  const short = JSON.parse((await call('list', 'GET', '/posts', { query: { limit: String(n - 1) } })).body) as { items: Post[]; nextCursor: string | null };
+  expect(short.items.map((p) => p.id)).toEqual(all.items.slice(0, n - 1).map((p) => p.id));
+  const rest = JSON.parse((await call('list', 'GET', '/posts', { query: { limit: '100', cursor: short.nextCursor! } })).body) as { items: Post[]; nextCursor: string | null };
+  expect(rest).toEqual({ items: [all.items[n - 1]], nextCursor: null });
+});
+
+test('GET /posts ignores unknown query keys; a repeated or non-digit limit is a 400 that says why', async () => {
+  expect((await call('list', 'GET', '/posts', { query: { _: '1700000000000', limit: '2' } })).statusCode).toBe(200);
+  // API Gateway joins a repeated key's values with commas.
+  for (const limit of ['2,3', '1e1', ' 2', '-1']) {
+    const r = await call('list', 'GET', '/posts', { query: { limit } });
+    expect(r.statusCode).toBe(400);
+    expect(errorOf(r).details).toEqual([{ path: 'query.limit', message: 'Must be a whole number from 1 to 100, given once' }]);
+  }
+});
+
+test('POST /posts refuses NUL characters and unpaired surrogates in any text field, and stores nothing', async () => {
+  const before = (JSON.parse((await call('list', 'GET', '/posts', { query: { limit: '100' } })).body) as { items: Post[] }).items.length;
+  for (const json of [
+    { title: 'a\u0000b', body: '', author: 'Ann' },
+    { title: 'ok', body: '\ud800x', author: 'Ann' },
+    { title: 'ok', body: '', author: 'x\udc00' },
+  ]) {
+    const r = await create(json);
+    expect(r.statusCode).toBe(400);
+    expect(errorOf(r).details![0]!.message).toBe('Must be Unicode text without NUL characters or unpaired surrogates');
+  }
+  expect((await create({ title: 'emoji 😀 pair', body: '𝄞', author: 'Ann' })).statusCode).toBe(201);
+  const after = (JSON.parse((await call('list', 'GET', '/posts', { query: { limit: '100' } })).body) as { items: Post[] }).items.length;
+  expect(after).toBe(before + 1);
+});
+
 test('PUT /posts/{id} increments the version; a stale version is 409 version_conflict; a missing post is 404', async () => {
   const post = JSON.parse((await create()).body) as Post;
   const r = await byId('update', 'PUT', post.id, { json: { title: 'Edited', version: 1 } });

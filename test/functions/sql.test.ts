@@ -294,6 +294,35 @@ describe('events and registrations handlers', () => {
     expect([...new Set(errorOf(r).details!.map((d) => d.path))].sort()).toEqual(['body.capacity', 'body.name', 'body.startsAt']);
   });
 
+  test('startsAt: one clear message for a malformed date-time; no silent loss of precision', async () => {
+    const format = 'Must be an ISO-8601 date-time with seconds and a UTC offset, e.g. "2027-05-01T09:00:00Z" or "2027-05-01T11:00:00+02:00"';
+    const cases: [string, string][] = [
+      ['2027-05-01T25:00:00Z', format],
+      ['2027-05-01T09:00:00', format],
+      ['2027-05-01', format],
+      ['0000-06-01T09:00:00Z', 'Must be a real date between years 0001 and 9999'],
+      ['2027-05-01T09:00:00.123456Z', 'At most millisecond precision (3 fraction digits): the API returns milliseconds'],
+    ];
+    for (const [startsAt, message] of cases) {
+      const r = await call('events-create', 'POST', '/events', { json: { name: 'DevConf', capacity: 3, startsAt } });
+      expect(r.statusCode).toBe(400);
+      expect(errorOf(r).details).toEqual([{ path: 'body.startsAt', message }]);
+    }
+    const ok = await call('events-create', 'POST', '/events', { json: { name: 'DevConf', capacity: 3, startsAt: '2027-05-01T09:00:00.120+02:00' } });
+    expect(JSON.parse(ok.body)).toMatchObject({ startsAt: '2027-05-01T07:00:00.120Z' });
+  });
+
+  test('names refuse NUL and unpaired surrogates; an email is trimmed like a name', async () => {
+    for (const name of ['a\u0000b', '\ud800x']) {
+      const r = await call('events-create', 'POST', '/events', { json: { name, capacity: 3, startsAt: '2027-05-01T09:00:00Z' } });
+      expect(errorOf(r).details).toEqual([{ path: 'body.name', message: 'Must be Unicode text without NUL characters or unpaired surrogates' }]);
+    }
+    const event = await newEvent();
+    const r = await registerAt(event.id.toUpperCase(), { name: ' Pat ', email: '  pat@example.com ' });
+    expect(r.statusCode).toBe(201);
+    expect(JSON.parse(r.body)).toMatchObject({ eventId: event.id, name: 'Pat', email: 'pat@example.com' });
+  });
+
   test('GET /events/{id} -> 200 with registered, 404 when unknown or not an id', async () => {
     const event = await newEvent();
     await registerAt(event.id, { name: 'Ann', email: 'ann@example.com' });

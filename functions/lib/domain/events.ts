@@ -11,12 +11,7 @@ import * as z from 'zod/mini';
 import type { Database } from '../data/sql';
 import { sqlParam } from '../data/sql';
 import { conflict, notFound } from '../http/errors';
-
-/** Postgres text cannot hold NUL: refuse it as bad input (400) rather than fail in the database (500). */
-const text = (max: number) =>
-  z
-    .string()
-    .check(z.trim(), z.minLength(1), z.maxLength(max), z.refine((s) => !s.includes('\u0000'), { message: 'Must not contain NUL characters' }));
+import { label, pathId } from './text';
 
 /** A calendar day that exists, in a year Postgres stores (0001-9999): no "0000-…" and no Feb 30 silently rolled to March. */
 const realDay = (s: string) => {
@@ -25,26 +20,32 @@ const realDay = (s: string) => {
   return y >= 1 && d <= new Date(Date.UTC(y, m, 0)).getUTCDate() && utcYear >= 1 && utcYear <= 9999;
 };
 
+const START_FORMAT = 'Must be an ISO-8601 date-time with seconds and a UTC offset, e.g. "2027-05-01T09:00:00Z" or "2027-05-01T11:00:00+02:00"';
+
 // Built when first used (`z.lazy`; see posts.ts): each function uses one or two.
 // `@__PURE__`: dropped from a bundle group in which no function uses them (see posts.ts).
 export const EventInput = /* @__PURE__ */ z.lazy(() =>
   z.strictObject({
-    name: text(200),
+    name: label(200),
     capacity: z.int().check(z.minimum(1), z.maximum(100_000)),
-    startsAt: z.iso.datetime({ offset: true }).check(z.refine(realDay, { message: 'Must be a real date between years 0001 and 9999' })),
+    // `abort`: a malformed value gets one message, not this one and realDay's too.
+    startsAt: z.iso.datetime({ offset: true, abort: true, error: START_FORMAT }).check(
+      z.refine(realDay, { message: 'Must be a real date between years 0001 and 9999' }),
+      z.refine((s) => !/\.\d{4}/.test(s), { message: 'At most millisecond precision (3 fraction digits): the API returns milliseconds' }),
+    ),
   }),
 );
 
 export const RegistrationInput = /* @__PURE__ */ z.lazy(() =>
   z.strictObject({
-    name: text(200),
-    email: z.email().check(z.maxLength(320)),
+    name: label(200),
+    // Trimmed like names; matched case-insensitively (already_registered), stored as given.
+    email: z.pipe(z.string().check(z.trim()), z.email().check(z.maxLength(320))),
   }),
 );
 
-const id = () => z.string().check(z.minLength(1), z.maxLength(100));
-export const EventPath = /* @__PURE__ */ z.lazy(() => z.strictObject({ id: id() }));
-export const RegistrationPath = /* @__PURE__ */ z.lazy(() => z.strictObject({ id: id(), registrationId: id() }));
+export const EventPath = /* @__PURE__ */ z.lazy(() => z.strictObject({ id: pathId() }));
+export const RegistrationPath = /* @__PURE__ */ z.lazy(() => z.strictObject({ id: pathId(), registrationId: pathId() }));
 
 export interface ConferenceEvent {
   id: string;

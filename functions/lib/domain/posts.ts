@@ -9,9 +9,10 @@ import * as z from 'zod/mini';
 import { DataUnavailableError } from '../data/errors';
 import { documentClient, isDynamoUnavailable, tableName } from '../data/dynamo';
 import { AppError, conflict, notFound } from '../http/errors';
+import { label, pathId, text } from './text';
 
-const title = () => z.string().check(z.trim(), z.minLength(1), z.maxLength(200));
-const text = () => z.string().check(z.maxLength(10_000));
+const title = () => label(200);
+const postBody = () => text(10_000);
 
 // Each schema is built when first used (`z.lazy`): a function bundle loads
 // this whole module but uses one or two of them, and building a zod schema
@@ -23,8 +24,8 @@ const text = () => z.string().check(z.maxLength(10_000));
 export const PostInput = /* @__PURE__ */ z.lazy(() =>
   z.strictObject({
     title: title(),
-    body: text(),
-    author: z.string().check(z.trim(), z.minLength(1), z.maxLength(100)),
+    body: postBody(),
+    author: label(100),
   }),
 );
 
@@ -32,17 +33,26 @@ export const PostUpdate = /* @__PURE__ */ z.lazy(() =>
   z
     .strictObject({
       title: z.optional(title()),
-      body: z.optional(text()),
+      body: z.optional(postBody()),
       version: z.int().check(z.minimum(1)),
     })
     .check(z.refine((u) => u.title !== undefined || u.body !== undefined, { message: 'Give a title or a body to change' })),
 );
 
-export const PostId = /* @__PURE__ */ z.lazy(() => z.strictObject({ id: z.string().check(z.minLength(1), z.maxLength(100)) }));
+export const PostId = /* @__PURE__ */ z.lazy(() => z.strictObject({ id: pathId() }));
 
+// Unknown query keys are ignored, as on every other route (a cache-busting
+// `?_=…` must not fail). API Gateway joins a repeated key's values with commas,
+// so `limit=2&limit=3` arrives as "2,3": digits only, with a message that says so.
 export const ListQuery = /* @__PURE__ */ z.lazy(() =>
-  z.strictObject({
-    limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 20),
+  z.object({
+    limit: z._default(
+      z.pipe(
+        z.string().check(z.regex(/^\d{1,6}$/, { message: 'Must be a whole number from 1 to 100, given once' })),
+        z.coerce.number<string>().check(z.int(), z.minimum(1), z.maximum(100)),
+      ),
+      20,
+    ),
     cursor: z.optional(z.string().check(z.maxLength(1000))),
   }),
 );
@@ -146,13 +156,20 @@ export async function listPosts(limit: number, cursor: string | undefined): Prom
         KeyConditionExpression: 'gsi1pk = :pk',
         ExpressionAttributeValues: { ':pk': LIST_PARTITION },
         ScanIndexForward: false,
-        Limit: limit,
+        // One more than asked: a cursor only when another page has items
+        // (DynamoDB's LastEvaluatedKey is also set when a page ends exactly at
+        // the last item, which would cost the client an empty round trip).
+        Limit: limit + 1,
         ...(startKey ? { ExclusiveStartKey: startKey } : {}),
       }),
     ),
   );
-  const items = (out.Items ?? []).map(toPost);
-  return { items, nextCursor: out.LastEvaluatedKey ? encodeCursor(out.LastEvaluatedKey) : null };
+  const found = out.Items ?? [];
+  const page = found.slice(0, limit);
+  // More than asked: the next page starts after the last item returned. Fewer,
+  // with a LastEvaluatedKey: the 1 MB page cap ended the query early.
+  const next = found.length > limit ? page[page.length - 1] : out.LastEvaluatedKey;
+  return { items: page.map(toPost), nextCursor: next ? encodeCursor(next) : null };
 }
 
 export async function updatePost(id: string, update: z.output<typeof PostUpdate>): Promise<Post> {
