@@ -58,6 +58,8 @@ export interface LocalPostgres {
   stop(): Promise<void>;
   /** Resolves when the postmaster exits for any reason. */
   readonly exited: Promise<number | null>;
+  /** Whether `stop()` was called: an exit after it is expected, any other is not. */
+  readonly stopRequested: boolean;
 }
 
 interface Binaries {
@@ -360,6 +362,9 @@ export async function startPostgres(options: LocalPostgresOptions): Promise<Loca
       url: `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`,
       stop,
       exited,
+      get stopRequested() {
+        return stopping !== undefined;
+      },
     };
   }
 }

@@ -96,6 +96,8 @@ export interface LocalRuntime {
 }
 
 const ACCOUNT_ID = '000000000000';
+/** More unexpected Postgres exits than this within a minute: leave it down and say so. */
+const MAX_POSTGRES_RESTARTS_PER_MINUTE = 3;
 
 function localFunctionName(project: string, env: string, name: string): string {
   return `${project}-${env}-${name}`;
@@ -294,6 +296,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     stack.push(() => postgres.stop());
     const dataApi = await startDataApiServer({ pg: postgres });
     stack.push(dataApi.close);
+    // On stop, the sandboxes go before the databases (closing twice is a no-op):
+    // their pools then end quietly instead of logging Postgres's "terminating
+    // connection" (57P01) as failed idle connections.
+    stack.push(() => host.close());
     const endpoints: Endpoints = { postgresPort: postgres.port, dynamo: dynamo.endpoint, dataApi: dataApi.url };
     if (postgres.port !== wantedPort) {
       // The port was taken meanwhile: sandboxes made with the old one must go.
@@ -386,6 +392,48 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     let stopping: Promise<void> | undefined;
     let postgresDown = false;
     let dynamoDown = false;
+
+    // Postgres is a separate process: if it dies while we run (killed, out of
+    // memory, a crash), say so and start it again on the same port, where the
+    // functions' pools and the Data API endpoint reconnect by themselves. A
+    // postmaster that keeps dying is left down, and SQL routes answer 503.
+    const restarts: number[] = [];
+    const supervise = (pg: LocalPostgres) => {
+      void pg.exited.then(async (code) => {
+        if (stopping || postgresDown || pg !== postgres || pg.stopRequested) return;
+        const how = code !== null && code > 128 ? `killed by signal ${code - 128}` : `exit code ${code}`;
+        const now = Date.now();
+        restarts.push(now);
+        while (restarts[0]! < now - 60_000) restarts.shift();
+        if (restarts.length > MAX_POSTGRES_RESTARTS_PER_MINUTE) {
+          log(`postgres exited (${how}) ${restarts.length} times within a minute: not restarting it; SQL routes answer 503 until you restart npm run dev (its log: ${path.join(dataDir, 'postgres.log')})`);
+          return;
+        }
+        log(`postgres exited unexpectedly (${how}); restarting it on port ${pg.port}`);
+        for (let attempt = 1; ; attempt++) {
+          try {
+            const next = await startPostgres({ ...postgresOptions, port: pg.port });
+            if (stopping || postgresDown) {
+              await next.stop();
+              return;
+            }
+            postgres = next;
+            supervise(next);
+            log(`postgres restarted (pid ${next.pid})`);
+            return;
+          } catch (err) {
+            // Its backends may still be exiting and holding the shared memory for a moment.
+            if (attempt >= 5 || stopping) {
+              log(`postgres could not be restarted: ${(err as Error).message.split('\n')[0]}; SQL routes answer 503 until you restart npm run dev`);
+              return;
+            }
+            await new Promise((r) => setTimeout(r, 200 * attempt));
+          }
+        }
+      });
+    };
+    supervise(postgres);
+
     const faults = {
       async stopPostgres() {
         postgresDown = true;
@@ -395,6 +443,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         if (!postgresDown) return;
         postgres = await startPostgres({ ...postgresOptions, port: postgres.port });
         postgresDown = false;
+        supervise(postgres);
       },
       async stopDynamo() {
         dynamoDown = true;

@@ -107,6 +107,22 @@ async function eventually(check: () => Promise<boolean>, timeoutMs = 20_000): Pr
 
 const allOk = (replies: Reply[]) => replies.every((r) => r.status >= 200 && r.status < 300);
 
+describe('Postgres killed (SIGKILL of the postmaster)', () => {
+  test('the runtime says so, starts it again on the same port, and SQL routes recover without a restart', async () => {
+    const logsBefore = h.logs.length;
+    const killed = h.runtime.postgres;
+    process.kill(killed.pid, 'SIGKILL');
+    await killed.exited;
+    const recoveredIn = await eventually(async () => allOk(await Promise.all([...sqlRequests(), call(h.url, 'GET', '/health')])));
+    const logs = h.logs.slice(logsBefore);
+    expect(logs).toContainEqual(`postgres exited unexpectedly (killed by signal 9); restarting it on port ${killed.port}`);
+    expect(logs).toContainEqual(expect.stringMatching(/^postgres restarted \(pid \d+\)$/));
+    expect(h.runtime.postgres.pid).not.toBe(killed.pid);
+    expect(h.runtime.postgres.port).toBe(killed.port);
+    console.log(`Postgres SIGKILLed: SQL routes recovered in ${recoveredIn} ms`);
+  }, 60_000);
+});
+
 describe('Postgres stopped under load', () => {
   test('SQL routes answer 503 unavailable quickly with retry-after, DynamoDB routes keep working, and SQL recovers without a runtime restart', async () => {
     const logsBefore = h.logs.length;
