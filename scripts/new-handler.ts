@@ -77,14 +77,19 @@ function validate(input: ScaffoldInput): { name: string; method: Method; path: s
   return { name, method, path, params };
 }
 
+/** Whether a scaffold of this method takes a JSON body. */
+const takesBody = (method: Method) => method === 'POST' || method === 'PUT' || method === 'PATCH';
+/** The status a scaffold of this method answers. */
+const statusOf = (method: Method) => (method === 'POST' ? 201 : method === 'DELETE' ? 204 : 200);
+
 function handlerSource(name: string, method: Method, params: string[], libImport: string): string {
-  const hasBody = method === 'POST' || method === 'PUT' || method === 'PATCH';
+  const hasBody = takesBody(method);
   const schemas: string[] = [];
   if (params.length > 0) schemas.push(`const Path = z.strictObject({ ${params.map((p) => `${p}: z.string().check(z.minLength(1), z.maxLength(100))`).join(', ')} });`);
   if (hasBody) schemas.push('const Body = z.strictObject({ message: z.string().check(z.minLength(1), z.maxLength(1000)) });');
   const options = [`route: '${name}'`, ...(params.length > 0 ? ['path: Path'] : []), ...(hasBody ? ['body: Body'] : [])].join(', ');
   const args = [...(params.length > 0 ? ['path'] : []), ...(hasBody ? ['body'] : [])];
-  const status = method === 'POST' ? 201 : method === 'DELETE' ? 204 : 200;
+  const status = statusOf(method);
   const result =
     status === 204 ? 'reply(204)' : `reply(${status}, { route: '${name}'${params.length > 0 ? ', path' : ''}${hasBody ? ', body' : ''} })`;
   return [
@@ -104,16 +109,17 @@ function handlerSource(name: string, method: Method, params: string[], libImport
 const tsString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r')}'`;
 
 function testSource(name: string, method: Method, path: string, params: string[], handlerImport: string, eventsImport: string): string {
-  const hasBody = method === 'POST' || method === 'PUT' || method === 'PATCH';
-  const pathObject = `{ ${params.map((p) => `${p}: ${tsString(`test-${p}`)}`).join(', ')} }`;
+  const hasBody = takesBody(method);
+  const pathObject = `{ ${params.map((p) => `${p}: 'test-${p}'`).join(', ')} }`;
   const rawPath = path.replace(/\{([A-Za-z][A-Za-z0-9]*)\}/g, (_m, p: string) => `test-${p}`);
-  const status = method === 'POST' ? 201 : method === 'DELETE' ? 204 : 200;
+  const status = statusOf(method);
+  const hello = "{ message: 'hello' }";
   const eventOf = (json: string | undefined) => {
     const init = [...(params.length > 0 ? [`pathParameters: ${pathObject}`] : []), ...(json ? [`json: ${json}`] : [])];
     return `httpEvent('${method}', '${rawPath}'${init.length > 0 ? `, { ${init.join(', ')} }` : ''})`;
   };
   // What the scaffolded handler answers: its route, and the path and body it received.
-  const expected = `{ route: '${name}'${params.length > 0 ? `, path: ${pathObject}` : ''}${hasBody ? ", body: { message: 'hello' }" : ''} }`;
+  const expected = `{ route: '${name}'${params.length > 0 ? `, path: ${pathObject}` : ''}${hasBody ? `, body: ${hello}` : ''} }`;
   return [
     `import { handler } from '${handlerImport}';`,
     `import { captureLogs, httpEvent, lambdaContext } from '${eventsImport}';`,
@@ -122,7 +128,7 @@ function testSource(name: string, method: Method, path: string, params: string[]
     'afterAll(() => logs.restore());',
     '',
     `test('${method} ${path} answers ${status}', async () => {`,
-    `  const result = await handler(${eventOf(hasBody ? "{ message: 'hello' }" : undefined)}, lambdaContext());`,
+    `  const result = await handler(${eventOf(hasBody ? hello : undefined)}, lambdaContext());`,
     `  expect(result.statusCode).toBe(${status});`,
     ...(status === 204 ? ["  expect(result.body).toBe('');"] : [`  expect(JSON.parse(result.body)).toEqual(${expected});`]),
     '});',

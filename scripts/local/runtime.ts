@@ -398,9 +398,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     // functions' pools and the Data API endpoint reconnect by themselves. A
     // postmaster that keeps dying is left down, and SQL routes answer 503.
     const restarts: number[] = [];
+    /** Starts Postgres on `port`, makes it the runtime's, and supervises it. */
+    const startSupervised = async (port: number) => {
+      postgres = await startPostgres({ ...postgresOptions, port });
+      supervise(postgres);
+      return postgres;
+    };
     const supervise = (pg: LocalPostgres) => {
       void pg.exited.then(async (code) => {
-        if (stopping || postgresDown || pg !== postgres || pg.stopRequested) return;
+        // An exit after stop() (the runtime's, or a fault test's) is expected.
+        if (stopping || pg !== postgres || pg.stopRequested) return;
         const how = code !== null && code > 128 ? `killed by signal ${code - 128}` : `exit code ${code}`;
         const now = Date.now();
         restarts.push(now);
@@ -410,20 +417,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           return;
         }
         log(`postgres exited unexpectedly (${how}); restarting it on port ${pg.port}`);
-        for (let attempt = 1; ; attempt++) {
+        for (let attempt = 1; !stopping && !postgresDown; attempt++) {
           try {
-            const next = await startPostgres({ ...postgresOptions, port: pg.port });
-            if (stopping || postgresDown) {
-              await next.stop();
-              return;
-            }
-            postgres = next;
-            supervise(next);
-            log(`postgres restarted (pid ${next.pid})`);
+            const next = await startSupervised(pg.port);
+            // Stopped meanwhile (runtime or fault test): that stop saw the dead one.
+            if (stopping || postgresDown) await next.stop();
+            else log(`postgres restarted (pid ${next.pid})`);
             return;
           } catch (err) {
             // Its backends may still be exiting and holding the shared memory for a moment.
-            if (attempt >= 5 || stopping) {
+            if (attempt >= 5) {
               log(`postgres could not be restarted: ${(err as Error).message.split('\n')[0]}; SQL routes answer 503 until you restart npm run dev`);
               return;
             }
@@ -441,9 +444,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       },
       async startPostgres() {
         if (!postgresDown) return;
-        postgres = await startPostgres({ ...postgresOptions, port: postgres.port });
+        await startSupervised(postgres.port);
         postgresDown = false;
-        supervise(postgres);
       },
       async stopDynamo() {
         dynamoDown = true;
