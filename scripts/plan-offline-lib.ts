@@ -2,7 +2,8 @@
  * The offline plan pipeline, shared by `npm run plan:offline` and the tests:
  * synth (the real app, infra/main.ts) → copy a stack into a work dir → switch
  * the provider to dummy credentials with the skip flags and the state to a
- * throw-away local backend → `terraform init -plugin-dir $TF_PLUGIN_MIRROR`
+ * throw-away local backend → `terraform init` (from a local provider mirror
+ * when there is one, see `pluginMirror`)
  * → `validate` → `plan` → `show -json`.
  *
  * Nothing here is baked into the real stacks: the offline settings are
@@ -26,22 +27,48 @@ export const OFFLINE_PROVIDER_SETTINGS = {
   skip_region_validation: true,
 } as const;
 
-/** Where the hashicorp/aws provider mirror is, or a clear error. */
-export function pluginMirror(env: NodeJS.ProcessEnv = process.env): string {
+/** The provider the stacks pin, as laid out in a Terraform filesystem mirror. */
+const PROVIDER_PATH = join('registry.terraform.io', 'hashicorp', 'aws', '5.100.0');
+
+/** Where `.ci/run` and these machines keep the provider mirror. */
+export const KNOWN_MIRROR = '/opt/tf-plugins';
+
+/**
+ * Terraform's implied local mirror directories on Linux, in its own search
+ * order (CLI configuration docs, "Implied Local Mirror Directories"):
+ * `terraform.d/plugins` in the working directory, `~/.terraform.d/plugins`,
+ * then `<XDG_DATA_HOME or ~/.local/share>/terraform/plugins` and each
+ * `<XDG_DATA_DIRS entry>/terraform/plugins` (default /usr/local/share, /usr/share).
+ */
+export function impliedMirrors(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string[] {
+  const home = env.HOME ?? '';
+  const dataHome = env.XDG_DATA_HOME || join(home, '.local', 'share');
+  const dataDirs = (env.XDG_DATA_DIRS || '/usr/local/share:/usr/share').split(':').filter(Boolean);
+  return [
+    join(cwd, 'terraform.d', 'plugins'),
+    ...(home ? [join(home, '.terraform.d', 'plugins')] : []),
+    join(dataHome, 'terraform', 'plugins'),
+    ...dataDirs.map((d) => join(d, 'terraform', 'plugins')),
+  ];
+}
+
+/**
+ * Where `terraform init` takes the hashicorp/aws provider from: `TF_PLUGIN_MIRROR`
+ * when set (an error when it lacks the provider), else the first of Terraform's
+ * implied local mirrors and /opt/tf-plugins that holds aws 5.100.0, else
+ * undefined: a normal `terraform init` that downloads it from the registry.
+ */
+export function pluginMirror(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const dir = env.TF_PLUGIN_MIRROR;
-  if (!dir) {
-    throw new Error(
-      'TF_PLUGIN_MIRROR is not set: point it at a Terraform provider mirror holding registry.terraform.io/hashicorp/aws/5.100.0 ' +
-        '(e.g. `export TF_PLUGIN_MIRROR=/opt/tf-plugins`; create one with `terraform providers mirror <dir>` on a machine with internet access).',
-    );
+  if (dir) {
+    if (!existsSync(join(dir, PROVIDER_PATH))) {
+      throw new Error(
+        `TF_PLUGIN_MIRROR=${dir} has no ${PROVIDER_PATH}; create it with \`terraform providers mirror ${dir}\` on a machine with internet access, or unset TF_PLUGIN_MIRROR to let terraform download the provider.`,
+      );
+    }
+    return dir;
   }
-  const provider = join(dir, 'registry.terraform.io', 'hashicorp', 'aws');
-  if (!existsSync(provider)) {
-    throw new Error(
-      `TF_PLUGIN_MIRROR=${dir} has no registry.terraform.io/hashicorp/aws provider; create it with \`terraform providers mirror ${dir}\` on a machine with internet access.`,
-    );
-  }
-  return dir;
+  return [...impliedMirrors(env), KNOWN_MIRROR].find((d) => existsSync(join(d, PROVIDER_PATH)));
 }
 
 /** Environment for terraform: no checkpoint calls, no user CLI config, no real AWS credentials. */
@@ -124,7 +151,7 @@ export interface TerraformPlanJson {
 }
 
 /** init (from the mirror), validate, plan, show -json, in `workDir`. */
-export async function planOffline(stack: string, workDir: string, mirror = pluginMirror()): Promise<OfflinePlan> {
+export async function planOffline(stack: string, workDir: string, mirror: string | undefined = pluginMirror()): Promise<OfflinePlan> {
   const env = terraformEnv();
   const timings = { init: 0, validate: 0, plan: 0, show: 0 };
   const timed = async <T>(step: keyof typeof timings, fn: () => Promise<T>): Promise<T> => {
@@ -135,7 +162,7 @@ export async function planOffline(stack: string, workDir: string, mirror = plugi
       timings[step] = Math.round(performance.now() - t);
     }
   };
-  await timed('init', () => terraform(workDir, ['init', '-input=false', '-no-color', '-reconfigure', `-plugin-dir=${mirror}`], env));
+  await timed('init', () => terraform(workDir, ['init', '-input=false', '-no-color', '-reconfigure', ...(mirror ? [`-plugin-dir=${mirror}`] : [])], env));
   await timed('validate', async () => {
     const out = await terraform(workDir, ['validate', '-no-color', '-json'], env);
     const result = JSON.parse(out) as { valid: boolean; diagnostics: { severity: string; summary: string; detail?: string }[] };

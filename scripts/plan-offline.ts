@@ -1,8 +1,8 @@
 /**
  * `npm run plan:offline [-- <stack> ...]`: synthesizes the app and plans every
  * stack (or the ones named) with the real Terraform and AWS provider, with no
- * AWS account and no network (dummy credentials, provider from
- * $TF_PLUGIN_MIRROR). Prints resource counts per type and stack, and writes
+ * AWS account and no network (dummy credentials, provider from a local mirror:
+ * see `pluginMirror`). Prints resource counts per type and stack, and writes
  * each plan as JSON to .build/plan-offline/<stack>.plan.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { countByType, planOffline, pluginMirror, prepareOfflineStack, synthApp, 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
   const mirror = pluginMirror();
+  if (!mirror) console.log('no local provider mirror (TF_PLUGIN_MIRROR, Terraform\'s implied mirrors, /opt/tf-plugins): terraform init downloads hashicorp/aws 5.100.0');
   const root = join(PROJECT_ROOT, '.build', 'plan-offline');
   const outdir = join(root, 'cdktf.out');
   mkdirSync(root, { recursive: true });

@@ -1,6 +1,6 @@
 /**
  * The offline pipeline for every stack of the real app: synth (infra/main.ts),
- * `terraform init` from $TF_PLUGIN_MIRROR, `validate`, `plan` with dummy
+ * `terraform init` from the provider mirror (see `pluginMirror`), `validate`, `plan` with dummy
  * credentials and the provider's skip flags, `show -json`; then assertions on
  * what Terraform would really do. Synth and plans run once for the file.
  */
@@ -26,7 +26,7 @@ let work: string;
 const plans = new Map<string, OfflinePlan>();
 
 beforeAll(async () => {
-  const mirror = pluginMirror(); // clear error when TF_PLUGIN_MIRROR is unset or wrong
+  const mirror = pluginMirror(); // TF_PLUGIN_MIRROR, an implied mirror, /opt/tf-plugins, or the registry
   work = mkdtempSync(join(tmpdir(), 'sps-offline-plan-'));
   const outdir = join(work, 'cdktf.out');
   const stacks = await synthApp(outdir, { SPS_BUILD_DIR: join(work, 'build') });
