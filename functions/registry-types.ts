@@ -15,6 +15,14 @@ export interface DataNeeds {
   readonly tables?: Partial<Record<TableName, 'read' | 'read-write'>>;
   /** SQL through the RDS Proxy (pg + IAM token) or the Data API. @default - no SQL */
   readonly sql?: SqlAccess;
+  /**
+   * Who the function is in the database. `app`: the application role, with
+   * rights on the app's tables only (every route). `master`: the master user,
+   * for the migration task alone (tasks with `sql: 'proxy'`); it also creates
+   * and keeps the application role.
+   * @default "app"
+   */
+  readonly sqlUser?: 'app' | 'master';
 }
 
 export interface FunctionDefinition {

@@ -27,5 +27,5 @@ export const routes = [
 
 /** Functions not behind the API. `migrate` is invoked by the stack on apply. */
 export const tasks = [
-  { name: 'migrate', handler: 'migrate.ts', data: { sql: 'proxy' }, memoryMb: 256, timeoutSeconds: 300 },
+  { name: 'migrate', handler: 'migrate.ts', data: { sql: 'proxy', sqlUser: 'master' }, memoryMb: 256, timeoutSeconds: 300 },
 ] as const satisfies readonly TaskDefinition[];

@@ -12,11 +12,12 @@ import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security
 import { routes as registryRoutes, tasks as registryTasks } from '../functions/registry';
 import type { FunctionDefinition, RouteDefinition, TaskDefinition } from '../functions/registry-types';
 import { DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS } from '../functions/registry-types';
-import { tables as registryTables, tableEnvVar, physicalTableName, type TableDefinition } from '../functions/tables';
+import { tables as registryTables, physicalTableName, type TableDefinition } from '../functions/tables';
 import { FUNCTIONS_DIR, packageFunctions, type BundleOptions, type FunctionArchive } from './bundling';
 import type { EnvironmentConfig } from './config';
-import { validateAgainstRegistry } from './config';
+import { reservedConcurrencyOf, validateAgainstRegistry } from './config';
 import { SecureDefaults } from './aspects';
+import { AppRoleSecret } from './constructs/app-role-secret';
 import { Database } from './constructs/database';
 import { ServiceFunction } from './constructs/function';
 import { HttpApi } from './constructs/http-api';
@@ -26,7 +27,7 @@ import { Network } from './constructs/network';
 import { DatabaseProxy } from './constructs/proxy';
 import { allowTcp, allowToPrefixList, securityGroup } from './constructs/security-groups';
 import { Table } from './constructs/tables';
-import type { PolicyStatement } from './iam';
+import { functionEnvironment, functionGrants, proxyBorrowTimeoutSeconds, type ContractValues } from './function-contract';
 import { configureBackend, configureProvider, stateBackendFromEnv, type StateBackendSettings } from './provider';
 
 export interface PlatformStackProps {
@@ -60,12 +61,16 @@ export class PlatformStack extends TerraformStack {
   readonly network: Network;
   readonly tables: Record<string, Table>;
   readonly database: Database;
+  /** The application role's secret (when a function uses SQL). */
+  readonly appSecret?: AppRoleSecret;
   readonly proxy?: DatabaseProxy;
   readonly functionSecurityGroup: SecurityGroup;
   readonly functions: Record<string, ServiceFunction>;
   readonly api: HttpApi;
   readonly migrations?: Migrations;
 
+  /** Security-group rules on the path from the functions to the database and endpoints. */
+  private readonly sqlPathRules: ITerraformDependable[] = [];
   private readonly routeDefs: readonly RouteDefinition[];
   private readonly taskDefs: readonly TaskDefinition[];
   private readonly prefix: string;
@@ -88,6 +93,7 @@ export class PlatformStack extends TerraformStack {
     this.network = this.createNetwork();
     this.tables = this.createTables();
     this.database = this.createDatabase();
+    this.appSecret = this.allFunctions.some((fn) => fn.data?.sql) ? this.createAppSecret() : undefined;
     this.proxy = this.config.proxy.enabled ? this.createProxy() : undefined;
     this.functionSecurityGroup = this.createFunctionSecurityGroup();
     this.functions = this.createFunctions(archives);
@@ -107,10 +113,13 @@ export class PlatformStack extends TerraformStack {
 
   private createNetwork(): Network {
     // Functions in isolated subnets reach AWS through endpoints. The Data API
-    // needs one; DynamoDB has a (free) gateway endpoint. No function calls
-    // Secrets Manager itself (the Data API reads the secret server-side), so
-    // there is no secretsmanager endpoint.
-    const interfaceEndpoints = this.config.dataApi.enabled && this.usesSql('data-api') ? ['rds-data'] : [];
+    // needs one; DynamoDB has a (free) gateway endpoint. The migration task
+    // writes the application role's secret, so it needs Secrets Manager's
+    // (the Data API reads secrets server-side: no endpoint for that).
+    const interfaceEndpoints = [
+      ...(this.config.dataApi.enabled && this.usesSql('data-api') ? ['rds-data'] : []),
+      ...(this.allFunctions.some((fn) => fn.data?.sqlUser === 'master') ? ['secretsmanager'] : []),
+    ];
     return new Network(this, 'network', {
       namePrefix: this.prefix,
       region: this.config.region,
@@ -159,6 +168,15 @@ export class PlatformStack extends TerraformStack {
     });
   }
 
+  private createAppSecret(): AppRoleSecret {
+    return new AppRoleSecret(this, 'app-role-secret', {
+      name: `${this.prefix}/db/${this.config.aurora.appUsername}`,
+      username: this.config.aurora.appUsername,
+      kmsKey: this.key,
+      recoveryWindowInDays: this.config.deletionProtection ? 30 : 0,
+    });
+  }
+
   private createProxy(): DatabaseProxy {
     const proxy = new DatabaseProxy(this, 'proxy', {
       name: this.prefix,
@@ -166,16 +184,20 @@ export class PlatformStack extends TerraformStack {
       vpcId: this.network.vpc.id,
       subnetIds: this.network.privateSubnetIds,
       database: this.database,
+      userSecretArns: this.appSecret ? [this.appSecret.arn] : [],
       kmsKey: this.key,
       idleClientTimeoutSeconds: this.config.proxy.idleClientTimeoutSeconds,
+      connectionBorrowTimeoutSeconds: proxyBorrowTimeoutSeconds(this.allFunctions, DEFAULT_TIMEOUT_SECONDS),
       logRetentionDays: this.config.logRetentionDays,
     });
-    allowTcp(this, 'proxy-to-database', {
-      from: proxy.securityGroup,
-      to: this.database.securityGroup,
-      port: POSTGRES_PORT,
-      description: 'PostgreSQL from the RDS Proxy to Aurora',
-    });
+    this.sqlPathRules.push(
+      ...allowTcp(this, 'proxy-to-database', {
+        from: proxy.securityGroup,
+        to: this.database.securityGroup,
+        port: POSTGRES_PORT,
+        description: 'PostgreSQL from the RDS Proxy to Aurora',
+      }),
+    );
     return proxy;
   }
 
@@ -187,12 +209,14 @@ export class PlatformStack extends TerraformStack {
       vpcId: this.network.vpc.id,
     });
     if (this.proxy) {
-      allowTcp(this, 'functions-to-proxy', {
-        from: sg,
-        to: this.proxy.securityGroup,
-        port: POSTGRES_PORT,
-        description: 'PostgreSQL from functions to the RDS Proxy',
-      });
+      this.sqlPathRules.push(
+        ...allowTcp(this, 'functions-to-proxy', {
+          from: sg,
+          to: this.proxy.securityGroup,
+          port: POSTGRES_PORT,
+          description: 'PostgreSQL from functions to the RDS Proxy',
+        }),
+      );
     }
     allowToPrefixList(
       this,
@@ -203,12 +227,14 @@ export class PlatformStack extends TerraformStack {
       'HTTPS from functions to DynamoDB (gateway endpoint)',
     );
     if (this.network.endpointSecurityGroup) {
-      allowTcp(this, 'functions-to-endpoints', {
-        from: sg,
-        to: this.network.endpointSecurityGroup,
-        port: 443,
-        description: 'HTTPS from functions to the interface VPC endpoints',
-      });
+      this.sqlPathRules.push(
+        ...allowTcp(this, 'functions-to-endpoints', {
+          from: sg,
+          to: this.network.endpointSecurityGroup,
+          port: 443,
+          description: 'HTTPS from functions to the interface VPC endpoints',
+        }),
+      );
     }
     if (this.config.natGateways) {
       new VpcSecurityGroupEgressRule(this, 'functions-to-internet', {
@@ -225,6 +251,7 @@ export class PlatformStack extends TerraformStack {
 
   private createFunctions(archives: ReadonlyMap<string, FunctionArchive>): Record<string, ServiceFunction> {
     const result: Record<string, ServiceFunction> = {};
+    const contract = this.contractValues();
     for (const def of this.allFunctions) {
       const code = archives.get(def.name);
       if (!code) throw new Error(`No bundle for function "${def.name}"; pass it in PlatformStackProps.archives`);
@@ -238,48 +265,33 @@ export class PlatformStack extends TerraformStack {
         subnetIds: this.network.privateSubnetIds,
         securityGroupIds: [this.functionSecurityGroup.id],
         replacementSecurityGroupIds: [this.network.defaultSecurityGroup.id],
-        environment: this.environmentFor(def),
-        grants: this.grantsFor(def),
+        environment: functionEnvironment(def, contract),
+        grants: functionGrants(def, contract),
         logRetentionDays: this.config.logRetentionDays,
-        reservedConcurrency: def.reservedConcurrency ?? this.config.reservedConcurrency,
+        reservedConcurrency: reservedConcurrencyOf(def, this.config),
       });
     }
     return result;
   }
 
-  /** The environment contract of TEAM.md: only what this function uses. */
-  private environmentFor(def: FunctionDefinition): Record<string, string> {
-    const env: Record<string, string> = {
-      APP_ENV: this.config.name,
-      CORS_ORIGINS: this.config.corsOrigins.join(','),
+  /** The references functions' environments and grants are made of (infra/function-contract.ts). */
+  private contractValues(): ContractValues {
+    const c = this.config;
+    return {
+      environmentName: c.name,
+      region: c.region,
+      corsOrigins: c.corsOrigins,
+      tables: Object.fromEntries(Object.entries(this.tables).map(([name, t]) => [name, { name: t.name, arn: t.arn }])),
+      sql: this.appSecret && {
+        database: c.aurora.databaseName,
+        appUser: c.aurora.appUsername,
+        masterUser: c.aurora.masterUsername,
+        appSecretArn: this.appSecret.arn,
+        kmsKeyArn: this.key.arn,
+        proxy: this.proxy && { endpoint: this.proxy.endpoint, port: POSTGRES_PORT, dbUserArn: (user) => this.proxy!.dbUserArn(user) },
+        clusterArn: c.dataApi.enabled ? this.database.cluster.arn : undefined,
+      },
     };
-    for (const table of Object.keys(def.data?.tables ?? {})) env[tableEnvVar(table)] = this.tables[table]!.name;
-    const sql = def.data?.sql;
-    if (sql) {
-      env.DB_NAME = this.config.aurora.databaseName;
-      env.DB_USER = this.config.aurora.masterUsername;
-    }
-    if (sql === 'proxy' && this.proxy) {
-      env.DB_PROXY_ENDPOINT = this.proxy.endpoint;
-      env.DB_PORT = String(POSTGRES_PORT);
-    }
-    if (sql === 'data-api') {
-      env.DB_CLUSTER_ARN = this.database.cluster.arn;
-      env.DB_SECRET_ARN = this.database.secretArn;
-    }
-    return env;
-  }
-
-  /** Least privilege from the registry entry. */
-  private grantsFor(def: FunctionDefinition): PolicyStatement[] {
-    const grants: PolicyStatement[] = [];
-    for (const [table, access] of Object.entries(def.data?.tables ?? {})) {
-      const sid = `${access === 'read' ? 'Read' : 'ReadWrite'}Table${table.replace(/[^A-Za-z0-9]/g, '')}`;
-      grants.push(this.tables[table]!.grant(access as 'read' | 'read-write', sid));
-    }
-    if (def.data?.sql === 'proxy' && this.proxy) grants.push(this.proxy.grantConnect(this.config.aurora.masterUsername));
-    if (def.data?.sql === 'data-api') grants.push(...this.database.grantDataApi(this.config.region));
-    return grants;
   }
 
   private createApi(): HttpApi {
@@ -300,8 +312,13 @@ export class PlatformStack extends TerraformStack {
   private createMigrations(migrationsDir: string): Migrations | undefined {
     const fn = this.functions[this.props.migrationTask ?? 'migrate'];
     if (!fn) return undefined;
-    const after: ITerraformDependable[] = [...this.database.instances];
+    // The task connects through the proxy and writes the application role's
+    // secret: everything on that path must exist before its first run.
+    const after: ITerraformDependable[] = [...this.database.instances, ...this.sqlPathRules];
     if (this.proxy) after.push(this.proxy.target);
+    if (this.appSecret) after.push(this.appSecret.secret);
+    const endpoint = this.network.interfaceEndpoints.secretsmanager;
+    if (endpoint) after.push(endpoint);
     return new Migrations(this, 'migrations', { fn, migrationsDir, after });
   }
 
@@ -321,6 +338,12 @@ export class PlatformStack extends TerraformStack {
       value: this.database.secretArn,
       description: 'ARN of the RDS-managed master secret (the value stays in Secrets Manager)',
     });
+    if (this.appSecret) {
+      new TerraformOutput(this, 'app_secret_arn', {
+        value: this.appSecret.arn,
+        description: `ARN of the application role's secret (${this.config.aurora.appUsername}; filled by the migration task)`,
+      });
+    }
     new TerraformOutput(this, 'function_names', {
       value: Object.fromEntries(Object.entries(this.functions).map(([n, f]) => [n, f.functionName])),
       description: 'Lambda function names by registry name',

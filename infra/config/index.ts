@@ -35,13 +35,44 @@ export function validateAgainstRegistry(
         `dataApi.enabled: function "${fn.name}" uses SQL through the Data API but it is off (received false); set dataApi.enabled to true or change the function's data.sql to "proxy"`,
       );
     }
-    const reserved = fn.reservedConcurrency ?? config.reservedConcurrency;
-    if (reserved !== undefined && fn.reservedConcurrency !== undefined && fn.reservedConcurrency < 1) {
-      problems.push(`routes["${fn.name}"].reservedConcurrency: use a positive number (received ${fn.reservedConcurrency})`);
+    if (fn.reservedConcurrency !== undefined && fn.reservedConcurrency < 1) {
+      problems.push(`${isRoute(fn) ? 'routes' : 'tasks'}["${fn.name}"].reservedConcurrency: use a positive number (received ${fn.reservedConcurrency})`);
     }
   }
+  problems.push(...concurrencyProblems(config, functions));
   if (problems.length > 0) throw new ConfigError(config.name, problems);
   return config;
+}
+
+const isRoute = (fn: FunctionDefinition) => (fn as { method?: unknown }).method !== undefined || (fn as { path?: unknown }).path !== undefined;
+
+/**
+ * Reserved concurrency of a function: its registry entry's, else (routes only)
+ * the environment's `reservedConcurrency`. Tasks such as `migrate` reserve
+ * none unless their entry says so: a reservation is taken from the account's
+ * pool for good, even for a function that runs once per deploy.
+ */
+export function reservedConcurrencyOf(fn: FunctionDefinition, config: EnvironmentConfig): number | undefined {
+  return fn.reservedConcurrency ?? (isRoute(fn) ? config.reservedConcurrency : undefined);
+}
+
+/**
+ * AWS keeps 100 concurrent executions of the account unreserved (fewer on a
+ * new account whose whole limit is lower, then all of it): "You can reserve up
+ * to the Unreserved account concurrency value minus 100"
+ * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html).
+ * Past that, the apply fails half-way with "decreases account's
+ * UnreservedConcurrentExecution below its minimum value". Checked at synth.
+ */
+function concurrencyProblems(config: EnvironmentConfig, functions: readonly FunctionDefinition[]): string[] {
+  const limit = config.accountConcurrencyLimit;
+  const available = limit - Math.min(100, limit);
+  const reserving = functions.map((fn) => [fn.name, reservedConcurrencyOf(fn, config) ?? 0] as const).filter(([, n]) => n > 0);
+  const total = reserving.reduce((sum, [, n]) => sum + n, 0);
+  if (total <= available) return [];
+  return [
+    `reservedConcurrency: the functions reserve ${total} concurrent executions (${reserving.map(([name, n]) => `${name} ${n}`).join(', ')}), but an account limit of ${limit} (accountConcurrencyLimit) leaves only ${available} to reserve, because AWS keeps ${Math.min(100, limit)} unreserved; lower reservedConcurrency (here or per function in functions/registry.ts), or set accountConcurrencyLimit to the account's real "Concurrent executions" quota (Service Quotas) after raising it (received ${config.reservedConcurrency ?? 'unset'})`,
+  ];
 }
 
 /** Loads, validates and cross-checks one environment's config. */
@@ -170,6 +201,14 @@ export function registryProblems(
     const sql = fn.data?.sql as unknown;
     if (sql !== undefined && sql !== 'proxy' && sql !== 'data-api') {
       problems.push(`${where}.data.sql: use "proxy" or "data-api" (received ${JSON.stringify(sql)})`);
+    }
+    const sqlUser = fn.data?.sqlUser as unknown;
+    if (sqlUser !== undefined && sqlUser !== 'app' && sqlUser !== 'master') {
+      problems.push(`${where}.data.sqlUser: use "app" or "master" (received ${JSON.stringify(sqlUser)})`);
+    } else if (sqlUser === 'master' && (isRoute || sql !== 'proxy')) {
+      problems.push(
+        `${where}.data.sqlUser: "master" is for the migration task only (a task with data.sql "proxy"); routes log in as the application role: remove sqlUser (received "master" on a ${isRoute ? 'route' : `task with data.sql ${JSON.stringify(sql)}`})`,
+      );
     }
   }
   return problems;

@@ -90,6 +90,16 @@ export const environmentConfigSchema = z
           .regex(/^[a-z][a-z0-9_]{0,15}$/, 'use a lower-case identifier of at most 16 characters')
           .refine((u) => !['admin', 'postgres', 'rdsadmin'].includes(u), 'this name is reserved; use e.g. "app_admin"')
           .default('app_admin'),
+        /**
+         * Application role every route logs in as: created by the migration
+         * task, rights on the app's tables only, its generated password kept in
+         * a Secrets Manager secret (never in Terraform). @default "app_user"
+         */
+        appUsername: z
+          .string()
+          .regex(/^[a-z][a-z0-9_]{0,62}$/, 'use a lower-case identifier such as "app_user"')
+          .refine((u) => !['admin', 'postgres', 'rdsadmin', 'public'].includes(u) && !u.startsWith('pg_') && !u.startsWith('rds'), 'this name is reserved; use e.g. "app_user"')
+          .default('app_user'),
       })
       .strict(),
     proxy: z
@@ -134,6 +144,13 @@ export const environmentConfigSchema = z
      * @default - unreserved
      */
     reservedConcurrency: z.number().int().min(1, 'use a positive number or leave it unset').max(1000).optional(),
+    /**
+     * The account's Lambda "Concurrent executions" quota in this region (AWS's
+     * default is 1000; new accounts start lower). Reserved concurrency is
+     * checked against it at synth, keeping the 100 AWS leaves unreserved.
+     * @default 1000
+     */
+    accountConcurrencyLimit: z.number().int().min(1, 'use the account quota, e.g. 1000').max(1_000_000).default(1000),
     /** Deletion protection on Aurora and DynamoDB, and a final snapshot. @default false */
     deletionProtection: z.boolean().default(false),
     /** Lambda architecture. @default "arm64" (cheaper per GB-second) */
@@ -184,6 +201,13 @@ export const environmentConfigSchema = z
         path: ['aurora', 'minCapacity'],
         message:
           '0 ACU (auto-pause) cannot be combined with the RDS Proxy: the proxy keeps connections open, so the cluster never pauses; set aurora.minCapacity to 0.5 or set proxy.enabled to false',
+      });
+    }
+    if (c.aurora.appUsername === c.aurora.masterUsername) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['aurora', 'appUsername'],
+        message: `must differ from aurora.masterUsername ("${c.aurora.masterUsername}"): functions log in as the application role, never as the master user; use e.g. "app_user"`,
       });
     }
     if (c.aurora.instances > 1 && c.availabilityZones.length < 2) {

@@ -11,7 +11,6 @@ import { RdsClusterInstance } from '@cdktf/provider-aws/lib/rds-cluster-instance
 import { RdsClusterParameterGroup } from '@cdktf/provider-aws/lib/rds-cluster-parameter-group';
 import type { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { securityGroup } from './security-groups';
-import type { PolicyStatement } from '../iam';
 import type { DataKey } from './kms-key';
 
 export interface DatabaseProps {
@@ -64,29 +63,6 @@ export class Database extends Construct {
   /** ARN of the RDS-managed master secret (Secrets Manager). */
   get secretArn(): string {
     return this.cluster.masterUserSecret.get(0).secretArn;
-  }
-
-  /**
-   * Data API access: the five statement actions on this cluster only, plus
-   * reading the master secret (the Data API reads it with the caller's rights)
-   * and decrypting it through Secrets Manager only.
-   */
-  grantDataApi(region: string): PolicyStatement[] {
-    return [
-      {
-        sid: 'DataApiOnCluster',
-        actions: [
-          'rds-data:ExecuteStatement',
-          'rds-data:BatchExecuteStatement',
-          'rds-data:BeginTransaction',
-          'rds-data:CommitTransaction',
-          'rds-data:RollbackTransaction',
-        ],
-        resources: [this.cluster.arn],
-      },
-      { sid: 'ReadClusterSecret', actions: ['secretsmanager:GetSecretValue'], resources: [this.secretArn] },
-      this.props.kmsKey.grantDecryptVia('secretsmanager', region),
-    ];
   }
 
   private createSecurityGroup(): SecurityGroup {
@@ -150,6 +126,13 @@ export class Database extends Construct {
       deletionProtection,
       skipFinalSnapshot: !deletionProtection,
       finalSnapshotIdentifier: deletionProtection ? `${p.identifier}-final` : undefined,
+      // AWS upgrades the minor version itself (auto_minor_version_upgrade on
+      // the instances). The provider then reads the newer version into state
+      // and would plan a "downgrade" to the configured one, which AWS refuses
+      // ("Cannot upgrade aurora-postgresql from 16.8 to 16.6"; aws 5.100 has no
+      // diff suppression for it). The configured version is the one created;
+      // upgrades are AWS's or a deliberate change of this construct.
+      lifecycle: { ignoreChanges: ['engine_version'] },
       serverlessv2ScalingConfiguration: {
         minCapacity: p.minCapacity,
         maxCapacity: p.maxCapacity,
@@ -173,6 +156,7 @@ export class Database extends Construct {
         publiclyAccessible: false,
         autoMinorVersionUpgrade: true,
         copyTagsToSnapshot: true,
+        lifecycle: { ignoreChanges: ['engine_version'] },
       });
     });
   }

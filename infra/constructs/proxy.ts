@@ -1,7 +1,8 @@
 /**
- * RDS Proxy in front of Aurora: TLS required, IAM authentication required,
- * the proxy itself reads the RDS-managed master secret with a role allowed
- * nothing else.
+ * RDS Proxy in front of Aurora: TLS required, IAM authentication required for
+ * every user it knows (the master user, for migrations, and the application
+ * role), each through its Secrets Manager secret, which the proxy reads with a
+ * role allowed nothing else.
  */
 import { Construct } from 'constructs';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
@@ -13,7 +14,7 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import type { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { securityGroup } from './security-groups';
 import { Fn } from 'cdktf';
-import { arnPart, assumeRolePolicy, policyDocument, type PolicyStatement } from '../iam';
+import { arnPart, assumeRolePolicy, policyDocument } from '../iam';
 import type { Database } from './database';
 import type { DataKey } from './kms-key';
 
@@ -24,6 +25,11 @@ export interface DatabaseProxyProps {
   readonly vpcId: string;
   readonly subnetIds: string[];
   readonly database: Database;
+  /**
+   * Secrets of the other database users clients log in as (the application
+   * role's), besides the master secret. @default - none
+   */
+  readonly userSecretArns?: readonly string[];
   readonly kmsKey: DataKey;
   /** Clients must use TLS. @default true */
   readonly requireTls?: boolean;
@@ -35,6 +41,14 @@ export interface DatabaseProxyProps {
   readonly maxConnectionsPercent?: number;
   /** Log SQL statements (may contain data). @default false */
   readonly debugLogging?: boolean;
+  /**
+   * Seconds a client waits for a database connection when the pool is full or
+   * no instance is available (failover), before "Timed-out waiting to acquire
+   * database connection". Keep it below the shortest timeout of a function
+   * that uses the proxy, so the function answers 503 instead of timing out.
+   * @default 120
+   */
+  readonly connectionBorrowTimeoutSeconds?: number;
   /** Retention of the proxy's log group. */
   readonly logRetentionDays: number;
 }
@@ -80,11 +94,6 @@ export class DatabaseProxy extends Construct {
     ]);
   }
 
-  /** `rds-db:connect` as `user` through this proxy only. */
-  grantConnect(user: string): PolicyStatement {
-    return { sid: 'ConnectThroughProxy', actions: ['rds-db:connect'], resources: [this.dbUserArn(user)] };
-  }
-
   private createSecurityGroup(): SecurityGroup {
     return securityGroup(this, 'sg', {
       name: `${this.props.name}-proxy`,
@@ -97,14 +106,18 @@ export class DatabaseProxy extends Construct {
     const trust = assumeRolePolicy(this, 'trust', 'rds.amazonaws.com');
     const role = new IamRole(this, 'role', {
       name: `${this.props.name}-rds-proxy`,
-      description: 'RDS Proxy: reads the Aurora master secret, nothing else',
+      description: 'RDS Proxy: reads the database user secrets, nothing else',
       assumeRolePolicy: trust.json,
     });
     const doc = policyDocument(this, 'policy-doc', [
-      { sid: 'ReadMasterSecret', actions: ['secretsmanager:GetSecretValue'], resources: [this.props.database.secretArn] },
+      {
+        sid: 'ReadUserSecrets',
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [this.props.database.secretArn, ...(this.props.userSecretArns ?? [])],
+      },
       this.props.kmsKey.grantDecryptVia('secretsmanager', this.props.region),
     ]);
-    const policy = new IamRolePolicy(this, 'policy', { name: 'read-master-secret', role: role.id, policy: doc.json });
+    const policy = new IamRolePolicy(this, 'policy', { name: 'read-user-secrets', role: role.id, policy: doc.json });
     return [role, policy];
   }
 
@@ -131,8 +144,14 @@ export class DatabaseProxy extends Construct {
           authScheme: 'SECRETS',
           iamAuth: p.iamAuth ?? 'REQUIRED',
           secretArn: p.database.secretArn,
-          description: 'Aurora master secret managed by RDS',
+          description: 'Aurora master secret managed by RDS (migrations)',
         },
+        ...(p.userSecretArns ?? []).map((secretArn) => ({
+          authScheme: 'SECRETS',
+          iamAuth: p.iamAuth ?? 'REQUIRED',
+          secretArn,
+          description: 'Application role (functions)',
+        })),
       ],
       dependsOn: [this.rolePolicy, this.logGroup],
     });
@@ -144,16 +163,23 @@ export class DatabaseProxy extends Construct {
       connectionPoolConfig: {
         maxConnectionsPercent: this.props.maxConnectionsPercent ?? 90,
         maxIdleConnectionsPercent: 50,
-        connectionBorrowTimeout: 120,
+        connectionBorrowTimeout: this.props.connectionBorrowTimeoutSeconds ?? 120,
       },
     });
   }
 
+  /**
+   * Registered once the cluster's instances exist: AWS refuses instances in
+   * most transitional states, and the provider retries only "CREATING" and
+   * only for 5 minutes (aws 5.100 `resourceProxyTargetCreate`), less than a
+   * writer takes to be created.
+   */
   private createTarget(): DbProxyTarget {
     return new DbProxyTarget(this, 'target', {
       dbProxyName: this.proxy.name,
       targetGroupName: this.targetGroup.name,
       dbClusterIdentifier: this.props.database.cluster.clusterIdentifier,
+      dependsOn: this.props.database.instances,
     });
   }
 }

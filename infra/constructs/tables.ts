@@ -5,7 +5,6 @@
 import { Construct } from 'constructs';
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
 import type { KeyAttribute, TableDefinition } from '../../functions/tables';
-import type { PolicyStatement } from '../iam';
 import type { DataKey } from './kms-key';
 
 export interface TableProps {
@@ -20,16 +19,6 @@ export interface TableProps {
   /** Stream view type, or false. @default false */
   readonly stream?: false | 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES' | 'KEYS_ONLY';
 }
-
-const READ_ACTIONS = [
-  'dynamodb:GetItem',
-  'dynamodb:BatchGetItem',
-  'dynamodb:Query',
-  'dynamodb:Scan',
-  'dynamodb:ConditionCheckItem',
-  'dynamodb:DescribeTable',
-];
-const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
 
 export class Table extends Construct {
   readonly table: DynamodbTable;
@@ -63,13 +52,8 @@ export class Table extends Construct {
     return this.table.name;
   }
 
-  /** Read (or read-write) on this table and its indexes only. */
-  grant(access: 'read' | 'read-write', sid: string): PolicyStatement {
-    return {
-      sid,
-      actions: access === 'read' ? [...READ_ACTIONS] : [...READ_ACTIONS, ...WRITE_ACTIONS],
-      resources: [this.table.arn, `${this.table.arn}/index/*`],
-    };
+  get arn(): string {
+    return this.table.arn;
   }
 }
 

@@ -7,7 +7,15 @@
  * named `:param` substitution from typed SqlParameter values (with typeHint
  * casts), results as Field unions or `formattedRecords` JSON,
  * `numberOfRecordsUpdated`, `columnMetadata` on request, and one dedicated
- * connection per transactionId. Requests are not SigV4-verified.
+ * connection per transactionId.
+ *
+ * As the service, it logs in to Postgres with the login in the request's
+ * `secretArn` (read from the local Secrets Manager), so a function gets exactly
+ * the rights of the role its secret is for; and it authorises the caller (by
+ * the access key of its SigV4 header; signatures are not verified) for
+ * `rds-data:<Action>` on the cluster and `secretsmanager:GetSecretValue` on the
+ * secret, with the grants the stack gives that function (LocalIam). Without a
+ * secrets store (protocol tests) it logs in with `pg`'s login.
  *
  * Errors are shaped as the service returns them: HTTP 400 with the
  * `x-amzn-errortype` header and `{"message": ...}`. SQL errors are
@@ -22,6 +30,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { rewritePlaceholders } from '../../functions/lib/data/sql';
+import { accessKeyOf, type LocalIam } from './iam';
+import type { DatabaseLogin, LocalSecrets } from './secrets';
 
 export interface DataApiPgConnection {
   readonly host: string;
@@ -43,6 +53,9 @@ export interface DataApiServerOptions {
   readonly poolSize?: number;
   /** A transaction idle this long is rolled back, as the service does after 3 minutes. @default 180000 */
   readonly transactionIdleTimeoutMs?: number;
+  /** Where `secretArn` logins are read; with `iam`, callers are authorised. @default - log in with `pg`'s user */
+  readonly secrets?: LocalSecrets;
+  readonly iam?: LocalIam;
 }
 
 export interface DataApiServer {
@@ -393,6 +406,8 @@ async function settleWithin(p: Promise<unknown>, ms: number): Promise<void> {
 
 interface Transaction {
   client: pg.Client;
+  /** The secret it was begun with: every call of the transaction must name it. */
+  secretArn: string;
   /** Serialises the requests of one transaction, as one connection must. */
   queue: Promise<unknown>;
   timer: NodeJS.Timeout;
@@ -403,11 +418,32 @@ export async function startDataApiServer(options: DataApiServerOptions): Promise
   const pools = new Map<string, pg.Pool>();
   const transactions = new Map<string, Transaction>();
 
-  const connection = (database: string | undefined) => ({
+  /** The login a request's secret holds (the service reads it with the caller's rights). */
+  function loginOf(body: Record<string, unknown>, accessKeyId: string | undefined, action: string): DatabaseLogin {
+    const secretArn = String(body.secretArn);
+    if (!options.secrets) return { username: options.pg.user, password: options.pg.password };
+    if (options.iam) {
+      const who = options.iam.principal(accessKeyId ?? '')?.name ?? 'unknown';
+      for (const [act, resource] of [[`rds-data:${action}`, String(body.resourceArn)], ['secretsmanager:GetSecretValue', secretArn]] as const) {
+        if (!accessKeyId || !options.iam.allows(accessKeyId, act, resource)) {
+          throw new DataApiError(
+            'AccessDeniedException',
+            `User: arn:aws:sts::000000000000:assumed-role/${who}/${who} is not authorized to perform: ${act} on resource: ${resource} because no identity-based policy allows the ${act} action`,
+            403,
+          );
+        }
+      }
+    }
+    const login = options.secrets.login(secretArn);
+    if (!login) throw badRequest(`Error fetching secret ${secretArn}: it does not exist or holds no username and password`);
+    return login;
+  }
+
+  const connection = (database: string | undefined, login: DatabaseLogin) => ({
     host: options.pg.host,
     port: options.pg.port,
-    user: options.pg.user,
-    password: options.pg.password,
+    user: login.username,
+    password: login.password,
     database: database || options.pg.database,
     options: '-c TimeZone=UTC',
     // A Postgres that does not answer (stopped, frozen) fails the call instead of hanging it.
@@ -415,13 +451,14 @@ export async function startDataApiServer(options: DataApiServerOptions): Promise
     types: rawTypes,
   });
 
-  function pool(database: string | undefined): pg.Pool {
+  function pool(database: string | undefined, login: DatabaseLogin): pg.Pool {
     const name = database || options.pg.database;
-    let p = pools.get(name);
+    const key = `${name}\0${login.username}\0${login.password}`;
+    let p = pools.get(key);
     if (!p) {
-      p = new pg.Pool({ ...connection(name), max: options.poolSize ?? 20, idleTimeoutMillis: 10_000 });
+      p = new pg.Pool({ ...connection(name, login), max: options.poolSize ?? 20, idleTimeoutMillis: 10_000 });
       p.on('error', () => undefined); // an idle client lost its server; the pool replaces it
-      pools.set(name, p);
+      pools.set(key, p);
     }
     return p;
   }
@@ -449,17 +486,19 @@ export async function startDataApiServer(options: DataApiServerOptions): Promise
   async function withConnection<T>(
     transactionId: string | undefined,
     database: string | undefined,
+    login: DatabaseLogin,
+    secretArn: string,
     work: (c: pg.ClientBase) => Promise<T>,
   ): Promise<T> {
     if (transactionId) {
       const tx = transactions.get(transactionId);
-      if (!tx) throw new DataApiError('TransactionNotFoundException', `Transaction ${transactionId} is not found`, 404);
+      if (!tx || tx.secretArn !== secretArn) throw new DataApiError('TransactionNotFoundException', `Transaction ${transactionId} is not found`, 404);
       touch(transactionId, tx);
       const run = tx.queue.catch(() => undefined).then(() => work(tx.client));
       tx.queue = run;
       return run;
     }
-    const client = await pool(database).connect();
+    const client = await pool(database, login).connect();
     // A checked-out client has no pool listener: a connection the server drops
     // mid-statement (Postgres stopping) would emit an uncaught 'error' and
     // crash the runtime. The failing statement reports it instead.
@@ -490,19 +529,22 @@ export async function startDataApiServer(options: DataApiServerOptions): Promise
     }
   }
 
-  const operations: Record<string, (body: Record<string, unknown>) => Promise<Record<string, unknown>>> = {
-    async '/Execute'(body) {
+  type Operation = (body: Record<string, unknown>, accessKeyId: string | undefined) => Promise<Record<string, unknown>>;
+  const operations: Record<string, Operation> = {
+    async '/Execute'(body, accessKeyId) {
       requireFields(body, ['resourceArn', 'secretArn', 'sql']);
+      const login = loginOf(body, accessKeyId, 'ExecuteStatement');
       const input = body as ExecuteInput & { transactionId?: string; database?: string };
       const { text, values } = bindStatement(input.sql!, input.parameters);
-      return withConnection(input.transactionId, input.database, async (c) => shapeResult(await query(c, text, values), input));
+      return withConnection(input.transactionId, input.database, login, String(body.secretArn), async (c) => shapeResult(await query(c, text, values), input));
     },
-    async '/BatchExecute'(body) {
+    async '/BatchExecute'(body, accessKeyId) {
       requireFields(body, ['resourceArn', 'secretArn', 'sql']);
+      const login = loginOf(body, accessKeyId, 'BatchExecuteStatement');
       const sets = (body.parameterSets as SqlParameter[][] | undefined) ?? [];
       const bound = (sets.length > 0 ? sets : [[]]).map((set) => bindStatement(body.sql as string, set));
       const transactionId = body.transactionId as string | undefined;
-      return withConnection(transactionId, body.database as string | undefined, async (c) => {
+      return withConnection(transactionId, body.database as string | undefined, login, String(body.secretArn), async (c) => {
         // Outside a transaction the batch is applied atomically.
         if (!transactionId) await c.query('BEGIN');
         try {
@@ -515,9 +557,10 @@ export async function startDataApiServer(options: DataApiServerOptions): Promise
         return { updateResults: bound.map(() => ({ generatedFields: [] })) };
       });
     },
-    async '/BeginTransaction'(body) {
+    async '/BeginTransaction'(body, accessKeyId) {
       requireFields(body, ['resourceArn', 'secretArn']);
-      const client = new pg.Client(connection(body.database as string | undefined));
+      const login = loginOf(body, accessKeyId, 'BeginTransaction');
+      const client = new pg.Client(connection(body.database as string | undefined, login));
       client.on('error', () => undefined);
       await client.connect();
       try {
@@ -527,18 +570,20 @@ export async function startDataApiServer(options: DataApiServerOptions): Promise
         throw err;
       }
       const id = randomBytes(48).toString('base64');
-      const tx: Transaction = { client, queue: Promise.resolve(), timer: setTimeout(() => undefined, 0) };
+      const tx: Transaction = { client, secretArn: String(body.secretArn), queue: Promise.resolve(), timer: setTimeout(() => undefined, 0) };
       transactions.set(id, tx);
       touch(id, tx);
       return { transactionId: id };
     },
-    async '/CommitTransaction'(body) {
+    async '/CommitTransaction'(body, accessKeyId) {
       requireFields(body, ['resourceArn', 'secretArn', 'transactionId']);
+      loginOf(body, accessKeyId, 'CommitTransaction');
       await endTransaction(body.transactionId as string, 'COMMIT');
       return { transactionStatus: 'Transaction Committed' };
     },
-    async '/RollbackTransaction'(body) {
+    async '/RollbackTransaction'(body, accessKeyId) {
       requireFields(body, ['resourceArn', 'secretArn', 'transactionId']);
+      loginOf(body, accessKeyId, 'RollbackTransaction');
       await endTransaction(body.transactionId as string, 'ROLLBACK');
       return { transactionStatus: 'Rollback Complete' };
     },
@@ -575,7 +620,7 @@ export async function startDataApiServer(options: DataApiServerOptions): Promise
         send(res, 400, { message: 'Request body is not a JSON object' }, 'SerializationException');
         return;
       }
-      op(body).then(
+      op(body, accessKeyOf(req.headers.authorization)).then(
         (result) => send(res, 200, result),
         (err: unknown) => {
           const e = err instanceof DataApiError ? err : sqlError(err);

@@ -137,13 +137,17 @@ async function dynamoCall(endpoint: string, operation: string, input: unknown): 
 const errorType = (body: Record<string, unknown>) => String(body.__type ?? '').split('#').pop();
 
 /**
- * Creates every table of functions/tables.ts that does not exist yet.
+ * Creates every table of `definitions` (functions/tables.ts) that does not exist yet.
  * `physicalName(name)` gives each table's name (the env's naming).
  * Returns the names of the tables it created.
  */
-export async function ensureTables(endpoint: string, physicalName: (name: string) => string): Promise<string[]> {
+export async function ensureTables(
+  endpoint: string,
+  physicalName: (name: string) => string,
+  definitions: Readonly<Record<string, TableDefinition>> = tables,
+): Promise<string[]> {
   const created: string[] = [];
-  for (const [name, def] of Object.entries(tables) as [string, TableDefinition][]) {
+  for (const [name, def] of Object.entries(definitions)) {
     const tableName = physicalName(name);
     const described = await dynamoCall(endpoint, 'DescribeTable', { TableName: tableName });
     if (described.status === 200) continue;

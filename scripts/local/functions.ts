@@ -1,17 +1,20 @@
 /**
- * Runs functions as Lambda does, one worker thread per function "sandbox":
+ * Runs functions as Lambda does, one child process per function "sandbox":
  * the handler module is imported once per sandbox (init) with the function's
- * own environment variables and a heap capped at its memory size; invocations
- * get a context whose getRemainingTimeInMillis counts down the function's
- * timeout. A sandbox whose invocation times out or crashes is retired and
- * terminated (as Lambda resets it); the next invocation starts a fresh one.
+ * own environment only (nothing of this process's), a heap capped at its
+ * memory size, and its own TLS trust store (NODE_EXTRA_CA_CERTS is read at
+ * process start, which is why a sandbox is a process and not a thread);
+ * invocations get a context whose getRemainingTimeInMillis counts down the
+ * function's timeout. A sandbox whose invocation times out or crashes is
+ * retired and killed (as Lambda resets it); the next invocation starts a fresh
+ * one. A sandbox exits by itself when this process goes (its IPC channel closes).
  *
  * Unlike Lambda, one sandbox serves concurrent invocations of its function
  * (Lambda would start one sandbox per concurrent request): module state such
  * as a pg pool is shared by the concurrent requests of one function.
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
 
 export interface LocalFunction {
   /** Registry name; the Lambda name is `functionName`. */
@@ -45,12 +48,12 @@ interface Pending {
   started: number;
 }
 
-const WORKER_FILE = new URL('./worker.mjs', import.meta.url);
+const SANDBOX_FILE = new URL('./worker.mjs', import.meta.url);
 /** Lambda's limit on the init phase (importing the handler module). */
 const INIT_TIMEOUT_MS = 10_000;
 
 class Sandbox {
-  readonly worker: Worker;
+  readonly child: ChildProcess;
   readonly ready: Promise<{ ok: true } | { ok: false; error: { name: string; message: string; stack?: string } }>;
   readonly pending = new Map<string, Pending>();
   retired = false;
@@ -61,14 +64,9 @@ class Sandbox {
     options: FunctionHostOptions,
     private readonly onGone: (s: Sandbox) => void,
   ) {
-    this.worker = new Worker(WORKER_FILE, {
-      workerData: {
-        handlerFile: fn.handlerFile,
-        functionName: fn.functionName,
-        memoryMb: fn.memoryMb,
-        region: options.region,
-        accountId: options.accountId,
-      },
+    this.child = fork(SANDBOX_FILE, [JSON.stringify({ handlerFile: fn.handlerFile, functionName: fn.functionName, memoryMb: fn.memoryMb, region: options.region, accountId: options.accountId })], {
+      execPath: process.execPath,
+      execArgv: [`--max-old-space-size=${Math.max(64, fn.memoryMb)}`],
       env: {
         ...options.baseEnvironment,
         AWS_LAMBDA_FUNCTION_NAME: fn.functionName,
@@ -77,35 +75,34 @@ class Sandbox {
         AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.functionName}`,
         ...fn.environment,
       },
-      resourceLimits: { maxOldGenerationSizeMb: Math.max(64, fn.memoryMb) },
-      stdout: options.onLog !== undefined,
-      stderr: options.onLog !== undefined,
+      serialization: 'advanced',
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
-    if (options.onLog) {
-      const forward = (chunk: Buffer) => options.onLog!(fn, chunk.toString('utf8'));
-      this.worker.stdout.on('data', forward);
-      this.worker.stderr.on('data', forward);
-    }
+    const forward = options.onLog
+      ? (chunk: Buffer) => options.onLog!(fn, chunk.toString('utf8'))
+      : null;
+    this.child.stdout!.on('data', forward ?? ((chunk: Buffer) => process.stdout.write(chunk)));
+    this.child.stderr!.on('data', forward ?? ((chunk: Buffer) => process.stderr.write(chunk)));
     this.ready = new Promise((resolve) => {
       const onMessage = (msg: { type: string; error?: { name: string; message: string } }) => {
         if (msg.type === 'ready') resolve({ ok: true });
         else if (msg.type === 'init-error') resolve({ ok: false, error: msg.error! });
         else return;
-        this.worker.off('message', onMessage);
+        this.child.off('message', onMessage);
       };
-      this.worker.on('message', onMessage);
-      this.worker.once('exit', () => resolve({ ok: false, error: { name: 'Runtime.ExitError', message: 'sandbox exited during init' } }));
+      this.child.on('message', onMessage);
+      this.child.once('exit', () => resolve({ ok: false, error: { name: 'Runtime.ExitError', message: 'sandbox exited during init' } }));
     });
-    this.worker.on('message', (msg: { type: string; id?: string; payload?: string; error?: { name: string; message: string } }) => {
+    this.child.on('message', (msg: { type: string; id?: string; payload?: string; error?: { name: string; message: string } }) => {
       if ((msg.type !== 'result' && msg.type !== 'error') || !msg.id) return;
       const p = this.pending.get(msg.id);
       if (!p) return; // already timed out
       this.settle(msg.id, msg.type === 'result' ? { kind: 'result', payload: msg.payload!, durationMs: Date.now() - p.started } : { kind: 'error', error: msg.error!, durationMs: Date.now() - p.started });
     });
-    this.worker.on('error', (err) => this.crash({ name: 'Runtime.ExitError', message: err.message, stack: err.stack }));
-    this.worker.once('exit', (code) => {
+    this.child.on('error', (err) => this.crash({ name: 'Runtime.ExitError', message: err.message, stack: err.stack }));
+    this.child.once('exit', (code, signal) => {
       this.exited = true;
-      this.crash({ name: 'Runtime.ExitError', message: `sandbox exited with code ${code}` });
+      this.crash({ name: 'Runtime.ExitError', message: signal ? `sandbox killed by ${signal}` : `sandbox exited with code ${code}` });
     });
   }
 
@@ -131,9 +128,12 @@ class Sandbox {
     if (this.pending.size === 0) void this.terminate();
   }
 
+  /** Kills the sandbox (as Lambda stops one) and resolves once it is gone. */
   async terminate(): Promise<void> {
     if (this.exited) return;
-    await this.worker.terminate().catch(() => undefined);
+    const gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.kill('SIGKILL');
+    await gone;
   }
 
   invoke(event: unknown, started: number): Promise<InvokeOutcome> {
@@ -162,7 +162,7 @@ class Sandbox {
           this.settle(id, { kind: 'timeout', durationMs: Date.now() - started });
           this.retire();
         }, this.fn.timeoutSeconds * 1000);
-        this.worker.postMessage({ type: 'invoke', id, event, deadline, awsRequestId: id });
+        this.child.send({ type: 'invoke', id, event, deadline, awsRequestId: id });
       });
     });
   }
@@ -183,7 +183,7 @@ export class FunctionHost {
       });
       const made = s;
       this.all.add(made);
-      made.worker.once('exit', () => this.all.delete(made));
+      made.child.once('exit', () => this.all.delete(made));
       this.current.set(fn.name, made);
     }
     return s;

@@ -214,6 +214,25 @@ async function initdb(bin: Binaries, dataDir: string, user: string, password: st
 }
 
 /**
+ * Client authentication, rewritten at every start: TCP on loopback only, the
+ * password sent in clear over loopback and checked against the role's
+ * SCRAM verifier. The RDS Proxy emulator logs in to Postgres this way with a
+ * secret's password (as RDS Proxy logs in with the secret), without a SCRAM
+ * client of its own; no other address and no Unix socket is accepted.
+ */
+const PG_HBA = [
+  '# Written by scripts/local/postgres.ts at every start (local development only).',
+  'host all all 127.0.0.1/32 password',
+  '',
+].join('\n');
+
+async function writeHba(dataDir: string, ids: RunAs): Promise<void> {
+  const file = path.join(dataDir, 'pg_hba.conf');
+  await fs.writeFile(file, PG_HBA, { mode: 0o600 });
+  if (ids.uid !== undefined) await fs.chown(file, ids.uid, ids.gid!);
+}
+
+/**
  * The watchdog: runs the postmaster in the background, forwards EOF on fd 3
  * (our pipe) as SIGINT, and exits with the postmaster's status.
  */
@@ -242,6 +261,7 @@ export async function startPostgres(options: LocalPostgresOptions): Promise<Loca
     await initdb(bin, dataDir, user, password, ids);
     initialised = true;
   }
+  await writeHba(dataDir, ids);
 
   // A port picked as free can be taken before the postmaster binds it: retry.
   let port = options.port || (await freePort());

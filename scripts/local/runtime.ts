@@ -1,11 +1,18 @@
 /**
- * The local runtime behind `npm run dev`: embedded DynamoDB and PostgreSQL,
- * the tables and migrations, a local Data API endpoint, and an API Gateway
- * HTTP API stand-in serving every registry route from Lambda-like sandboxes.
+ * The local runtime behind `npm run dev`: what AWS runs for the stack, on this
+ * machine. `startLocalRuntime` reads as its list of steps:
  *
- * Importable: tests start it in-process on port 0 with a temporary data dir.
+ *   claim the data dir → local IAM and Secrets Manager → RDS Proxy emulator →
+ *   DynamoDB (dynalite) and PostgreSQL 17 → Data API endpoint → tables →
+ *   function sandboxes (their environment and grants from the registry, as the
+ *   stack writes them) → the migrate task → the API Gateway stand-in.
+ *
+ * Functions reach their data exactly as in AWS: SQL through the RDS Proxy
+ * emulator (TLS, IAM tokens, the application role), the Data API with the
+ * role's secret, DynamoDB and Secrets Manager through the SDK's standard
+ * endpoint variables. Importable: tests start it in-process on port 0.
  */
-import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, watch } from 'node:fs';
 import fs from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -14,14 +21,19 @@ import type http from 'node:http';
 import { routes as registryRoutes, tasks as registryTasks } from '../../functions/registry';
 import type { FunctionDefinition, RouteDefinition } from '../../functions/registry-types';
 import { DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS } from '../../functions/registry-types';
-import { physicalTableName, tableEnvVar } from '../../functions/tables';
-import { loadConfig } from '../../infra/config';
+import { physicalTableName, tables as registryTables, type TableDefinition } from '../../functions/tables';
+import { loadConfig, type EnvironmentConfig } from '../../infra/config';
+import { functionEnvironment, functionGrants, proxyBorrowTimeoutSeconds, type ContractValues } from '../../infra/function-contract';
+import { isRunning } from '../build-support.mjs';
 import { startDataApiServer, type DataApiServer } from './data-api';
-import { ensureTables, LOCAL_AWS_CREDENTIALS, startDynamo, type LocalDynamo } from './dynamo';
+import { ensureTables, startDynamo, type LocalDynamo } from './dynamo';
 import { FunctionHost, type InvokeOutcome, type LocalFunction } from './functions';
 import { createGatewayServer, type AccessLog } from './gateway';
+import { LocalIam, type LocalCredentials } from './iam';
 import { freePort, LOCAL_DB_PASSWORD, startPostgres, stopStalePostmaster, type LocalPostgres } from './postgres';
-import { isRunning } from '../build-support.mjs';
+import { supervisePostgres, type SupervisedPostgres } from './postgres-supervisor';
+import { startRdsProxyEmulator, type RdsProxyEmulator } from './rds-proxy';
+import { LocalSecrets, startSecretsEndpoint, type SecretsEndpoint } from './secrets';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const FUNCTIONS_DIR = path.join(REPO_ROOT, 'functions');
@@ -32,18 +44,24 @@ export interface LocalRuntimeOptions {
   readonly port?: number;
   /** @default "127.0.0.1" */
   readonly host?: string;
-  /** Where DynamoDB and Postgres keep their data. @default "<repo>/.local" */
+  /** Where DynamoDB, Postgres and the secrets keep their data. @default "<repo>/.local" */
   readonly dataDir?: string;
   /** Delete `dataDir` first. @default false */
   readonly reset?: boolean;
-  /** Allowed CORS origins. @default - the dev environment's `corsOrigins` */
+  /** Allowed CORS origins. @default - the environment's `corsOrigins` */
   readonly corsOrigins?: readonly string[];
   /** Environment whose config (project name, CORS, region, database) the runtime mirrors. @default "dev" */
   readonly environment?: string;
+  /** An environment config to use instead of `environment`'s (tests). @default - loadConfig(environment) */
+  readonly config?: EnvironmentConfig;
   /** Postgres port. @default 0 (a free port) */
   readonly postgresPort?: number;
   /** Routes to serve. @default - every registry route */
   readonly routes?: readonly RouteDefinition[];
+  /** Tasks (functions invoked by name). @default - the registry's tasks */
+  readonly tasks?: readonly FunctionDefinition[];
+  /** DynamoDB tables. @default - functions/tables.ts */
+  readonly tables?: Readonly<Record<string, TableDefinition>>;
   /** Directory the routes' `handler` paths are relative to (absolute handler paths are kept). @default "<repo>/functions" */
   readonly functionsDir?: string;
   /** Run the `migrate` task at startup. @default true */
@@ -56,7 +74,7 @@ export interface LocalRuntimeOptions {
    * migrations are reported as needing a restart. @default false (the CLI turns it on)
    */
   readonly watch?: boolean;
-  /** Runtime messages (startup steps, function errors). @default - none */
+  /** Runtime messages (startup steps, function errors, proxy warnings). @default - none */
   readonly log?: (message: string) => void;
   /** One line per request. @default - none */
   readonly onRequest?: (entry: AccessLog) => void;
@@ -69,10 +87,14 @@ export interface LocalRuntime {
   readonly url: string;
   readonly port: number;
   readonly dataDir: string;
-  /** The current Postgres (a new object after `faults.startPostgres()`, same port). */
+  /** The current Postgres (a new object after a restart, same port). Its login is the master user's. */
   readonly postgres: LocalPostgres;
   /** The current dynalite (a new object after `faults.startDynamo()`, same port). */
   readonly dynamo: LocalDynamo;
+  readonly proxy: RdsProxyEmulator;
+  readonly dataApi: DataApiServer;
+  readonly secrets: LocalSecrets;
+  readonly iam: LocalIam;
   /**
    * Fault injection for reliability tests: stop a database under a running
    * API and bring it back on the same port and data (functions keep their
@@ -84,44 +106,20 @@ export interface LocalRuntime {
     stopDynamo(): Promise<void>;
     startDynamo(): Promise<void>;
   };
-  readonly dataApi: DataApiServer;
   /** Environment variables each function gets, by registry name. */
   readonly functionEnvironment: Readonly<Record<string, Record<string, string>>>;
+  /** The credentials each function gets (its role's), by registry name. */
+  credentials(name: string): LocalCredentials;
   /** Milliseconds from start call to ready, by step. */
   readonly timings: Readonly<Record<string, number>>;
   /** Invokes a task (e.g. `migrate`) as the stack would, returning the raw outcome. */
   invokeTask(name: string, event?: unknown): Promise<InvokeOutcome>;
-  /** Stops the API, the sandboxes, the Data API endpoint and both databases. */
+  /** Stops the API, the sandboxes, the stand-ins and both databases. */
   stop(): Promise<void>;
 }
 
-const ACCOUNT_ID = '000000000000';
-/** More unexpected Postgres exits than this within a minute: leave it down and say so. */
-const MAX_POSTGRES_RESTARTS_PER_MINUTE = 3;
-
-function localFunctionName(project: string, env: string, name: string): string {
-  return `${project}-${env}-${name}`;
-}
-
+export const LOCAL_ACCOUNT_ID = '000000000000';
 const LOCK_FILE = 'runtime.pid';
-
-/** Calls `onChange` with the changed files (relative to `dir`), debounced. */
-function watchFunctions(dir: string, onChange: (files: string[]) => void): FSWatcher {
-  const changed = new Set<string>();
-  let timer: NodeJS.Timeout | undefined;
-  const watcher = watch(dir, { recursive: true }, (_event, file) => {
-    if (!file || !/\.(ts|mts|js|mjs|json|sql)$/.test(file)) return;
-    changed.add(file.split(path.sep).join('/'));
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      const files = [...changed];
-      changed.clear();
-      onChange(files);
-    }, 100);
-  });
-  watcher.on('error', () => undefined);
-  return watcher;
-}
 
 /**
  * One runtime per data dir: a second `npm run dev` on the same folder would
@@ -137,14 +135,24 @@ async function claimDataDir(dataDir: string): Promise<void> {
     const deadline = Date.now() + 3000;
     while (await runtimeAlive(owner)) {
       if (Date.now() > deadline) {
-        throw new Error(
-          `${dataDir} is in use by another local runtime (pid ${owner}); stop it first, or set LOCAL_DATA_DIR to another folder`,
-        );
+        throw new Error(`${dataDir} is in use by another local runtime (pid ${owner}); stop it first, or set LOCAL_DATA_DIR to another folder`);
       }
       await new Promise((r) => setTimeout(r, 100));
     }
   }
   await fs.writeFile(file, String(process.pid));
+}
+
+/** Creates and claims the data dir; with `reset`, wipes it first (stopping a Postgres left on it). */
+async function prepareDataDir(dataDir: string, reset: boolean, log: (m: string) => void): Promise<void> {
+  await fs.mkdir(dataDir, { recursive: true });
+  await claimDataDir(dataDir);
+  if (!reset) return;
+  await stopStalePostmaster(path.join(dataDir, 'postgres'));
+  await fs.rm(dataDir, { recursive: true, force: true });
+  await fs.mkdir(dataDir, { recursive: true });
+  await claimDataDir(dataDir);
+  log(`reset: removed the data in ${dataDir}`);
 }
 
 /** Whether `pid` is a live node process (not gone, not a zombie, not a recycled pid of another program). */
@@ -154,43 +162,116 @@ async function runtimeAlive(pid: number): Promise<boolean> {
   return cmd.includes('node');
 }
 
-/** A placeholder ARN the Data API endpoint accepts (it does not check them). */
-function clusterArn(region: string, project: string, env: string): string {
-  return `arn:aws:rds:${region}:${ACCOUNT_ID}:cluster:${project}-${env}`;
+/** Resources stopped in reverse order of start. */
+class Teardown {
+  private readonly steps: (() => Promise<void>)[] = [];
+  add(step: () => Promise<void>): void {
+    this.steps.push(step);
+  }
+  async run(): Promise<void> {
+    for (const step of this.steps.reverse()) await step().catch(() => undefined);
+    this.steps.length = 0;
+  }
 }
 
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   const t0 = Date.now();
-  // Local Node may be older than Lambda's; the SDK's notice about it is noise here.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const timings: Record<string, number> = {};
   const mark = (step: string) => (timings[step] = Date.now() - t0);
   const log = options.log ?? (() => undefined);
-  const envName = options.environment ?? 'dev';
-  const config = loadConfig(envName);
+  const config = options.config ?? loadConfig(options.environment ?? 'dev');
+  const envName = config.name;
+  const region = config.region;
   const dataDir = path.resolve(options.dataDir ?? DEFAULT_DATA_DIR);
-  const functionsDir = options.functionsDir ?? FUNCTIONS_DIR;
-  const corsOrigins = options.corsOrigins ?? config.corsOrigins;
   const routes = options.routes ?? (registryRoutes as readonly RouteDefinition[]);
+  const tasks = options.tasks ?? (registryTasks as readonly FunctionDefinition[]);
+  const tableDefs = options.tables ?? registryTables;
+  const everyFunction: readonly FunctionDefinition[] = [...routes, ...tasks];
+  const prefix = `${config.project}-${envName}`;
+  const teardown = new Teardown();
 
-  await fs.mkdir(dataDir, { recursive: true });
-  await claimDataDir(dataDir);
-  if (options.reset) {
-    await stopStalePostmaster(path.join(dataDir, 'postgres'));
-    await fs.rm(dataDir, { recursive: true, force: true });
-    await fs.mkdir(dataDir, { recursive: true });
-    await claimDataDir(dataDir);
-    log(`reset: removed the data in ${dataDir}`);
-  }
-
-  const stack: (() => Promise<void>)[] = [() => fs.rm(path.join(dataDir, LOCK_FILE), { force: true })];
-  const unwind = async () => {
-    for (const stop of stack.reverse()) await stop().catch(() => undefined);
-    stack.length = 0;
-  };
+  await prepareDataDir(dataDir, options.reset ?? false, log);
+  teardown.add(() => fs.rm(path.join(dataDir, LOCK_FILE), { force: true }));
 
   try {
-    const dynamoPath = path.join(dataDir, 'dynamodb');
+    // 1. Local IAM and Secrets Manager: the master secret (as RDS manages it)
+    //    and the application role's secret (created empty, as the stack does).
+    const iam = new LocalIam();
+    const secrets = new LocalSecrets(path.join(dataDir, 'secrets.json'), region, LOCAL_ACCOUNT_ID);
+    const masterSecretArn = await secrets.ensure(`rds!cluster-${prefix}`, 'Master user of the local Aurora stand-in');
+    await secrets.putValue(masterSecretArn, JSON.stringify({ username: config.aurora.masterUsername, password: LOCAL_DB_PASSWORD }));
+    const appSecretArn = await secrets.ensure(`${prefix}/db/${config.aurora.appUsername}`, 'Application role login; written by the migration task');
+    const secretsEndpoint: SecretsEndpoint = await startSecretsEndpoint(secrets, iam);
+    teardown.add(secretsEndpoint.close);
+
+    // 2. The RDS Proxy emulator, in front of the Postgres port chosen now.
+    const upstream = { host: '127.0.0.1', port: options.postgresPort || (await freePort()) };
+    const proxy = await startRdsProxyEmulator({
+      upstream,
+      secrets,
+      authSecretArns: [masterSecretArn, appSecretArn],
+      iam,
+      region,
+      accountId: LOCAL_ACCOUNT_ID,
+      certificateDir: path.join(dataDir, 'rds-proxy'),
+      connectionBorrowTimeoutSeconds: proxyBorrowTimeoutSeconds(everyFunction),
+      onPinned: ({ cause, client, statement }) => log(`RDS Proxy: ${cause} would pin ${client}'s session to one database connection: ${statement}`),
+      onRefused: ({ user, reason }) => log(`RDS Proxy refused a login as ${user}: ${reason}`),
+    });
+    teardown.add(proxy.close);
+    log(`RDS Proxy emulator on ${proxy.host}:${proxy.port} (TLS, IAM auth required)`);
+
+    // 3. Function sandboxes, each with its environment and credentials.
+    const clusterArn = `arn:aws:rds:${region}:${LOCAL_ACCOUNT_ID}:cluster:${prefix}`;
+    const endpoints = { dynamo: '', dataApi: '', secrets: secretsEndpoint.url };
+    const contract: ContractValues = {
+      environmentName: envName,
+      region,
+      corsOrigins: options.corsOrigins ?? config.corsOrigins,
+      tables: Object.fromEntries(
+        Object.keys(tableDefs).map((name) => {
+          const physical = physicalTableName(config.project, envName, name);
+          return [name, { name: physical, arn: `arn:aws:dynamodb:${region}:${LOCAL_ACCOUNT_ID}:table/${physical}` }];
+        }),
+      ),
+      sql: {
+        database: config.aurora.databaseName,
+        appUser: config.aurora.appUsername,
+        masterUser: config.aurora.masterUsername,
+        appSecretArn,
+        kmsKeyArn: `arn:aws:kms:${region}:${LOCAL_ACCOUNT_ID}:key/local`,
+        proxy: config.proxy.enabled ? { endpoint: proxy.host, port: proxy.port, dbUserArn: proxy.dbUserArn } : undefined,
+        clusterArn: config.dataApi.enabled ? clusterArn : undefined,
+      },
+    };
+    const credentials = new Map(everyFunction.map((fn) => [fn.name, iam.issue(fn.name, functionGrants(fn, contract))]));
+    const localFunction = (fn: FunctionDefinition, dir: string): LocalFunction => ({
+      name: fn.name,
+      functionName: `${prefix}-${fn.name}`,
+      handlerFile: path.resolve(dir, fn.handler),
+      memoryMb: fn.memoryMb ?? DEFAULT_MEMORY_MB,
+      timeoutSeconds: fn.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
+      environment: {
+        ...functionEnvironment(fn, contract),
+        ...localOnlyEnvironment(fn, region, credentials.get(fn.name)!, endpoints, proxy.caFile),
+      },
+    });
+    const host = new FunctionHost({
+      region,
+      accountId: LOCAL_ACCOUNT_ID,
+      onLog: options.functionLogs ? (fn, text) => options.functionLogs!(text, fn.functionName) : undefined,
+      baseEnvironment: { PATH: process.env.PATH ?? '/usr/bin:/bin', TZ: 'UTC', LANG: 'en_US.UTF-8', ...(process.env.HOME ? { HOME: process.env.HOME } : {}) },
+    });
+    teardown.add(() => host.close());
+    // Tasks come from functions/ whatever `functionsDir` is (fixture routes in tests).
+    const taskFns = () => new Map(tasks.map((t) => [t.name, localFunction(t, FUNCTIONS_DIR)]));
+    const migrate = taskFns().get('migrate');
+    const runMigrations = (options.migrate ?? true) && migrate !== undefined && existsSync(migrate.handlerFile);
+    // The migrate sandbox's cold start overlaps the databases' start (it needs
+    // no DynamoDB or Data API endpoint).
+    if (runMigrations) void host.warm(migrate!).catch(() => undefined);
+
+    // 4. DynamoDB and PostgreSQL.
     const postgresOptions = {
       dataDir: path.join(dataDir, 'postgres'),
       user: config.aurora.masterUsername,
@@ -200,87 +281,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         if (/\b(ERROR|FATAL|PANIC):/.test(line)) log(`postgres: ${line}`);
       },
     };
-    const tableName = (name: string) => physicalTableName(config.project, envName, name);
-
-    interface Endpoints {
-      postgresPort: number;
-      dynamo?: string;
-      dataApi?: string;
-    }
-    // What infra sets on each function (see TEAM.md), with local endpoints.
-    const environmentFor = (fn: FunctionDefinition, endpoints: Endpoints): Record<string, string> => {
-      const env: Record<string, string> = {
-        APP_ENV: envName,
-        CORS_ORIGINS: corsOrigins.join(','),
-        AWS_REGION: config.region,
-        AWS_DEFAULT_REGION: config.region,
-        AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
-        AWS_SESSION_TOKEN: 'local',
-      };
-      const tables = Object.keys(fn.data?.tables ?? {});
-      for (const t of tables) env[tableEnvVar(t)] = tableName(t);
-      if (tables.length && endpoints.dynamo) env.DYNAMODB_ENDPOINT = endpoints.dynamo;
-      if (fn.data?.sql) {
-        env.DB_NAME = postgresOptions.database;
-        env.DB_USER = postgresOptions.user;
-      }
-      if (fn.data?.sql === 'proxy') {
-        env.DB_PROXY_ENDPOINT = '127.0.0.1';
-        env.DB_PORT = String(endpoints.postgresPort);
-        env.DB_PASSWORD = postgresOptions.password;
-        env.DB_SSL = 'false';
-      }
-      if (fn.data?.sql === 'data-api') {
-        env.DB_CLUSTER_ARN = clusterArn(config.region, config.project, envName);
-        env.DB_SECRET_ARN = `arn:aws:secretsmanager:${config.region}:${ACCOUNT_ID}:secret:${config.project}-${envName}-db-local`;
-        if (endpoints.dataApi) env.RDS_DATA_ENDPOINT = endpoints.dataApi;
-      }
-      return env;
-    };
-    // Route handlers resolve against `functionsDir` (an absolute path is kept);
-    // tasks (the migrate function) always come from functions/.
-    const toLocal = (fn: FunctionDefinition, endpoints: Endpoints, dir = functionsDir): LocalFunction => ({
-      name: fn.name,
-      functionName: localFunctionName(config.project, envName, fn.name),
-      handlerFile: path.resolve(dir, fn.handler),
-      memoryMb: fn.memoryMb ?? DEFAULT_MEMORY_MB,
-      timeoutSeconds: fn.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
-      environment: environmentFor(fn, endpoints),
-    });
-
-    const functionLogs = options.functionLogs;
-    const host = new FunctionHost({
-      region: config.region,
-      accountId: ACCOUNT_ID,
-      onLog: functionLogs ? (fn, text) => functionLogs(text, fn.functionName) : undefined,
-      baseEnvironment: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        TZ: 'UTC',
-        LANG: 'en_US.UTF-8',
-        ...(process.env.HOME ? { HOME: process.env.HOME } : {}),
-        // The SDK's Node version notice is noise in local logs.
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      },
-    });
-    stack.push(() => host.close());
-
-    // Postgres's port is chosen up front so that the migrate sandbox (a task:
-    // it needs no DynamoDB or Data API endpoint) can start its cold start on
-    // another thread while the databases start.
-    const wantedPort = options.postgresPort || (await freePort());
-    const taskDefs = registryTasks as readonly FunctionDefinition[];
-    let taskFns = new Map(taskDefs.map((t) => [t.name, toLocal(t, { postgresPort: wantedPort }, FUNCTIONS_DIR)]));
-    const migrateFirst = taskFns.get('migrate');
-    const runMigrations = (options.migrate ?? true) && migrateFirst !== undefined && existsSync(migrateFirst.handlerFile);
-    if (runMigrations) void host.warm(migrateFirst!).catch(() => undefined);
-
+    const dynamoPath = path.join(dataDir, 'dynamodb');
     const [dynamoStart, postgresStart] = await Promise.allSettled([
-      startDynamo({ path: dynamoPath }).then((d) => {
-        mark('dynamodb');
-        return d;
-      }),
-      startPostgres({ ...postgresOptions, port: wantedPort, fallbackToFreePort: !options.postgresPort }).then((p) => {
+      startDynamo({ path: dynamoPath }).then((d) => (mark('dynamodb'), d)),
+      startPostgres({ ...postgresOptions, port: upstream.port, fallbackToFreePort: !options.postgresPort }).then((p) => {
         mark(p.initialised ? 'postgres (initdb)' : 'postgres');
         return p;
       }),
@@ -291,36 +295,31 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       throw dynamoStart.status === 'rejected' ? dynamoStart.reason : (postgresStart as PromiseRejectedResult).reason;
     }
     let dynamo = dynamoStart.value;
-    let postgres = postgresStart.value;
-    stack.push(() => dynamo.stop());
-    stack.push(() => postgres.stop());
-    const dataApi = await startDataApiServer({ pg: postgres });
-    stack.push(dataApi.close);
-    // On stop, the sandboxes go before the databases (closing twice is a no-op):
-    // their pools then end quietly instead of logging Postgres's "terminating
-    // connection" (57P01) as failed idle connections.
-    stack.push(() => host.close());
-    const endpoints: Endpoints = { postgresPort: postgres.port, dynamo: dynamo.endpoint, dataApi: dataApi.url };
-    if (postgres.port !== wantedPort) {
-      // The port was taken meanwhile: sandboxes made with the old one must go.
-      for (const t of taskDefs) host.retire(t.name);
-    }
-    taskFns = new Map(taskDefs.map((t) => [t.name, toLocal(t, endpoints, FUNCTIONS_DIR)]));
+    upstream.port = postgresStart.value.port; // the chosen port may have been taken meanwhile
+    const postgres: SupervisedPostgres = supervisePostgres(postgresStart.value, postgresOptions, log, path.join(dataDir, 'postgres.log'));
+    teardown.add(() => dynamo.stop());
+    teardown.add(() => postgres.close());
+    endpoints.dynamo = dynamo.endpoint;
 
-    const created = await ensureTables(dynamo.endpoint, tableName);
+    // 5. The Data API endpoint: it logs in with the secret each call names.
+    const dataApi = await startDataApiServer({ pg: { host: upstream.host, get port() { return upstream.port; }, user: config.aurora.masterUsername, password: LOCAL_DB_PASSWORD, database: config.aurora.databaseName }, secrets, iam });
+    teardown.add(dataApi.close);
+    endpoints.dataApi = dataApi.url;
+    // On stop, the sandboxes go before the databases (closing twice is a
+    // no-op): their pools then end quietly instead of logging Postgres's
+    // "terminating connection" (57P01) as failed idle connections.
+    teardown.add(() => host.close());
+
+    // 6. Tables, as the stack defines them.
+    const created = await ensureTables(dynamo.endpoint, (name) => physicalTableName(config.project, envName, name), tableDefs);
     if (created.length) log(`created tables: ${created.join(', ')}`);
     mark('tables');
 
-    const invokeTask = (name: string, event: unknown = {}) => {
-      const fn = taskFns.get(name);
-      if (!fn) throw new Error(`unknown task "${name}"; tasks: ${[...taskFns.keys()].join(', ')}`);
-      return host.invoke(fn, event);
-    };
-
+    // 7. The migrate task, as the stack invokes it on apply.
+    const tasksByName = taskFns();
     if (options.migrate ?? true) {
-      const migrate = taskFns.get('migrate');
-      if (runMigrations && migrate) {
-        const outcome = await host.invoke(migrate, { source: 'local-runtime' });
+      if (runMigrations) {
+        const outcome = await host.invoke(tasksByName.get('migrate')!, { source: 'local-runtime' });
         if (outcome.kind !== 'result') {
           const reason = outcome.kind === 'timeout' ? 'timed out' : `${outcome.error.name}: ${outcome.error.message}`;
           throw new Error(`migrations failed (${reason})`);
@@ -332,150 +331,161 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       mark('migrations');
     }
 
-    const functionEnvironment: Record<string, Record<string, string>> = {};
+    // 8. The API Gateway stand-in.
+    const functionsDir = options.functionsDir ?? FUNCTIONS_DIR;
+    const functionEnvironments: Record<string, Record<string, string>> = {};
     const gatewayRoutes = routes.map((r) => {
-      const fn = toLocal(r, endpoints);
-      functionEnvironment[r.name] = fn.environment;
+      const fn = localFunction(r, functionsDir);
+      functionEnvironments[r.name] = fn.environment;
       return { method: r.method, path: r.path, fn };
     });
-    for (const [name, fn] of taskFns) functionEnvironment[name] = fn.environment;
-
-    const server: http.Server = createGatewayServer({
-      routes: gatewayRoutes,
-      invoke: (fn, event) => host.invoke(fn, event),
-      accountId: ACCOUNT_ID,
-      onRequest: options.onRequest,
-      onFunctionError: (fn, message) => log(`${fn.functionName}: ${message}`),
-    });
-    // Keep idle client connections longer than clients keep them (Node's
-    // default 5 s races keep-alive agents that reuse a socket just as the
-    // server closes it: "socket hang up"). API Gateway's idle timeout is long too.
-    server.keepAliveTimeout = 65_000;
-    server.headersTimeout = 66_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-    });
-    stack.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }),
-    );
-    const { port } = server.address() as AddressInfo;
+    for (const [name, fn] of tasksByName) functionEnvironments[name] = fn.environment;
+    const server = await serveApi(gatewayRoutes, host, options, log);
+    teardown.add(server.close);
     mark('ready');
 
-    if (options.watch) {
-      const watcher = watchFunctions(functionsDir, (files) => {
-        const structural = files.filter((f) => /^(registry|registry-types|tables)\.ts$|^migrations\//.test(f));
-        if (structural.length) log(`changed ${structural.join(', ')}: restart npm run dev to apply`);
-        host.retireAll();
-        log(`reloaded functions (${files.slice(0, 3).join(', ')}${files.length > 3 ? ', …' : ''} changed)`);
-      });
-      stack.push(async () => watcher.close());
-    }
-
-    if (options.prewarm) {
-      // Two at a time: eleven cold starts at once would starve the first requests.
-      const queue = [...new Map(gatewayRoutes.map((r) => [r.fn.name, r.fn])).values()];
-      const next = async (): Promise<void> => {
-        const fn = queue.shift();
-        if (!fn) return;
-        await host.warm(fn).catch(() => undefined);
-        return next();
-      };
-      void next();
-      void next();
-    }
+    if (options.watch) teardown.add(watchFunctions(functionsDir, host, log));
+    if (options.prewarm) prewarm(host, gatewayRoutes.map((r) => r.fn));
 
     let stopping: Promise<void> | undefined;
-    let postgresDown = false;
     let dynamoDown = false;
-
-    // Postgres is a separate process: if it dies while we run (killed, out of
-    // memory, a crash), say so and start it again on the same port, where the
-    // functions' pools and the Data API endpoint reconnect by themselves. A
-    // postmaster that keeps dying is left down, and SQL routes answer 503.
-    const restarts: number[] = [];
-    /** Starts Postgres on `port`, makes it the runtime's, and supervises it. */
-    const startSupervised = async (port: number) => {
-      postgres = await startPostgres({ ...postgresOptions, port });
-      supervise(postgres);
-      return postgres;
-    };
-    const supervise = (pg: LocalPostgres) => {
-      void pg.exited.then(async (code) => {
-        // An exit after stop() (the runtime's, or a fault test's) is expected.
-        if (stopping || pg !== postgres || pg.stopRequested) return;
-        const how = code !== null && code > 128 ? `killed by signal ${code - 128}` : `exit code ${code}`;
-        const now = Date.now();
-        restarts.push(now);
-        while (restarts[0]! < now - 60_000) restarts.shift();
-        if (restarts.length > MAX_POSTGRES_RESTARTS_PER_MINUTE) {
-          log(`postgres exited (${how}) ${restarts.length} times within a minute: not restarting it; SQL routes answer 503 until you restart npm run dev (its log: ${path.join(dataDir, 'postgres.log')})`);
-          return;
-        }
-        log(`postgres exited unexpectedly (${how}); restarting it on port ${pg.port}`);
-        for (let attempt = 1; !stopping && !postgresDown; attempt++) {
-          try {
-            const next = await startSupervised(pg.port);
-            // Stopped meanwhile (runtime or fault test): that stop saw the dead one.
-            if (stopping || postgresDown) await next.stop();
-            else log(`postgres restarted (pid ${next.pid})`);
-            return;
-          } catch (err) {
-            // Its backends may still be exiting and holding the shared memory for a moment.
-            if (attempt >= 5) {
-              log(`postgres could not be restarted: ${(err as Error).message.split('\n')[0]}; SQL routes answer 503 until you restart npm run dev`);
-              return;
-            }
-            await new Promise((r) => setTimeout(r, 200 * attempt));
-          }
-        }
-      });
-    };
-    supervise(postgres);
-
-    const faults = {
-      async stopPostgres() {
-        postgresDown = true;
-        await postgres.stop();
-      },
-      async startPostgres() {
-        if (!postgresDown) return;
-        await startSupervised(postgres.port);
-        postgresDown = false;
-      },
-      async stopDynamo() {
-        dynamoDown = true;
-        await dynamo.stop();
-      },
-      async startDynamo() {
-        if (!dynamoDown) return;
-        dynamo = await startDynamo({ path: dynamoPath, port: dynamo.port });
-        dynamoDown = false;
-      },
-    };
     return {
-      url: `http://${options.host ?? '127.0.0.1'}:${port}`,
-      port,
+      url: `http://${options.host ?? '127.0.0.1'}:${server.port}`,
+      port: server.port,
       dataDir,
       get postgres() {
-        return postgres;
+        return postgres.current;
       },
       get dynamo() {
         return dynamo;
       },
-      faults,
+      proxy,
       dataApi,
-      functionEnvironment,
+      secrets,
+      iam,
+      faults: {
+        stopPostgres: () => postgres.stop(),
+        startPostgres: () => postgres.start(),
+        async stopDynamo() {
+          dynamoDown = true;
+          await dynamo.stop();
+        },
+        async startDynamo() {
+          if (!dynamoDown) return;
+          dynamo = await startDynamo({ path: dynamoPath, port: dynamo.port });
+          dynamoDown = false;
+        },
+      },
+      functionEnvironment: functionEnvironments,
+      credentials: (name) => {
+        const c = credentials.get(name);
+        if (!c) throw new Error(`unknown function "${name}"`);
+        return c;
+      },
       timings,
-      invokeTask,
-      stop: () => (stopping ??= unwind()),
+      invokeTask: (name, event = {}) => {
+        const fn = tasksByName.get(name);
+        if (!fn) throw new Error(`unknown task "${name}"; tasks: ${[...tasksByName.keys()].join(', ')}`);
+        return host.invoke(fn, event);
+      },
+      stop: () => (stopping ??= teardown.run()),
     };
   } catch (err) {
-    await unwind();
+    await teardown.run();
     throw err;
   }
+}
+
+/**
+ * What only the local runtime sets (LOCAL_ONLY_VARIABLES): Lambda's region and
+ * the function's own credentials, the SDK's standard endpoint overrides for
+ * the services the function uses, and the CA of the RDS Proxy emulator.
+ */
+function localOnlyEnvironment(
+  fn: FunctionDefinition,
+  region: string,
+  credentials: LocalCredentials,
+  endpoints: { dynamo: string; dataApi: string; secrets: string },
+  caFile: string,
+): Record<string, string> {
+  const env: Record<string, string> = {
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    AWS_SESSION_TOKEN: credentials.sessionToken,
+    // Local Node may be older than Lambda's; the SDK's notice about it is noise here.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+  if (Object.keys(fn.data?.tables ?? {}).length && endpoints.dynamo) env.AWS_ENDPOINT_URL_DYNAMODB = endpoints.dynamo;
+  if (fn.data?.sql === 'data-api' && endpoints.dataApi) env.AWS_ENDPOINT_URL_RDS_DATA = endpoints.dataApi;
+  if (fn.data?.sqlUser === 'master') env.AWS_ENDPOINT_URL_SECRETS_MANAGER = endpoints.secrets;
+  if (fn.data?.sql === 'proxy') env.NODE_EXTRA_CA_CERTS = caFile;
+  return env;
+}
+
+async function serveApi(
+  routes: { method: string; path: string; fn: LocalFunction }[],
+  host: FunctionHost,
+  options: LocalRuntimeOptions,
+  log: (m: string) => void,
+): Promise<{ port: number; close: () => Promise<void> }> {
+  const server: http.Server = createGatewayServer({
+    routes,
+    invoke: (fn, event) => host.invoke(fn, event),
+    accountId: LOCAL_ACCOUNT_ID,
+    onRequest: options.onRequest,
+    onFunctionError: (fn, message) => log(`${fn.functionName}: ${message}`),
+  });
+  // Keep idle client connections longer than clients keep them (Node's
+  // default 5 s races keep-alive agents that reuse a socket just as the
+  // server closes it: "socket hang up"). API Gateway's idle timeout is long too.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Reloads functions when their code changes; returns the watcher's stop. */
+function watchFunctions(dir: string, host: FunctionHost, log: (m: string) => void): () => Promise<void> {
+  const changed = new Set<string>();
+  let timer: NodeJS.Timeout | undefined;
+  const watcher = watch(dir, { recursive: true }, (_event, file) => {
+    if (!file || !/\.(ts|mts|js|mjs|json|sql)$/.test(file)) return;
+    changed.add(file.split(path.sep).join('/'));
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      const files = [...changed];
+      changed.clear();
+      const structural = files.filter((f) => /^(registry|registry-types|tables)\.ts$|^migrations\//.test(f));
+      if (structural.length) log(`changed ${structural.join(', ')}: restart npm run dev to apply`);
+      host.retireAll();
+      log(`reloaded functions (${files.slice(0, 3).join(', ')}${files.length > 3 ? ', …' : ''} changed)`);
+    }, 100);
+  });
+  watcher.on('error', () => undefined);
+  return async () => watcher.close();
+}
+
+/** Starts every function's sandbox in the background, two at a time (more would starve the first requests). */
+function prewarm(host: FunctionHost, fns: LocalFunction[]): void {
+  const queue = [...new Map(fns.map((f) => [f.name, f])).values()];
+  const next = async (): Promise<void> => {
+    const fn = queue.shift();
+    if (!fn) return;
+    await host.warm(fn).catch(() => undefined);
+    return next();
+  };
+  void next();
+  void next();
 }

@@ -1,14 +1,14 @@
-// One Lambda "sandbox": a worker thread that imports one handler module with
-// the function's own environment and runs invocations posted by the runtime
+// One Lambda "sandbox": a child process that imports one handler module with
+// the function's own environment and runs invocations sent by the runtime
 // (scripts/local/functions.ts). Plain JavaScript so it loads without a loader;
 // it registers tsx itself to import the TypeScript handler.
-import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 
-const { handlerFile, functionName, memoryMb, region, accountId } = workerData;
+const { handlerFile, functionName, memoryMb, region, accountId } = JSON.parse(process.argv[2]);
 
-// Loader hooks of the parent (e.g. `tsx scripts/dev.ts`) do not reach worker
-// threads on Node 20: register tsx for this thread.
+// The runtime went away (even SIGKILLed): its IPC channel closes, and so do we.
+process.on('disconnect', () => process.exit(0));
+
 const { register } = await import('tsx/esm/api');
 register();
 
@@ -17,18 +17,22 @@ function serializeError(err) {
   return { name: 'Error', message: String(err) };
 }
 
+const send = (message) => {
+  if (process.connected) process.send(message);
+};
+
 let handler;
 try {
   const mod = await import(pathToFileURL(handlerFile).href);
   handler = mod.handler;
   if (typeof handler !== 'function') throw new Error(`${handlerFile} does not export a "handler" function`);
-  parentPort.postMessage({ type: 'ready' });
+  send({ type: 'ready' });
 } catch (err) {
   // Lambda reports this as Runtime.ImportModuleError / init error on every invoke.
-  parentPort.postMessage({ type: 'init-error', error: serializeError(err) });
+  send({ type: 'init-error', error: serializeError(err) });
 }
 
-parentPort.on('message', async (msg) => {
+process.on('message', async (msg) => {
   if (msg.type !== 'invoke') return;
   const { id, event, deadline, awsRequestId } = msg;
   const context = {
@@ -47,8 +51,8 @@ parentPort.on('message', async (msg) => {
     // The Lambda runtime returns the JSON serialisation of the result
     // (`undefined` becomes null); a result that cannot be serialised is an error.
     const payload = result === undefined ? 'null' : JSON.stringify(result);
-    parentPort.postMessage({ type: 'result', id, payload: payload === undefined ? 'null' : payload });
+    send({ type: 'result', id, payload: payload === undefined ? 'null' : payload });
   } catch (err) {
-    parentPort.postMessage({ type: 'error', id, error: serializeError(err) });
+    send({ type: 'error', id, error: serializeError(err) });
   }
 });

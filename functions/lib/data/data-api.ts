@@ -3,8 +3,10 @@
  * authorised by IAM, with the database credentials in Secrets Manager (the
  * function never sees them). No connection pool, no VPC socket.
  *
- * Environment (set by infra): DB_CLUSTER_ARN, DB_SECRET_ARN, DB_NAME,
- * AWS_REGION. Local only: RDS_DATA_ENDPOINT (the local Data API endpoint).
+ * Environment (infra/function-contract.ts): DB_CLUSTER_ARN, DB_SECRET_ARN (the
+ * application role's secret), DB_NAME, and AWS_REGION (set by Lambda). Locally,
+ * the SDK's standard AWS_ENDPOINT_URL_RDS_DATA points the client at the local
+ * Data API endpoint: this code has no local branch.
  *
  * Wire contract (what the local emulation must support) is documented in
  * docs/handlers.md, "Data API adapter contract".
@@ -20,7 +22,6 @@ import {
   type SqlParameter,
 } from '@aws-sdk/client-rds-data';
 import { DataUnavailableError, SqlError, isNetworkError, isTransientSqlState } from './errors';
-import { localEndpointConfig } from './local-endpoint';
 import {
   assertSqlAdapter,
   checkParams,
@@ -154,7 +155,6 @@ let sharedClient: RDSDataClient | undefined;
 /** The Data API client, created once per container. */
 export function dataApiClient(): RDSDataClient {
   return (sharedClient ??= new RDSDataClient({
-    ...localEndpointConfig(process.env.RDS_DATA_ENDPOINT),
     maxAttempts: 2,
     requestHandler: { connectionTimeout: 3000, requestTimeout: 10_000 },
   }));

@@ -1,16 +1,15 @@
 /**
- * DynamoDB DocumentClient, created once per container at module init.
- * `DYNAMODB_ENDPOINT` (local runtime and tests only) points it at dynalite.
+ * DynamoDB DocumentClient, created once per container at module init. Locally,
+ * the SDK's standard AWS_ENDPOINT_URL_DYNAMODB points it at dynalite: this
+ * code has no local branch.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { tableEnvVar, type TableName } from '../../tables';
 import { DataConfigError } from './errors';
-import { localEndpointConfig } from './local-endpoint';
 
 function createDocumentClient(): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
-    ...localEndpointConfig(process.env.DYNAMODB_ENDPOINT),
     maxAttempts: 3,
     requestHandler: { connectionTimeout: 2000, requestTimeout: 5000 },
   });

@@ -1,10 +1,18 @@
 /**
  * SQL adapter 1: `pg` through RDS Proxy, authenticated with a short-lived IAM
- * token (no password anywhere), TLS verified.
+ * token (no password anywhere), TLS verified against the default trust store.
+ * The same code runs locally, against the RDS Proxy emulator of `npm run dev`
+ * (which trusts its CA through NODE_EXTRA_CA_CERTS).
  *
- * Environment (set by infra): DB_PROXY_ENDPOINT, DB_PORT, DB_USER, DB_NAME,
- * AWS_REGION. Local only (set by the local runtime): DB_PASSWORD (password auth
- * instead of a token), DB_SSL=false (plain TCP to the embedded Postgres).
+ * Environment (infra/function-contract.ts): DB_PROXY_ENDPOINT, DB_PORT,
+ * DB_USER, DB_NAME, and AWS_REGION (set by Lambda).
+ *
+ * RDS Proxy refuses startup parameters other than user, database,
+ * application_name, client_encoding, DateStyle, TimeZone and
+ * extra_float_digits ("Feature not supported: RDS Proxy currently doesn't
+ * support the option statement_timeout"; docs: rds-proxy-connecting.html), so
+ * the pool sends none: the server-side limits are set on the database role
+ * (functions/lib/data/app-role.ts) and the client keeps its own query timeout.
  */
 import { Signer } from '@aws-sdk/rds-signer';
 import pg from 'pg';
@@ -72,8 +80,12 @@ export interface PgDatabaseOptions {
   readonly max?: number;
   /** Give up connecting after this long (then 503). @default 3000 */
   readonly connectionTimeoutMillis?: number;
-  /** Server-side statement_timeout, and (+1 s) the client-side read timeout. @default 8000 */
-  readonly statementTimeoutMs?: number;
+  /**
+   * Client-side limit on one query: past it the query fails (503) and its
+   * connection is dropped. The server-side `statement_timeout` comes from the
+   * role (APP_ROLE_SETTINGS). @default 9000
+   */
+  readonly queryTimeoutMs?: number;
   /** Close idle connections after this long. @default 60000 */
   readonly idleTimeoutMillis?: number;
   /** Replace connections older than this (stale proxy sockets after a long freeze). @default 300 */
@@ -106,7 +118,10 @@ export function mapPgError(err: unknown): unknown {
   if (err instanceof DataUnavailableError || err instanceof SqlError) return err;
   const code = (err as { code?: unknown })?.code;
   const sqlState = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
-  if (isNetworkError(err) || isTransientSqlState(sqlState)) {
+  // RDS Proxy's answer when no database connection frees up within its
+  // connection_borrow_timeout (a full pool, a failover, a target still registering).
+  const borrowTimeout = /Timed-out waiting to acquire database connection/i.test(String((err as Error)?.message));
+  if (isNetworkError(err) || isTransientSqlState(sqlState) || borrowTimeout) {
     return new DataUnavailableError('database unavailable', { cause: err });
   }
   if (sqlState) return new SqlError((err as Error).message, sqlState, { cause: err });
@@ -129,7 +144,6 @@ async function run<Row>(target: pg.Pool | pg.PoolClient, sql: string, params: Sq
 
 /** A `Database` over a `pg` pool (used by the proxy adapter, the migration runner and local tools). */
 export function createPgDatabase(options: PgDatabaseOptions): Database & { readonly pool: pg.Pool } {
-  const statementTimeoutMs = options.statementTimeoutMs ?? 8000;
   const pool = new pg.Pool({
     host: options.host,
     port: options.port,
@@ -141,9 +155,7 @@ export function createPgDatabase(options: PgDatabaseOptions): Database & { reado
     connectionTimeoutMillis: options.connectionTimeoutMillis ?? 3000,
     idleTimeoutMillis: options.idleTimeoutMillis ?? 60_000,
     maxLifetimeSeconds: options.maxLifetimeSeconds ?? 300,
-    statement_timeout: statementTimeoutMs,
-    query_timeout: statementTimeoutMs + 1000,
-    idle_in_transaction_session_timeout: statementTimeoutMs * 2,
+    query_timeout: options.queryTimeoutMs ?? 9000,
     keepAlive: true,
     application_name: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'serverless-platform-stack',
     types,
@@ -205,9 +217,6 @@ export function proxyOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): PgDat
   const port = Number(env.DB_PORT ?? 5432);
   const user = requireEnv('DB_USER', env);
   const database = requireEnv('DB_NAME', env);
-  if (env.DB_PASSWORD) {
-    return { host, port, user, database, password: env.DB_PASSWORD, ssl: env.DB_SSL !== 'false' };
-  }
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   const tokens = new TokenCache(new Signer({ hostname: host, port, username: user, ...(region ? { region } : {}) }));
   return { host, port, user, database, password: () => tokens.get(), ssl: true };
