@@ -1,40 +1,33 @@
 /**
- * Board posts handlers on a real DynamoDB API (dynalite, in-process), tables
- * created from functions/tables.ts.
+ * Board posts handlers in-process on the local stand-ins (dynalite), through
+ * functions/testing.ts: the tables of functions/tables.ts, each handler's
+ * environment and grants from its registry entry.
  */
-import type { HttpHandler } from '../../functions/lib/http';
+import { startLocalServices, type InvokeInit, type LocalServices } from '../../functions/testing';
 import { errorOf, expectValidProxyResult } from './assertions';
-import { captureLogs, httpEvent, lambdaContext } from './events';
-import { startTestDynamo, type TestDynamo } from './services';
+import { captureLogs } from './events';
 
-let dynamo: TestDynamo;
-const h: Record<string, HttpHandler> = {};
+let local: LocalServices;
 const logs = captureLogs();
 
 beforeAll(async () => {
-  dynamo = await startTestDynamo('posts-test');
-  process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;
-  process.env.TABLE_POSTS = dynamo.tableNames.posts;
-  for (const op of ['create', 'get', 'list', 'update', 'delete']) {
-    h[op] = ((await import(`../../functions/posts/${op}.ts`)) as { handler: HttpHandler }).handler;
-  }
-});
+  local = await startLocalServices({ functions: ['posts-create', 'posts-get', 'posts-list', 'posts-update', 'posts-delete'] });
+}, 60_000);
 
 afterAll(async () => {
   logs.restore();
-  await dynamo?.stop();
+  await local?.stop();
 });
 
 type Post = { id: string; title: string; body: string; author: string; createdAt: string; updatedAt: string; version: number };
 
-const call = async (op: string, method: string, path: string, init: Parameters<typeof httpEvent>[2] = {}) => {
-  const r = await h[op]!(httpEvent(method, path, init), lambdaContext());
+const call = async (op: string, path: string, init: InvokeInit = {}) => {
+  const r = await local.invoke(`posts-${op}`, { ...init, path });
   expectValidProxyResult(r);
   return r;
 };
-const create = async (json: unknown = { title: 'Hello', body: 'World', author: 'Ann' }) => call('create', 'POST', '/posts', { json });
-const byId = (op: string, method: string, id: string, init: Parameters<typeof httpEvent>[2] = {}) =>
-  call(op, method, `/posts/${id}`, { ...init, pathParameters: { id } });
+const create = async (json: unknown = { title: 'Hello', body: 'World', author: 'Ann' }) => call('create', '/posts', { json });
+const byId = (op: string, id: string, init: InvokeInit = {}) => call(op, `/posts/${id}`, { ...init, pathParameters: { id } });
 
 test('POST /posts -> 201 {id, title, body, author, createdAt, updatedAt, version: 1}', async () => {
   const r = await create();
@@ -60,10 +53,10 @@ test('POST /posts validates title 1..200, body <= 10000, author 1..100', async (
 
 test('GET /posts/{id} -> 200, or 404 not_found', async () => {
   const post = JSON.parse((await create()).body) as Post;
-  const r = await byId('get', 'GET', post.id);
+  const r = await byId('get', post.id);
   expect(r.statusCode).toBe(200);
   expect(JSON.parse(r.body)).toEqual(post);
-  const missing = await byId('get', 'GET', 'no-such-post');
+  const missing = await byId('get', 'no-such-post');
   expect(missing.statusCode).toBe(404);
   expect(errorOf(missing).code).toBe('not_found');
 });
@@ -74,7 +67,7 @@ test('GET /posts pages newest first with an opaque cursor until nextCursor is nu
   let cursor: string | null | undefined;
   let pages = 0;
   do {
-    const r = await call('list', 'GET', '/posts', { query: { limit: '3', ...(cursor ? { cursor } : {}) } });
+    const r = await call('list', '/posts', { query: { limit: '3', ...(cursor ? { cursor } : {}) } });
     expect(r.statusCode).toBe(200);
     const page = JSON.parse(r.body) as { items: Post[]; nextCursor: string | null };
     expect(page.items.length).toBeLessThanOrEqual(3);
@@ -83,7 +76,7 @@ test('GET /posts pages newest first with an opaque cursor until nextCursor is nu
     pages++;
   } while (cursor && pages < 50);
   expect(new Set(seen).size).toBe(seen.length);
-  const all = JSON.parse((await call('list', 'GET', '/posts', { query: { limit: '100' } })).body) as { items: Post[]; nextCursor: string | null };
+  const all = JSON.parse((await call('list', '/posts', { query: { limit: '100' } })).body) as { items: Post[]; nextCursor: string | null };
   expect(all.items.map((p) => p.id)).toEqual(seen);
   const created = all.items.map((p) => p.createdAt);
   expect([...created].sort().reverse()).toEqual(created);
@@ -93,7 +86,7 @@ test('GET /posts rejects a garbage cursor and a bad limit with 400', async () =>
   const forged = Buffer.from(JSON.stringify({ v: 1, k: { id: 'x', gsi1pk: 'other', gsi1sk: 'y' } })).toString('base64url');
   const queries: Record<string, string>[] = [{ cursor: 'garbage!!' }, { cursor: 'Zm9v' }, { cursor: forged }, { limit: '0' }, { limit: '101' }, { limit: 'ten' }];
   for (const query of queries) {
-    const r = await call('list', 'GET', '/posts', { query });
+    const r = await call('list', '/posts', { query });
     expect(r.statusCode).toBe(400);
     expect(errorOf(r).code).toBe('validation_failed');
   }
@@ -101,36 +94,36 @@ test('GET /posts rejects a garbage cursor and a bad limit with 400', async () =>
 
 test('GET /posts/{id} finds a post by its id in upper case (UUIDs are case-insensitive)', async () => {
   const post = JSON.parse((await create()).body) as Post;
-  const r = await byId('get', 'GET', post.id.toUpperCase());
+  const r = await byId('get', post.id.toUpperCase());
   expect(r.statusCode).toBe(200);
   expect((JSON.parse(r.body) as Post).id).toBe(post.id);
 });
 
 test('GET /posts: a page that ends at the last post has no nextCursor', async () => {
-  const all = JSON.parse((await call('list', 'GET', '/posts', { query: { limit: '100' } })).body) as { items: Post[]; nextCursor: string | null };
+  const all = JSON.parse((await call('list', '/posts', { query: { limit: '100' } })).body) as { items: Post[]; nextCursor: string | null };
   const n = all.items.length;
   expect(n).toBeGreaterThan(1);
-  const exact = JSON.parse((await call('list', 'GET', '/posts', { query: { limit: String(n) } })).body) as { items: Post[]; nextCursor: string | null };
+  const exact = JSON.parse((await call('list', '/posts', { query: { limit: String(n) } })).body) as { items: Post[]; nextCursor: string | null };
   expect(exact.items).toHaveLength(n);
   expect(exact.nextCursor).toBeNull();
-  const short = JSON.parse((await call('list', 'GET', '/posts', { query: { limit: String(n - 1) } })).body) as { items: Post[]; nextCursor: string | null };
+  const short = JSON.parse((await call('list', '/posts', { query: { limit: String(n - 1) } })).body) as { items: Post[]; nextCursor: string | null };
   expect(short.items.map((p) => p.id)).toEqual(all.items.slice(0, n - 1).map((p) => p.id));
-  const rest = JSON.parse((await call('list', 'GET', '/posts', { query: { limit: '100', cursor: short.nextCursor! } })).body) as { items: Post[]; nextCursor: string | null };
+  const rest = JSON.parse((await call('list', '/posts', { query: { limit: '100', cursor: short.nextCursor! } })).body) as { items: Post[]; nextCursor: string | null };
   expect(rest).toEqual({ items: [all.items[n - 1]], nextCursor: null });
 });
 
 test('GET /posts ignores unknown query keys; a repeated or non-digit limit is a 400 that says why', async () => {
-  expect((await call('list', 'GET', '/posts', { query: { _: '1700000000000', limit: '2' } })).statusCode).toBe(200);
+  expect((await call('list', '/posts', { query: { _: '1700000000000', limit: '2' } })).statusCode).toBe(200);
   // API Gateway joins a repeated key's values with commas.
   for (const limit of ['2,3', '1e1', ' 2', '-1']) {
-    const r = await call('list', 'GET', '/posts', { query: { limit } });
+    const r = await call('list', '/posts', { query: { limit } });
     expect(r.statusCode).toBe(400);
     expect(errorOf(r).details).toEqual([{ path: 'query.limit', message: 'Must be a whole number from 1 to 100, given once' }]);
   }
 });
 
 test('POST /posts refuses NUL characters and unpaired surrogates in any text field, and stores nothing', async () => {
-  const before = (JSON.parse((await call('list', 'GET', '/posts', { query: { limit: '100' } })).body) as { items: Post[] }).items.length;
+  const before = (JSON.parse((await call('list', '/posts', { query: { limit: '100' } })).body) as { items: Post[] }).items.length;
   for (const json of [
     { title: 'a\u0000b', body: '', author: 'Ann' },
     { title: 'ok', body: '\ud800x', author: 'Ann' },
@@ -141,39 +134,39 @@ test('POST /posts refuses NUL characters and unpaired surrogates in any text fie
     expect(errorOf(r).details![0]!.message).toBe('Must be Unicode text without NUL characters or unpaired surrogates');
   }
   expect((await create({ title: 'emoji 😀 pair', body: '𝄞', author: 'Ann' })).statusCode).toBe(201);
-  const after = (JSON.parse((await call('list', 'GET', '/posts', { query: { limit: '100' } })).body) as { items: Post[] }).items.length;
+  const after = (JSON.parse((await call('list', '/posts', { query: { limit: '100' } })).body) as { items: Post[] }).items.length;
   expect(after).toBe(before + 1);
 });
 
 test('PUT /posts/{id} increments the version; a stale version is 409 version_conflict; a missing post is 404', async () => {
   const post = JSON.parse((await create()).body) as Post;
-  const r = await byId('update', 'PUT', post.id, { json: { title: 'Edited', version: 1 } });
+  const r = await byId('update', post.id, { json: { title: 'Edited', version: 1 } });
   expect(r.statusCode).toBe(200);
   expect(JSON.parse(r.body)).toMatchObject({ id: post.id, title: 'Edited', body: 'World', version: 2 });
-  const stale = await byId('update', 'PUT', post.id, { json: { body: 'late', version: 1 } });
+  const stale = await byId('update', post.id, { json: { body: 'late', version: 1 } });
   expect(stale.statusCode).toBe(409);
   expect(errorOf(stale).code).toBe('version_conflict');
-  const missing = await byId('update', 'PUT', 'no-such-post', { json: { title: 'x', version: 1 } });
+  const missing = await byId('update', 'no-such-post', { json: { title: 'x', version: 1 } });
   expect(missing.statusCode).toBe(404);
-  const empty = await byId('update', 'PUT', post.id, { json: { version: 2 } });
+  const empty = await byId('update', post.id, { json: { version: 2 } });
   expect(errorOf(empty).code).toBe('validation_failed');
 });
 
 test('GIVEN 10 concurrent PUTs of the same version THEN exactly one wins and no update is lost', async () => {
   const post = JSON.parse((await create()).body) as Post;
-  const results = await Promise.all(Array.from({ length: 10 }, (_, i) => byId('update', 'PUT', post.id, { json: { body: `writer-${i}`, version: 1 } })));
+  const results = await Promise.all(Array.from({ length: 10 }, (_, i) => byId('update', post.id, { json: { body: `writer-${i}`, version: 1 } })));
   const winners = results.filter((r) => r.statusCode === 200);
   expect(winners).toHaveLength(1);
   expect(results.filter((r) => r.statusCode === 409)).toHaveLength(9);
-  const final = JSON.parse((await byId('get', 'GET', post.id)).body) as Post;
+  const final = JSON.parse((await byId('get', post.id)).body) as Post;
   expect(final).toMatchObject({ version: 2, body: (JSON.parse(winners[0]!.body) as Post).body });
 });
 
 test('DELETE /posts/{id} -> 204, then 404', async () => {
   const post = JSON.parse((await create()).body) as Post;
-  const r = await byId('delete', 'DELETE', post.id);
+  const r = await byId('delete', post.id);
   expect(r.statusCode).toBe(204);
   expect(r.body).toBe('');
-  expect((await byId('delete', 'DELETE', post.id)).statusCode).toBe(404);
-  expect((await byId('get', 'GET', post.id)).statusCode).toBe(404);
+  expect((await byId('delete', post.id)).statusCode).toBe(404);
+  expect((await byId('get', post.id)).statusCode).toBe(404);
 });

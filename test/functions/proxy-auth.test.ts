@@ -34,12 +34,6 @@ describe('IAM auth tokens', () => {
     expect(query.get('X-Amz-Credential')).toMatch(/\/eu-west-1\/rds-db\/aws4_request$/);
   });
 
-  test('DB_PASSWORD switches to password auth and DB_SSL=false to plain TCP (local runtime only)', () => {
-    const options = proxyOptionsFromEnv({ ...process.env, DB_PASSWORD: 'local', DB_SSL: 'false' });
-    expect(options.password).toBe('local');
-    expect(options.ssl).toBe(false);
-  });
-
   test('tokens are cached, shared by concurrent callers, and renewed after 10 minutes', async () => {
     let now = 1_000_000;
     let signed = 0;

@@ -1,89 +1,97 @@
 /**
- * The SQL layer for real, on an embedded PostgreSQL 17: both adapters (pg as
- * through RDS Proxy, and the Data API through the real @aws-sdk/client-rds-data
- * client against the local Data API endpoint), the migration runner, the
- * events/registrations handlers, and capacity under concurrency.
+ * The SQL layer for real, on an embedded PostgreSQL 17 behind the local RDS
+ * Proxy emulator: both adapters as the application role (pg through the proxy
+ * with IAM tokens and TLS; the Data API through the real
+ * @aws-sdk/client-rds-data client and the role's secret), the migration runner
+ * as the master user, the role's limits and rights, the events/registrations
+ * handlers, and capacity under concurrency.
  */
-import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { randomUUID } from 'node:crypto';
-import { startDataApiServer, type DataApiServer } from '../../scripts/local/data-api';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { RDSDataClient } from '@aws-sdk/client-rds-data';
+import { APP_ROLE_SETTINGS, grantAppRole } from '../../functions/lib/data/app-role';
 import { createDataApiDatabase } from '../../functions/lib/data/data-api';
 import { DataUnavailableError, SqlError } from '../../functions/lib/data/errors';
-import { createPgDatabase } from '../../functions/lib/data/proxy';
+import { createPgDatabase, proxyOptionsFromEnv } from '../../functions/lib/data/proxy';
 import { sqlParam, type Database } from '../../functions/lib/data/sql';
 import { createEvent, register } from '../../functions/lib/domain/events';
 import { AppError } from '../../functions/lib/http/errors';
-import type { HttpHandler } from '../../functions/lib/http';
 import { MigrationError, runMigrations, type Migration } from '../../functions/lib/migrations';
 import { migrations } from '../../functions/migrations/bundle';
+import { routes, tasks } from '../../functions/registry';
+import type { FunctionDefinition } from '../../functions/registry-types';
+import { startLocalServices, type InvokeInit, type LocalServices } from '../../functions/testing';
+import { freePort } from '../../scripts/local/postgres';
 import { errorOf, expectValidProxyResult } from './assertions';
-import { captureLogs, httpEvent, lambdaContext } from './events';
-import { freePort, startTestDynamo, startTestPostgres, type TestDynamo, type TestPostgres } from './services';
+import { captureLogs } from './events';
 
-let pgServer: TestPostgres;
-let dataApi: DataApiServer;
-let dynamo: TestDynamo;
+const SQL_ROUTES = ['events-create', 'events-get', 'registrations-create', 'registrations-list', 'registrations-delete', 'health'];
+const SQL_DEFS: Record<string, FunctionDefinition> = Object.fromEntries(routes.map((r) => [r.name, r]));
+
+let local: LocalServices;
+/** The master user through the proxy, as the migrate task logs in (DDL, other databases). */
+let masterDb: Database;
+/** The master user on a database of its own, for the migration runner's tests. */
+let runnerDb: Database;
+/** The application role through the proxy, as every route logs in. */
 let proxyDb: Database;
+/** The application role through the Data API, with its secret. */
 let dataApiDb: Database;
-let dataApiClient: RDSDataClient;
+let masterEnv: Record<string, string>;
 const logs = captureLogs();
 
 beforeAll(async () => {
-  dynamo = await startTestDynamo('sql-test');
-  pgServer = await startTestPostgres();
-  dataApi = await startDataApiServer({ pg: pgServer, poolSize: 10 });
-  proxyDb = createPgDatabase({ ...pgServer, password: pgServer.password, ssl: false, max: 5 });
-  dataApiClient = new RDSDataClient({ endpoint: dataApi.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  dataApiDb = createDataApiDatabase({
-    resourceArn: 'arn:aws:rds:us-east-1:123456789012:cluster:local',
-    secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:local',
-    database: pgServer.database,
-    client: dataApiClient,
-  });
+  local = await startLocalServices({ functions: SQL_ROUTES });
+  masterEnv = local.cloud.environmentOf(tasks.find((t) => t.name === 'migrate')!);
+  masterDb = createPgDatabase({ ...proxyOptionsFromEnv(masterEnv), max: 5 });
+  await masterDb.query('CREATE DATABASE migrations_test');
+  runnerDb = createPgDatabase({ ...proxyOptionsFromEnv({ ...masterEnv, DB_NAME: 'migrations_test' }), max: 5 });
+  // A table of the app's for the adapter tests: created by the owner, granted as the migrate task grants.
+  await masterDb.query('CREATE TABLE counter_test (k text PRIMARY KEY, v int NOT NULL)');
+  await grantAppRole(masterDb, masterEnv.APP_DB_USER!, masterEnv.DB_NAME!);
+  proxyDb = createPgDatabase({ ...proxyOptionsFromEnv(local.environment), max: 5 });
+  dataApiDb = createDataApiDatabase({ resourceArn: local.environment.DB_CLUSTER_ARN!, secretArn: local.environment.DB_SECRET_ARN!, database: local.environment.DB_NAME! });
 }, 120_000);
 
 afterAll(async () => {
   logs.restore();
-  await proxyDb?.close();
-  dataApiClient?.destroy();
-  await dataApi?.close();
-  await dynamo?.stop();
-  await pgServer?.stop();
+  await Promise.all([proxyDb, masterDb, runnerDb].map((db) => db?.close()));
+  await local?.stop();
 }, 60_000);
 
 describe('migrations', () => {
   test('GIVEN three concurrent runners WHEN they start together THEN each migration is applied exactly once', async () => {
-    const runs = await Promise.all([runMigrations(proxyDb, migrations), runMigrations(proxyDb, migrations), runMigrations(proxyDb, migrations)]);
+    const runs = await Promise.all([runMigrations(runnerDb, migrations), runMigrations(runnerDb, migrations), runMigrations(runnerDb, migrations)]);
     const applied = runs.flatMap((r) => r.applied).sort();
     expect(applied).toEqual(migrations.map((m) => m.name));
     for (const run of runs) expect([...run.applied, ...run.skipped].sort()).toEqual(migrations.map((m) => m.name));
-    const { rows } = await proxyDb.query<{ name: string; checksum: string }>('SELECT name, checksum FROM schema_migrations ORDER BY name');
+    const { rows } = await runnerDb.query<{ name: string; checksum: string }>('SELECT name, checksum FROM schema_migrations ORDER BY name');
     expect(rows.map((r) => r.name)).toEqual(migrations.map((m) => m.name));
     expect(rows[0]!.checksum).toMatch(/^[0-9a-f]{64}$/);
   });
 
   test('a second run applies nothing', async () => {
-    expect(await runMigrations(proxyDb, migrations)).toEqual({ applied: [], skipped: migrations.map((m) => m.name) });
+    expect(await runMigrations(runnerDb, migrations)).toEqual({ applied: [], skipped: migrations.map((m) => m.name) });
   });
 
   test('fails when an applied migration was edited', async () => {
     const edited: Migration[] = migrations.map((m, i) => (i === 0 ? { ...m, sql: `${m.sql}\n-- edited` } : m));
-    await expect(runMigrations(proxyDb, edited)).rejects.toThrow(/0001_events_and_registrations\.sql was changed after it was applied/);
+    await expect(runMigrations(runnerDb, edited)).rejects.toThrow(/0001_events_and_registrations\.sql was changed after it was applied/);
   });
 
   test('applies a new migration in its own transaction; a failing one changes nothing', async () => {
     const good: Migration = { name: '0901_test_table.sql', sql: 'CREATE TABLE mig_test (id int PRIMARY KEY);\nINSERT INTO mig_test VALUES (1);' };
     const bad: Migration = { name: '0902_broken.sql', sql: 'CREATE TABLE mig_broken (id int);\nSELECT no_such_function();' };
-    await expect(runMigrations(proxyDb, [...migrations, good, bad])).rejects.toThrow(MigrationError);
-    const tables = await proxyDb.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE tablename LIKE 'mig_%' ORDER BY 1");
+    await expect(runMigrations(runnerDb, [...migrations, good, bad])).rejects.toThrow(MigrationError);
+    const tables = await runnerDb.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE tablename LIKE 'mig_%' ORDER BY 1");
     expect(tables.rows.map((r) => r.t)).toEqual(['mig_test']);
-    const recorded = await proxyDb.query('SELECT 1 FROM schema_migrations WHERE name = :name', { name: '0902_broken.sql' });
+    const recorded = await runnerDb.query('SELECT 1 FROM schema_migrations WHERE name = :name', { name: '0902_broken.sql' });
     expect(recorded.rowCount).toBe(0);
   });
 
   test('fails on a badly named or out-of-order migration', async () => {
-    await expect(runMigrations(proxyDb, [{ name: '1_x.sql', sql: '' }])).rejects.toThrow(/NNNN_lower_snake_case/);
-    await expect(runMigrations(proxyDb, [{ name: '0002_b.sql', sql: '' }, { name: '0001_a.sql', sql: '' }])).rejects.toThrow(/out of order/);
+    await expect(runMigrations(runnerDb, [{ name: '1_x.sql', sql: '' }])).rejects.toThrow(/NNNN_lower_snake_case/);
+    await expect(runMigrations(runnerDb, [{ name: '0002_b.sql', sql: '' }, { name: '0001_a.sql', sql: '' }])).rejects.toThrow(/out of order/);
   });
 });
 
@@ -141,7 +149,6 @@ describe.each([
   });
 
   test('rowCount counts changed rows', async () => {
-    await db().query('CREATE TABLE IF NOT EXISTS counter_test (k text PRIMARY KEY, v int NOT NULL)');
     const k = randomUUID();
     await db().query('INSERT INTO counter_test (k, v) VALUES (:k, 1)', { k });
     const updated = await db().query('UPDATE counter_test SET v = v + 1 WHERE k = :k', { k });
@@ -201,6 +208,65 @@ describe.each([
   });
 });
 
+describe('the application role (every route logs in as it)', () => {
+  test('carries the server-side limits RDS Proxy refuses as startup parameters', async () => {
+    for (const db of [proxyDb, dataApiDb]) {
+      const { rows } = await db.query<{ who: string; st: string; idle: string }>(
+        "SELECT current_user AS who, current_setting('statement_timeout') AS st, current_setting('idle_in_transaction_session_timeout') AS idle",
+      );
+      expect(rows[0]).toEqual({ who: 'app_user', st: APP_ROLE_SETTINGS.statement_timeout, idle: APP_ROLE_SETTINGS.idle_in_transaction_session_timeout });
+    }
+  });
+
+  test.each([
+    ['proxy', () => proxyDb],
+    ['data-api', () => dataApiDb],
+  ])('%s: cannot drop or change a table, create one, use temporary tables, or read another schema or the migration ledger', async (_name, db) => {
+    await masterDb.query('CREATE SCHEMA IF NOT EXISTS internal');
+    await masterDb.query('CREATE TABLE IF NOT EXISTS internal.audit (id int)');
+    for (const sql of [
+      'DROP TABLE registrations',
+      'ALTER TABLE events ADD COLUMN x int',
+      'TRUNCATE events',
+      'CREATE TABLE mine (id int)',
+      'CREATE TEMP TABLE scratch (id int)',
+      'SELECT * FROM internal.audit',
+      'SELECT * FROM schema_migrations',
+    ]) {
+      const err = await db()
+        .query(sql)
+        .catch((e: unknown) => e);
+      expect([sql, err instanceof SqlError ? err.code : err]).toEqual([sql, '42501']);
+    }
+    expect((await db().query<{ n: number }>('SELECT count(*)::int AS n FROM events')).rows[0]!.n).toBeGreaterThanOrEqual(0);
+  });
+
+  test('no function reads the master secret; only the migrate task writes the application secret', async () => {
+    const { masterSecretArn, appSecretArn } = local.cloud;
+    const client = (env: Record<string, string>) =>
+      new SecretsManagerClient({
+        region: env.AWS_REGION,
+        endpoint: local.cloud.secretsEndpoint.url,
+        credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY!, sessionToken: env.AWS_SESSION_TOKEN },
+        maxAttempts: 1,
+      });
+    const read = (env: Record<string, string>, arn: string) =>
+      client(env)
+        .send(new GetSecretValueCommand({ SecretId: arn }))
+        .then(() => 'allowed', (e: Error) => e.name);
+    const route = (name: string) => local.cloud.environmentOf(SQL_DEFS[name]!);
+    expect(await read(route('registrations-create'), masterSecretArn)).toBe('AccessDeniedException');
+    expect(await read(route('registrations-create'), appSecretArn)).toBe('AccessDeniedException');
+    expect(await read(route('events-get'), masterSecretArn)).toBe('AccessDeniedException');
+    expect(await read(route('events-get'), appSecretArn)).toBe('allowed'); // the Data API reads it with the caller's rights
+    expect(await read(masterEnv, masterSecretArn)).toBe('AccessDeniedException');
+    expect(await read(masterEnv, appSecretArn)).toBe('allowed');
+    // The Data API refuses the master secret to a function.
+    const viaMaster = createDataApiDatabase({ resourceArn: local.environment.DB_CLUSTER_ARN!, secretArn: masterSecretArn, database: 'app' });
+    await expect(viaMaster.query('SELECT 1')).rejects.toMatchObject({ name: 'AccessDeniedException' });
+  });
+});
+
 describe('unreachable databases', () => {
   test('pg: connection refused is DataUnavailableError (then 503), not a hang', async () => {
     const dead = createPgDatabase({ host: '127.0.0.1', port: await freePort(), user: 'x', database: 'x', password: 'x', ssl: false, connectionTimeoutMillis: 1000 });
@@ -209,17 +275,17 @@ describe('unreachable databases', () => {
     await dead.close();
   });
 
-  test('pg: a statement over the timeout is cancelled (DataUnavailableError) and the pool keeps working', async () => {
-    const db = createPgDatabase({ ...pgServer, ssl: false, max: 1, statementTimeoutMs: 200 });
+  test('pg: a query over the client-side timeout fails (DataUnavailableError) and the pool keeps working', async () => {
+    const db = createPgDatabase({ ...proxyOptionsFromEnv(local.environment), max: 1, queryTimeoutMs: 200 });
     await expect(db.query('SELECT pg_sleep(2)')).rejects.toBeInstanceOf(DataUnavailableError);
     expect((await db.query<{ ok: number }>('SELECT 1 AS ok')).rows).toEqual([{ ok: 1 }]);
     await db.close();
   });
 
   test('pg: a connection killed by the server does not wedge the pool', async () => {
-    const db = createPgDatabase({ ...pgServer, ssl: false, max: 1 });
+    const db = createPgDatabase({ ...proxyOptionsFromEnv(local.environment), max: 1 });
     const { rows } = await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-    await proxyDb.query('SELECT pg_terminate_backend(:pid::int)', { pid: rows[0]!.pid });
+    await masterDb.query('SELECT pg_terminate_backend(:pid::int)', { pid: rows[0]!.pid });
     await new Promise((r) => setTimeout(r, 100));
     // The dead idle client was discarded (pool error handler): the next query gets a fresh one.
     await db.query('SELECT 1').catch(() => undefined);
@@ -236,38 +302,11 @@ describe('unreachable databases', () => {
 });
 
 describe('events and registrations handlers', () => {
-  const h: Record<string, HttpHandler> = {};
-  const call = (name: string, method: string, path: string, init: Parameters<typeof httpEvent>[2] = {}) =>
-    h[name]!(httpEvent(method, path, init), lambdaContext(15_000, name)).then((r) => {
-      expectValidProxyResult(r);
-      return r;
-    });
-
-  beforeAll(async () => {
-    Object.assign(process.env, {
-      DB_PROXY_ENDPOINT: pgServer.host,
-      DB_PORT: String(pgServer.port),
-      DB_USER: pgServer.user,
-      DB_NAME: pgServer.database,
-      DB_PASSWORD: pgServer.password,
-      DB_SSL: 'false',
-      RDS_DATA_ENDPOINT: dataApi.url,
-      DB_CLUSTER_ARN: 'arn:aws:rds:us-east-1:123456789012:cluster:local',
-      DB_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:local',
-      DYNAMODB_ENDPOINT: dynamo.endpoint,
-      TABLE_POSTS: dynamo.tableNames.posts,
-    });
-    for (const [name, file] of [
-      ['events-create', 'events/create'],
-      ['events-get', 'events/get'],
-      ['registrations-create', 'registrations/create'],
-      ['registrations-list', 'registrations/list'],
-      ['registrations-delete', 'registrations/delete'],
-      ['health', 'health'],
-    ]) {
-      h[name] = ((await import(`../../functions/${file}.ts`)) as { handler: HttpHandler }).handler;
-    }
-  });
+  const call = async (name: string, _method: string, path: string, init: InvokeInit = {}) => {
+    const r = await local.invoke(name, { ...init, path });
+    expectValidProxyResult(r);
+    return r;
+  };
 
   const newEvent = async (capacity = 3) => {
     const r = await call('events-create', 'POST', '/events', { json: { name: 'DevConf', capacity, startsAt: '2026-09-01T09:00:00+02:00' } });

@@ -98,7 +98,13 @@ describe.each(stackNames)('offline plan of stack "%s"', (stack) => {
   test('the RDS Proxy requires TLS and IAM authentication', () => {
     const [proxy] = planned(stack, 'aws_db_proxy');
     expect(proxy!.values).toMatchObject({ require_tls: true, engine_family: 'POSTGRESQL', debug_logging: false });
-    expect(proxy!.values.auth).toEqual([expect.objectContaining({ auth_scheme: 'SECRETS', iam_auth: 'REQUIRED' })]);
+    // The master user (migrations) and the application role (functions), both IAM-only.
+    expect(proxy!.values.auth).toEqual([
+      expect.objectContaining({ auth_scheme: 'SECRETS', iam_auth: 'REQUIRED' }),
+      expect.objectContaining({ auth_scheme: 'SECRETS', iam_auth: 'REQUIRED' }),
+    ]);
+    expect(planned(stack, 'aws_secretsmanager_secret').map((r) => r.values.name)).toEqual([`sps-${stack}/db/app_user`]);
+    expect(planned(stack, 'aws_secretsmanager_secret_version')).toEqual([]);
   });
 
   test('no security group ingress from anywhere', () => {

@@ -121,15 +121,15 @@ describe('network', () => {
     expect(endpoint.route_table_ids).toHaveLength(2);
   });
 
-  test('rds-data interface endpoint (private DNS) when functions use the Data API; no secretsmanager endpoint', () => {
+  test('interface endpoints (private DNS): rds-data for the Data API, secretsmanager for the migration task', () => {
     const iface = resourcesOf(dev.json, 'aws_vpc_endpoint').filter(([, e]) => e.vpc_endpoint_type === 'Interface');
-    expect(iface.map(([, e]) => e.service_name)).toEqual(['com.amazonaws.eu-west-1.rds-data']);
-    expect(iface[0]![1].private_dns_enabled).toBe(true);
+    expect(iface.map(([, e]) => e.service_name).sort()).toEqual(['com.amazonaws.eu-west-1.rds-data', 'com.amazonaws.eu-west-1.secretsmanager']);
+    for (const [, e] of iface) expect(e.private_dns_enabled).toBe(true);
   });
 
-  test('no interface endpoint when no function uses the Data API', () => {
+  test('no interface endpoint when no function uses the Data API and there is no migration task', () => {
     const routes = fixtureRoutes.filter((r) => r.data?.sql !== 'data-api');
-    const { json } = synthStack(configFor('dev'), bundles, { routes });
+    const { json } = synthStack(configFor('dev'), bundles, { routes, tasks: [] });
     expect(resourcesOf(json, 'aws_vpc_endpoint').filter(([, e]) => e.vpc_endpoint_type === 'Interface')).toEqual([]);
   });
 
@@ -254,6 +254,13 @@ describe('Aurora', () => {
     expect(onlyResource(dev.json, 'aws_rds_cluster')).toMatchObject({ deletion_protection: false, skip_final_snapshot: true });
   });
 
+  test('an automatic minor upgrade never plans a downgrade: engine_version is not managed after creation', () => {
+    expect(onlyResource(dev.json, 'aws_rds_cluster').lifecycle).toEqual({ ignore_changes: ['engine_version'] });
+    const instances = resourcesOf(prod.json, 'aws_rds_cluster_instance');
+    expect(instances).toHaveLength(2);
+    for (const [, i] of instances) expect(i).toMatchObject({ auto_minor_version_upgrade: true, lifecycle: { ignore_changes: ['engine_version'] } });
+  });
+
   test('TLS forced by the cluster parameter group (family from the engine major)', () => {
     expect(dev.synth).toHaveResourceWithProperties(RdsClusterParameterGroup, {
       family: 'aurora-postgresql16',
@@ -270,7 +277,7 @@ describe('Aurora', () => {
 });
 
 describe('RDS Proxy', () => {
-  test('requires TLS and IAM auth, authenticates with the RDS-managed secret, no debug logging', () => {
+  test('requires TLS and IAM auth for the master user (migrations) and the application role, no debug logging', () => {
     expect(dev.synth).toHaveResourceWithProperties(DbProxy, {
       engine_family: 'POSTGRESQL',
       require_tls: true,
@@ -281,8 +288,29 @@ describe('RDS Proxy', () => {
           iam_auth: 'REQUIRED',
           secret_arn: '${aws_rds_cluster.database_cluster_FAF2FB92.master_user_secret[0].secret_arn}',
         }),
+        expect.objectContaining({ auth_scheme: 'SECRETS', iam_auth: 'REQUIRED', secret_arn: '${aws_secretsmanager_secret.app-role-secret_6F8EA5AE.arn}' }),
       ],
     });
+  });
+
+  test('the application role secret is created empty (no secret version: its password is never in Terraform), KMS-encrypted', () => {
+    expect(onlyResource(dev.json, 'aws_secretsmanager_secret')).toMatchObject({ name: 'sps-dev/db/app_user', kms_key_id: '${aws_kms_key.data-key_5D719C34.arn}', recovery_window_in_days: 0 });
+    expect(onlyResource(prod.json, 'aws_secretsmanager_secret').recovery_window_in_days).toBe(30);
+    expect(dev.json.resource.aws_secretsmanager_secret_version).toBeUndefined();
+  });
+
+  test('the target is registered only once the cluster instances exist', () => {
+    expect(onlyResource(prod.json, 'aws_db_proxy_target').depends_on).toEqual([
+      expect.stringMatching(/^aws_rds_cluster_instance\.database_instance-1_/),
+      expect.stringMatching(/^aws_rds_cluster_instance\.database_instance-2_/),
+    ]);
+  });
+
+  test('connection_borrow_timeout stays under the shortest timeout of a function that uses the proxy', () => {
+    const fixture = fixtureRoutes.map((r) => (r.name === 'registrations-create' ? { ...r, timeoutSeconds: 6 } : r));
+    const { json } = synthStack(configFor('dev'), bundles, { routes: fixture });
+    expect(onlyResource(json, 'aws_db_proxy_default_target_group').connection_pool_config.connection_borrow_timeout).toBe(5);
+    expect(onlyResource(dev.json, 'aws_db_proxy_default_target_group').connection_pool_config.connection_borrow_timeout).toBe(14);
   });
 
   test('default target group pointing at the cluster', () => {
@@ -292,13 +320,13 @@ describe('RDS Proxy', () => {
     expect(onlyResource(dev.json, 'aws_db_proxy_default_target_group').db_proxy_name).toBe('${aws_db_proxy.proxy_5B0EBCF1.name}');
   });
 
-  test('its role reads only the master secret, and decrypts only through Secrets Manager', () => {
+  test('its role reads only the two user secrets, and decrypts only through Secrets Manager', () => {
     const [, policy] = resourcesOf(dev.json, 'aws_iam_role_policy').find(([id]) => id.startsWith('proxy_'))!;
     const statements = policyDocumentOf(dev.json, policy.policy).statement;
     expect(statements).toEqual([
       expect.objectContaining({
         actions: ['secretsmanager:GetSecretValue'],
-        resources: ['${aws_rds_cluster.database_cluster_FAF2FB92.master_user_secret[0].secret_arn}'],
+        resources: ['${aws_rds_cluster.database_cluster_FAF2FB92.master_user_secret[0].secret_arn}', '${aws_secretsmanager_secret.app-role-secret_6F8EA5AE.arn}'],
       }),
       expect.objectContaining({
         actions: ['kms:Decrypt'],
@@ -358,20 +386,35 @@ describe('functions', () => {
 
   test('table grants: read-only or read-write on that table and its indexes only', () => {
     const table = `\${aws_dynamodb_table.${idOf(dev.json, 'aws_dynamodb_table', 'table-posts_')}.arn}`;
-    const read = functionPolicy(dev.json, 'posts-list').find((s) => s.sid === 'ReadTableposts')!;
+    const read = functionPolicy(dev.json, 'posts-list').find((s) => s.sid === 'ReadTablePosts')!;
     expect(read.resources).toEqual([table, `${table}/index/*`]);
     expect(read.actions).not.toContain('dynamodb:PutItem');
-    const write = functionPolicy(dev.json, 'posts-create').find((s) => s.sid === 'ReadWriteTableposts')!;
+    const write = functionPolicy(dev.json, 'posts-create').find((s) => s.sid === 'ReadWriteTablePosts')!;
     expect(write.actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']));
     expect(write.resources).toEqual([table, `${table}/index/*`]);
   });
 
-  test('proxy functions get rds-db:connect on the proxy dbuser ARN only', () => {
-    const connect = functionPolicy(dev.json, 'registrations-create').find((s) => s.actions.includes('rds-db:connect'))!;
-    expect(connect.resources).toHaveLength(1);
-    expect(connect.resources[0]).toContain('"rds-db"');
-    expect(connect.resources[0]).toContain('"dbuser"');
-    expect(connect.resources[0]).toMatch(/element\(split\(":", aws_db_proxy\.proxy_5B0EBCF1\.arn\), 6\)\}\/app_admin/);
+  test('proxy routes get rds-db:connect as the application role only; the migrate task as the master user', () => {
+    const connect = (fn: string) => functionPolicy(dev.json, fn).find((s) => s.actions.includes('rds-db:connect'))!.resources;
+    expect(connect('registrations-create')).toHaveLength(1);
+    expect(connect('registrations-create')[0]).toContain('"rds-db"');
+    expect(connect('registrations-create')[0]).toContain('"dbuser"');
+    expect(connect('registrations-create')[0]).toMatch(/element\(split\(":", aws_db_proxy\.proxy_5B0EBCF1\.arn\), 6\)\}\/app_user/);
+    expect(connect('migrate')[0]).toMatch(/\/app_admin"\]\)\}$/);
+  });
+
+  test('only the migrate task may write the application secret; no function may read the master secret', () => {
+    const app = '${aws_secretsmanager_secret.app-role-secret_6F8EA5AE.arn}';
+    expect(functionPolicy(dev.json, 'migrate').find((s) => s.sid === 'KeepAppSecret')).toMatchObject({
+      actions: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
+      resources: [app],
+    });
+    for (const [id, policy] of resourcesOf(dev.json, 'aws_iam_role_policy').filter(([id]) => id.startsWith('fn-'))) {
+      const statements = policyDocumentOf(dev.json, policy.policy).statement as { actions: string[]; resources?: string[] }[];
+      const resources = statements.flatMap((s) => s.resources ?? []);
+      expect([id, resources.some((r) => r.includes('master_user_secret'))]).toEqual([id, false]);
+      if (!id.startsWith('fn-migrate_')) expect([id, statements.some((s) => s.actions.includes('secretsmanager:PutSecretValue'))]).toEqual([id, false]);
+    }
   });
 
   test('Data API functions get the five statement actions on the cluster and read the secret through Secrets Manager', () => {
@@ -386,8 +429,11 @@ describe('functions', () => {
       ],
       resources: ['${aws_rds_cluster.database_cluster_FAF2FB92.arn}'],
     });
-    expect(statements.find((s) => s.sid === 'ReadClusterSecret')!.actions).toEqual(['secretsmanager:GetSecretValue']);
-    expect(statements.find((s) => s.sid === 'DecryptViaSecretsmanager')!.condition).toEqual([
+    expect(statements.find((s) => s.sid === 'ReadAppSecret')).toMatchObject({
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: ['${aws_secretsmanager_secret.app-role-secret_6F8EA5AE.arn}'],
+    });
+    expect(statements.find((s) => s.sid === 'DecryptSecretsViaSecretsManager')!.condition).toEqual([
       { test: 'StringEquals', variable: 'kms:ViaService', values: ['secretsmanager.eu-west-1.amazonaws.com'] },
     ]);
   });
@@ -411,17 +457,31 @@ describe('functions', () => {
       DB_PROXY_ENDPOINT: '${aws_db_proxy.proxy_5B0EBCF1.endpoint}',
       DB_PORT: '5432',
       DB_NAME: 'app',
-      DB_USER: 'app_admin',
+      DB_USER: 'app_user',
     });
     expect(lambdaOf(dev.json, 'events-get').environment.variables).toMatchObject({
       DB_CLUSTER_ARN: '${aws_rds_cluster.database_cluster_FAF2FB92.arn}',
-      DB_SECRET_ARN: '${aws_rds_cluster.database_cluster_FAF2FB92.master_user_secret[0].secret_arn}',
+      DB_SECRET_ARN: '${aws_secretsmanager_secret.app-role-secret_6F8EA5AE.arn}',
+      DB_USER: 'app_user',
+    });
+    expect(lambdaOf(dev.json, 'migrate').environment.variables).toMatchObject({
+      DB_USER: 'app_admin',
+      APP_DB_USER: 'app_user',
+      APP_DB_SECRET_ARN: '${aws_secretsmanager_secret.app-role-secret_6F8EA5AE.arn}',
     });
   });
 
-  test('reserved concurrency from the environment (prod) unless the entry sets its own', () => {
+  test('reserved concurrency from the environment (prod) unless the entry sets its own; tasks reserve none', () => {
     expect(lambdaOf(prod.json, 'posts-list').reserved_concurrent_executions).toBe(50);
+    expect(lambdaOf(prod.json, 'migrate').reserved_concurrent_executions).toBeUndefined();
     expect(lambdaOf(dev.json, 'posts-list').reserved_concurrent_executions).toBeUndefined();
+  });
+
+  test('fails at synth when reservations leave the account fewer than 100 unreserved executions', () => {
+    expect(() => synthStack(configFor('prod', { accountConcurrencyLimit: 300 }), bundles)).toThrow(
+      /reservedConcurrency: the functions reserve 250 concurrent executions \(posts-list 50, .*\), but an account limit of 300 \(accountConcurrencyLimit\) leaves only 200 to reserve, because AWS keeps 100 unreserved; lower reservedConcurrency/,
+    );
+    expect(() => synthStack(configFor('prod', { accountConcurrencyLimit: 10 }), bundles)).toThrow(/leaves only 0 to reserve, because AWS keeps 10 unreserved/);
   });
 
   test('code is a hashed zip asset: source_code_hash is the zip SHA-256', () => {
@@ -476,10 +536,21 @@ describe('HTTP API', () => {
 });
 
 describe('migrations', () => {
-  test('the migrate task is invoked after the proxy target, re-run when SQL or code changes', () => {
+  test('the migrate task is invoked once everything on its path exists, re-run when SQL or code changes', () => {
     const inv = onlyResource(dev.json, 'aws_lambda_invocation');
     expect(inv.function_name).toMatch(/aws_lambda_function\.fn-migrate_/);
-    expect(inv.depends_on).toEqual(expect.arrayContaining([expect.stringMatching(/^aws_db_proxy_target\./)]));
+    expect(inv.depends_on).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^aws_db_proxy_target\./),
+        expect.stringMatching(/^aws_rds_cluster_instance\./),
+        expect.stringMatching(/^aws_secretsmanager_secret\.app-role-secret_/),
+        expect.stringMatching(/^aws_vpc_endpoint\.network_secretsmanager-endpoint_/),
+        ...['functions-to-proxy', 'proxy-to-database', 'functions-to-endpoints'].flatMap((rule) => [
+          expect.stringMatching(new RegExp(`^aws_vpc_security_group_egress_rule\\.${rule}-egress`)),
+          expect.stringMatching(new RegExp(`^aws_vpc_security_group_ingress_rule\\.${rule}-ingress`)),
+        ]),
+      ]),
+    );
     expect(inv.triggers.migrations).toBe(hashMigrations('/nonexistent').hash);
     expect(inv.triggers.code).toMatch(/source_code_hash/);
   });

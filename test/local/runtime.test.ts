@@ -1,5 +1,5 @@
 /**
- * The assembled runtime: the environment each function gets (TEAM.md's
+ * The assembled runtime: the environment each function gets (the stack's
  * contract, local values), tables as infra defines them, migrations applied,
  * and a timed-out function beside the real app leaving the runtime healthy.
  */
@@ -9,7 +9,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import pg from 'pg';
-import { routes } from '../../functions/registry';
+import { routes, tasks } from '../../functions/registry';
+import { functionEnvironment, LOCAL_ONLY_VARIABLES } from '../../infra/function-contract';
 import type { RouteDefinition } from '../../functions/registry-types';
 import { startLocalRuntime, type LocalRuntime } from '../../scripts/local/runtime';
 
@@ -42,33 +43,46 @@ afterAll(async () => {
   if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
 });
 
-test('each function gets the environment infra would set, with local endpoints, and only for the data it declares', () => {
+test('each function gets the environment the stack sets (infra/function-contract.ts), with local endpoints, and only for the data it declares', () => {
   const env = runtime.functionEnvironment;
   expect(env['posts-create']).toMatchObject({
     APP_ENV: 'dev',
     CORS_ORIGINS: 'http://localhost:9999',
     TABLE_POSTS: 'sps-dev-posts',
-    DYNAMODB_ENDPOINT: runtime.dynamo.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: runtime.dynamo.endpoint,
     AWS_REGION: 'eu-west-1',
   });
   expect(env['posts-create']).not.toHaveProperty('DB_NAME');
+  expect(env['posts-create']).not.toHaveProperty('NODE_EXTRA_CA_CERTS');
   expect(env['registrations-create']).toMatchObject({
     DB_PROXY_ENDPOINT: '127.0.0.1',
-    DB_PORT: String(runtime.postgres.port),
+    DB_PORT: String(runtime.proxy.port),
     DB_NAME: 'app',
-    DB_USER: 'app_admin',
-    DB_SSL: 'false',
-    DB_PASSWORD: expect.any(String),
+    DB_USER: 'app_user',
+    NODE_EXTRA_CA_CERTS: runtime.proxy.caFile,
   });
+  for (const name of Object.keys(env)) expect([name, Object.keys(env[name]!).filter((k) => /PASSWORD|DB_SSL/.test(k))]).toEqual([name, []]);
   expect(env['registrations-create']).not.toHaveProperty('TABLE_POSTS');
-  expect(env['registrations-create']).not.toHaveProperty('RDS_DATA_ENDPOINT');
+  expect(env['registrations-create']).not.toHaveProperty('AWS_ENDPOINT_URL_RDS_DATA');
   expect(env['events-create']).toMatchObject({
     DB_CLUSTER_ARN: expect.stringMatching(/^arn:aws:rds:eu-west-1:\d{12}:cluster:/),
-    DB_SECRET_ARN: expect.stringMatching(/^arn:aws:secretsmanager:/),
-    RDS_DATA_ENDPOINT: runtime.dataApi.url,
+    DB_SECRET_ARN: runtime.cloud.appSecretArn,
+    AWS_ENDPOINT_URL_RDS_DATA: runtime.dataApi.url,
   });
-  expect(env['events-create']).not.toHaveProperty('DB_PASSWORD');
-  expect(env.migrate).toMatchObject({ DB_PROXY_ENDPOINT: '127.0.0.1' });
+  expect(env.migrate).toMatchObject({ DB_PROXY_ENDPOINT: '127.0.0.1', DB_USER: 'app_admin', APP_DB_USER: 'app_user', AWS_ENDPOINT_URL_SECRETS_MANAGER: runtime.cloud.secretsEndpoint.url });
+  // Each function has credentials of its own (its role's).
+  const keys = new Set(Object.values(env).map((e) => e.AWS_ACCESS_KEY_ID));
+  expect(keys.size).toBe(Object.keys(env).length);
+});
+
+test('the environment is the contract the stack writes, plus only the documented local-only variables', () => {
+  for (const def of [...(routes as readonly RouteDefinition[]), ...tasks]) {
+    const local = runtime.functionEnvironment[def.name]!;
+    const contract = functionEnvironment(def, runtime.cloud.contract);
+    expect(local).toMatchObject(contract);
+    const extra = Object.keys(local).filter((k) => !(k in contract));
+    expect([def.name, extra.filter((k) => !LOCAL_ONLY_VARIABLES.test(k))]).toEqual([def.name, []]);
+  }
 });
 
 test('creates the tables with the keys and indexes of functions/tables.ts', async () => {
@@ -93,7 +107,7 @@ test('creates the tables with the keys and indexes of functions/tables.ts', asyn
 });
 
 test('applies the migrations through the migrate task', async () => {
-  const c = new pg.Client({ ...runtime.postgres, host: runtime.postgres.host });
+  const c = new pg.Client({ host: runtime.postgres.host, port: runtime.postgres.port, user: runtime.postgres.user, password: runtime.postgres.password, database: runtime.postgres.database });
   await c.connect();
   try {
     const { rows } = await c.query('SELECT name FROM schema_migrations ORDER BY name');
@@ -107,7 +121,7 @@ test('applies the migrations through the migrate task', async () => {
   // Invoking the task again is a no-op.
   const again = await runtime.invokeTask('migrate');
   expect(again.kind).toBe('result');
-  expect(JSON.parse((again as { payload: string }).payload)).toMatchObject({ ok: true, applied: [] });
+  expect(JSON.parse((again as { payload: string }).payload)).toMatchObject({ ok: true, applied: [], appRole: { role: 'app_user', created: false, passwordGenerated: false } });
 });
 
 test('a function past its timeout gets 503 while the app stays healthy', async () => {

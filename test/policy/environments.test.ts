@@ -50,6 +50,7 @@ test('the CI apply role manages every service the environment stacks use', () =>
     [/^aws_cloudwatch_log_/, 'logs'],
     [/^aws_kms_/, 'kms'],
     [/^aws_iam_/, 'iam'],
+    [/^aws_secretsmanager_/, 'secretsmanager'],
     [/^aws_(vpc|subnet|route|security_group|default_security_group|flow_log|eip|nat_gateway|internet_gateway|network_acl|default_network_acl|default_route_table)/, 'ec2'],
   ];
   const bootstrap = stacks.find((s) => s.name === 'bootstrap')!;

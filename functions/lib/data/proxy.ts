@@ -218,8 +218,25 @@ export function proxyOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): PgDat
   const user = requireEnv('DB_USER', env);
   const database = requireEnv('DB_NAME', env);
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-  const tokens = new TokenCache(new Signer({ hostname: host, port, username: user, ...(region ? { region } : {}) }));
+  // Lambda puts the role's credentials in the environment; reading them from
+  // `env` (not only process.env) lets a tool sign as another function.
+  const credentials =
+    env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+      ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN }
+      : undefined;
+  const tokens = new TokenCache(new Signer({ hostname: host, port, username: user, ...(region ? { region } : {}), ...(credentials ? { credentials } : {}) }));
   return { host, port, user, database, password: () => tokens.get(), ssl: true };
+}
+
+const containerDatabases = new Set<Database>();
+
+/**
+ * Ends every pool `proxyDatabase` made in this process. Lambda never calls it
+ * (a container's pool lives as long as the container); in-process tests do
+ * before their database stops, so no idle connection reports the shutdown.
+ */
+export async function closeDatabases(): Promise<void> {
+  await Promise.all([...containerDatabases].map((db) => db.close()));
 }
 
 /**
@@ -236,7 +253,7 @@ export function proxyDatabase(functionName: string, overrides: Partial<PgDatabas
   } catch {
     // Not configured yet: retried (and reported) on first use.
   }
-  return {
+  const database: Database = {
     adapter: 'proxy',
     query: (sql, params) => get().query(sql, params),
     transaction: (fn) => get().transaction(fn),
@@ -246,4 +263,6 @@ export function proxyDatabase(functionName: string, overrides: Partial<PgDatabas
       if (current) await current.close();
     },
   };
+  containerDatabases.add(database);
+  return database;
 }

@@ -51,29 +51,49 @@ function certificate(
   return cert;
 }
 
-/** Makes a fresh CA and a server certificate for `host`; writes the CA to `<dir>/ca.pem`. */
-export async function makeProxyCertificates(dir: string, host = '127.0.0.1'): Promise<ProxyCertificates> {
-  const [caKey, serverKey] = await Promise.all([rsaKey(), rsaKey()]);
-  const caName = 'Local RDS Proxy emulator CA';
-  const ca = certificate(caName, caKey, { name: caName, key: caKey }, [
+export interface CertificateAuthority {
+  /** `<dir>/ca.pem`: what clients trust (NODE_EXTRA_CA_CERTS). */
+  readonly certFile: string;
+  readonly certPem: string;
+  readonly keyPem: string;
+}
+
+const CA_NAME = 'Local RDS Proxy emulator CA';
+
+/** Makes a CA and writes it to `<dir>/ca.pem` and `<dir>/ca-key.pem` (mode 600). */
+export async function makeCertificateAuthority(dir: string): Promise<CertificateAuthority> {
+  const key = await rsaKey();
+  const ca = certificate(CA_NAME, key, { name: CA_NAME, key }, [
     { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
     { name: 'subjectKeyIdentifier' },
   ]);
+  await fs.mkdir(dir, { recursive: true });
+  const certPem = forge.pki.certificateToPem(ca);
+  const keyPem = forge.pki.privateKeyToPem(key);
+  await fs.writeFile(path.join(dir, 'ca-key.pem'), keyPem, { mode: 0o600 });
+  const certFile = path.join(dir, 'ca.pem');
+  await fs.writeFile(certFile, certPem, { mode: 0o644 });
+  return { certFile, certPem, keyPem };
+}
+
+/**
+ * The emulator's certificates: a CA made now in `dir`, and a server
+ * certificate it signs for `host` (and 127.0.0.1, localhost).
+ */
+export async function makeProxyCertificates(dir: string, host = '127.0.0.1'): Promise<ProxyCertificates> {
+  const [authority, serverKey] = await Promise.all([makeCertificateAuthority(dir), rsaKey()]);
+  const caKey = forge.pki.privateKeyFromPem(authority.keyPem) as forge.pki.rsa.PrivateKey;
   const altNames = [
     { type: 7, ip: '127.0.0.1' },
     { type: 2, value: 'localhost' },
     ...(host !== '127.0.0.1' && host !== 'localhost' ? [/^[\d.]+$/.test(host) ? { type: 7, ip: host } : { type: 2, value: host }] : []),
   ];
-  const server = certificate(host, serverKey, { name: caName, key: caKey }, [
+  const server = certificate(host, serverKey, { name: CA_NAME, key: caKey }, [
     { name: 'basicConstraints', cA: false, critical: true },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
     { name: 'extKeyUsage', serverAuth: true },
     { name: 'subjectAltName', altNames },
   ]);
-  const caPem = forge.pki.certificateToPem(ca);
-  await fs.mkdir(dir, { recursive: true });
-  const caFile = path.join(dir, 'ca.pem');
-  await fs.writeFile(caFile, caPem, { mode: 0o644 });
-  return { caPem, caFile, cert: forge.pki.certificateToPem(server), key: forge.pki.privateKeyToPem(serverKey) };
+  return { caPem: authority.certPem, caFile: authority.certFile, cert: forge.pki.certificateToPem(server), key: forge.pki.privateKeyToPem(serverKey) };
 }

@@ -55,7 +55,7 @@ export interface RdsProxyEmulatorOptions {
   readonly iam: LocalIam;
   readonly region: string;
   readonly accountId: string;
-  /** Folder for the CA file. */
+  /** Folder for the CA file made at start-up. */
   readonly certificateDir: string;
   /** @default "127.0.0.1" */
   readonly host?: string;

@@ -1,0 +1,259 @@
+/**
+ * Testing helpers for handlers, for app developers and the project's own
+ * tests. A test file starts the local AWS stand-ins once (DynamoDB, Postgres
+ * behind the RDS Proxy emulator, the Data API, Secrets Manager, with the
+ * migrations applied as the `migrate` task applies them), takes the
+ * environment of the registry entries it tests, and calls their handlers
+ * in-process with real API Gateway payload 2.0 events:
+ *
+ *   const local = await startLocalServices({ functions: ['posts-create', 'posts-get'] });
+ *   const res = await local.invoke('posts-create', { json: { title: 'Hi', body: '', author: 'ada' } });
+ *   expect(res.statusCode).toBe(201);
+ *   afterAll(() => local.stop());
+ *
+ * Handlers reach the stand-ins exactly as in AWS (same adapter code: IAM
+ * tokens and TLS through the proxy, the application role's rights). They run
+ * in this process, so they share one environment: its credentials carry the
+ * union of the named functions' grants (`npm run dev` gives each function its
+ * own). Never imported by a function bundle.
+ */
+import { randomUUID } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, type EnvironmentConfig } from '../infra/config';
+import { startLocalCloud, type LocalCloud } from '../scripts/local/cloud';
+import { FunctionHost } from '../scripts/local/functions';
+import { closeDatabases } from './lib/data/proxy';
+import type { HttpEvent, LambdaContext, ProxyResult } from './lib/http/types';
+import { routes as registryRoutes, tasks as registryTasks } from './registry';
+import type { FunctionDefinition, RouteDefinition } from './registry-types';
+import { DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS } from './registry-types';
+import { tables as registryTables, type TableDefinition } from './tables';
+
+export const FUNCTIONS_DIR = path.dirname(fileURLToPath(import.meta.url));
+
+// ---------------------------------------------------------------------------
+// Events and contexts as API Gateway and the Lambda runtime deliver them
+// ---------------------------------------------------------------------------
+
+export interface RequestInit {
+  readonly routeKey?: string;
+  readonly headers?: Record<string, string>;
+  readonly query?: Record<string, string>;
+  readonly pathParameters?: Record<string, string>;
+  /** A raw body (a Buffer is sent base64-encoded, as API Gateway does for binary). */
+  readonly body?: string | Buffer;
+  /** A JSON body (sets content-type: application/json). */
+  readonly json?: unknown;
+  readonly cookies?: string[];
+}
+
+/** A payload 2.0 event for `method rawPath`, shaped as API Gateway HTTP APIs send it. */
+export function httpEvent(method: string, rawPath: string, init: RequestInit = {}): HttpEvent {
+  const headers: Record<string, string> = {
+    accept: '*/*',
+    host: 'abc123.execute-api.eu-west-1.amazonaws.com',
+    'user-agent': 'jest',
+    'x-forwarded-for': '203.0.113.7',
+    'x-forwarded-port': '443',
+    'x-forwarded-proto': 'https',
+  };
+  for (const [k, v] of Object.entries(init.headers ?? {})) headers[k.toLowerCase()] = v;
+  let body: string | undefined;
+  let isBase64Encoded = false;
+  if (init.json !== undefined) {
+    body = JSON.stringify(init.json);
+    headers['content-type'] ??= 'application/json';
+  } else if (Buffer.isBuffer(init.body)) {
+    body = init.body.toString('base64');
+    isBase64Encoded = true;
+  } else if (init.body !== undefined) {
+    body = init.body;
+  }
+  if (body !== undefined) headers['content-length'] = String(isBase64Encoded ? Buffer.from(body, 'base64').length : Buffer.byteLength(body));
+  const rawQueryString = new URLSearchParams(init.query ?? {}).toString();
+  const now = Date.now();
+  const event: HttpEvent = {
+    version: '2.0',
+    routeKey: init.routeKey ?? `${method} ${rawPath}`,
+    rawPath,
+    rawQueryString,
+    headers,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'abc123',
+      domainName: 'abc123.execute-api.eu-west-1.amazonaws.com',
+      domainPrefix: 'abc123',
+      http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '203.0.113.7', userAgent: 'jest' },
+      requestId: `${randomUUID().slice(0, 8)}=`,
+      routeKey: init.routeKey ?? `${method} ${rawPath}`,
+      stage: '$default',
+      time: new Date(now).toUTCString(),
+      timeEpoch: now,
+    },
+    isBase64Encoded,
+  };
+  if (init.cookies) event.cookies = init.cookies;
+  if (init.query && Object.keys(init.query).length > 0) event.queryStringParameters = { ...init.query };
+  if (init.pathParameters) event.pathParameters = { ...init.pathParameters };
+  if (body !== undefined) event.body = body;
+  return event;
+}
+
+/** A Lambda context whose remaining time counts down from `timeoutMs`. */
+export function lambdaContext(timeoutMs = 10_000, functionName = 'sps-test-fn'): LambdaContext {
+  const deadline = Date.now() + timeoutMs;
+  return {
+    awsRequestId: randomUUID(),
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:eu-west-1:123456789012:function:${functionName}`,
+    memoryLimitInMB: '256',
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: '2026/01/01/[$LATEST]0123456789abcdef',
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// The local stand-ins, for a test file
+// ---------------------------------------------------------------------------
+
+export interface LocalServicesOptions {
+  /** Registry names of the functions this file runs in-process; their environment is set on process.env. */
+  readonly functions: readonly string[];
+  /** @default - functions/registry.ts */
+  readonly routes?: readonly RouteDefinition[];
+  /** @default - the registry's tasks */
+  readonly tasks?: readonly FunctionDefinition[];
+  /** @default - functions/tables.ts */
+  readonly tables?: Readonly<Record<string, TableDefinition>>;
+  /** Folder the registry's `handler` paths are relative to. @default - functions/ */
+  readonly functionsDir?: string;
+  /** @default - the dev environment's config */
+  readonly config?: EnvironmentConfig;
+  /** Apply the SQL migrations with the `migrate` task first. @default true when a named function uses SQL */
+  readonly migrate?: boolean;
+  /** Runtime messages (proxy warnings, refusals). @default - none */
+  readonly log?: (message: string) => void;
+}
+
+export interface InvokeInit extends RequestInit {
+  /** The raw path; `{param}`s of the route are filled from `pathParameters`. @default - the route's path */
+  readonly path?: string;
+  /** @default - the route's timeout */
+  readonly timeoutMs?: number;
+}
+
+export interface LocalServices {
+  readonly cloud: LocalCloud;
+  /** The environment set on process.env for the named functions. */
+  readonly environment: Readonly<Record<string, string>>;
+  /** Calls a route's handler in-process with a payload 2.0 event for its method and path. */
+  invoke(name: string, init?: InvokeInit): Promise<ProxyResult>;
+  /** Ends the handlers' pools, restores process.env, stops the stand-ins and removes their data. */
+  stop(): Promise<void>;
+}
+
+/**
+ * As NODE_EXTRA_CA_CERTS does for a function's process (read at start-up, so
+ * it cannot be set now): this process also trusts the RDS Proxy emulator's CA,
+ * on top of the default store. The adapters keep `rejectUnauthorized: true`.
+ */
+function trustCertificateAuthority(caPem: string): void {
+  const current = tls.getCACertificates('default');
+  if (!current.includes(caPem)) tls.setDefaultCACertificates([...current, caPem]);
+}
+
+export async function startLocalServices(options: LocalServicesOptions): Promise<LocalServices> {
+  const routes = options.routes ?? (registryRoutes as readonly RouteDefinition[]);
+  const tasks = options.tasks ?? (registryTasks as readonly FunctionDefinition[]);
+  const all: FunctionDefinition[] = [...routes, ...tasks];
+  const selected = options.functions.map((name) => {
+    const def = all.find((f) => f.name === name);
+    if (!def) throw new Error(`startLocalServices: "${name}" is not in the registry; use one of ${all.map((f) => f.name).join(', ')}`);
+    return def;
+  });
+  const functionsDir = options.functionsDir ?? FUNCTIONS_DIR;
+  // A private folder: as root, Postgres runs as "postgres" and must reach its data.
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sps-local-services-'));
+  chmodSync(dataDir, 0o755);
+  const cloud = await startLocalCloud({
+    config: options.config ?? loadConfig('dev'),
+    dataDir,
+    functions: all,
+    tables: options.tables ?? registryTables,
+    inMemoryDynamo: true,
+    log: options.log,
+  }).catch((err: unknown) => {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  });
+  trustCertificateAuthority(cloud.proxy.caPem);
+
+  const migrateDef = tasks.find((t) => t.name === 'migrate');
+  if ((options.migrate ?? selected.some((f) => f.data?.sql)) && migrateDef) {
+    // The real task, in its own process with its own environment, as the stack invokes it.
+    const host = new FunctionHost({ region: cloud.config.region, accountId: '000000000000', onLog: () => undefined, baseEnvironment: { PATH: process.env.PATH ?? '' } });
+    try {
+      const outcome = await host.invoke(
+        {
+          name: 'migrate',
+          functionName: 'migrate',
+          handlerFile: path.resolve(FUNCTIONS_DIR, migrateDef.handler),
+          memoryMb: migrateDef.memoryMb ?? DEFAULT_MEMORY_MB,
+          timeoutSeconds: migrateDef.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
+          environment: cloud.environmentOf(migrateDef),
+        },
+        {},
+      );
+      if (outcome.kind !== 'result') throw new Error(`migrations failed: ${outcome.kind === 'error' ? outcome.error.message : 'timed out'}`);
+    } finally {
+      await host.close();
+    }
+  }
+
+  const environment = cloud.environmentFor(selected);
+  const previous = new Map(Object.keys(environment).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, environment);
+
+  const handlers = new Map<string, Promise<(event: HttpEvent, context: LambdaContext) => Promise<ProxyResult>>>();
+  const handlerOf = (def: FunctionDefinition) => {
+    let h = handlers.get(def.name);
+    if (!h) {
+      h = import(path.resolve(functionsDir, def.handler)).then((m: { handler?: unknown }) => {
+        if (typeof m.handler !== 'function') throw new Error(`${def.handler} does not export a "handler" function`);
+        return m.handler as (event: HttpEvent, context: LambdaContext) => Promise<ProxyResult>;
+      });
+      handlers.set(def.name, h);
+    }
+    return h;
+  };
+
+  return {
+    cloud,
+    environment,
+    async invoke(name, init = {}) {
+      const def = selected.find((f) => f.name === name) as RouteDefinition | undefined;
+      if (!def || !('path' in def)) throw new Error(`invoke: "${name}" is not a route named in startLocalServices({ functions })`);
+      const params = init.pathParameters ?? {};
+      const rawPath = init.path ?? def.path.replace(/\{([^}+]+)\+?\}/g, (_m, p: string) => encodeURIComponent(params[p] ?? p));
+      const event = httpEvent(def.method, rawPath, { ...init, routeKey: init.routeKey ?? `${def.method} ${def.path}`, pathParameters: init.pathParameters });
+      const handler = await handlerOf(def);
+      return handler(event, lambdaContext(init.timeoutMs ?? (def.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000, name));
+    },
+    async stop() {
+      await closeDatabases();
+      for (const [k, v] of previous) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      await cloud.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,324 @@
+/**
+ * The AWS side of the local runtime, without the functions: local IAM and
+ * Secrets Manager, the RDS Proxy emulator, DynamoDB (dynalite), PostgreSQL 17
+ * (supervised), the Data API endpoint and the tables. `startLocalRuntime`
+ * adds the function sandboxes and the API on top; `functions/testing.ts`
+ * runs handlers in-process against it.
+ *
+ *   prepare the data dir → IAM and secrets → RDS Proxy emulator →
+ *   DynamoDB and PostgreSQL → Data API endpoint → tables
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { FunctionDefinition } from '../../functions/registry-types';
+import { physicalTableName, type TableDefinition } from '../../functions/tables';
+import type { EnvironmentConfig } from '../../infra/config';
+import { functionEnvironment, functionGrants, proxyBorrowTimeoutSeconds, type ContractValues, type Grant } from '../../infra/function-contract';
+import { isRunning } from '../build-support.mjs';
+import { startDataApiServer, type DataApiServer } from './data-api';
+import { ensureTables, startDynamo, type LocalDynamo } from './dynamo';
+import { LocalIam, type LocalCredentials } from './iam';
+import { freePort, LOCAL_DB_PASSWORD, startPostgres, stopStalePostmaster, type LocalPostgres } from './postgres';
+import { supervisePostgres, type SupervisedPostgres } from './postgres-supervisor';
+import { startRdsProxyEmulator, type RdsProxyEmulator } from './rds-proxy';
+import { LocalSecrets, startSecretsEndpoint, type SecretsEndpoint } from './secrets';
+
+export const LOCAL_ACCOUNT_ID = '000000000000';
+
+export interface LocalCloudOptions {
+  /** The environment the cloud mirrors (names, region, database, users). */
+  readonly config: EnvironmentConfig;
+  /** Where DynamoDB, Postgres and the secrets keep their data. */
+  readonly dataDir: string;
+  /** Delete `dataDir` first. @default false */
+  readonly reset?: boolean;
+  /** Every function that will use the cloud (their grants and the proxy's borrow timeout). */
+  readonly functions: readonly FunctionDefinition[];
+  readonly tables: Readonly<Record<string, TableDefinition>>;
+  /** CORS origins in the functions' environment. @default - config.corsOrigins */
+  readonly corsOrigins?: readonly string[];
+  /** Postgres port. @default 0 (a free port) */
+  readonly postgresPort?: number;
+  /** Keep DynamoDB in memory instead of `<dataDir>/dynamodb`. @default false */
+  readonly inMemoryDynamo?: boolean;
+  /** Runtime messages (startup steps, proxy warnings, Postgres errors). @default - none */
+  readonly log?: (message: string) => void;
+  /** Called as each step completes, with its name. @default - none */
+  readonly onStep?: (step: string) => void;
+  /**
+   * Called once the proxy and the secrets endpoint are up, before the
+   * databases start: environments made now hold no DynamoDB or Data API
+   * endpoint yet (enough for the migrate task). @default - none
+   */
+  readonly onEndpointsReady?: (early: Pick<LocalCloud, 'environmentOf'>) => void;
+}
+
+export interface LocalCloud {
+  readonly config: EnvironmentConfig;
+  readonly dataDir: string;
+  readonly iam: LocalIam;
+  readonly secrets: LocalSecrets;
+  readonly secretsEndpoint: SecretsEndpoint;
+  readonly proxy: RdsProxyEmulator;
+  readonly dataApi: DataApiServer;
+  /** The current Postgres (a new object after a restart, same port). Its login is the master user's. */
+  readonly postgres: LocalPostgres;
+  readonly dynamo: LocalDynamo;
+  readonly masterSecretArn: string;
+  readonly appSecretArn: string;
+  /** References the functions' environments and grants are made of (local ARNs and endpoints). */
+  readonly contract: ContractValues;
+  /**
+   * A function's whole environment: what the stack sets (its contract) plus the
+   * local-only variables, with credentials that carry exactly its grants.
+   */
+  environmentOf(fn: FunctionDefinition): Record<string, string>;
+  /**
+   * One environment for several functions run in one process (in-process
+   * tests): their variables merged, and one set of credentials with the union
+   * of their grants.
+   */
+  environmentFor(fns: readonly FunctionDefinition[]): Record<string, string>;
+  /** The credentials `environmentOf(fn)` gave `fn`. */
+  credentials(name: string): LocalCredentials;
+  /** Fault hooks (reliability tests): a database down, then back on the same port and data. */
+  readonly faults: { stopPostgres(): Promise<void>; startPostgres(): Promise<void>; stopDynamo(): Promise<void>; startDynamo(): Promise<void> };
+  stop(): Promise<void>;
+}
+
+const LOCK_FILE = 'runtime.pid';
+
+/** Resources stopped in reverse order of start. */
+export class Teardown {
+  private readonly steps: (() => Promise<void>)[] = [];
+  add(step: () => Promise<void>): void {
+    this.steps.push(step);
+  }
+  async run(): Promise<void> {
+    for (const step of this.steps.reverse()) await step().catch(() => undefined);
+    this.steps.length = 0;
+  }
+}
+
+/** Whether `pid` is a live node process (not gone, not a zombie, not a recycled pid of another program). */
+async function runtimeAlive(pid: number): Promise<boolean> {
+  if (!isRunning(pid)) return false;
+  const cmd = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => 'node');
+  return cmd.includes('node');
+}
+
+/**
+ * One runtime per data dir: a second `npm run dev` on the same folder would
+ * fight over LevelDB's lock and the postmaster. A lock left by a dead process
+ * is taken over (after a few seconds' grace for one that is still exiting).
+ */
+async function claimDataDir(dataDir: string): Promise<void> {
+  const file = path.join(dataDir, LOCK_FILE);
+  const owner = Number(await fs.readFile(file, 'utf8').catch(() => ''));
+  if (Number.isInteger(owner) && owner > 0 && owner !== process.pid) {
+    const deadline = Date.now() + 3000;
+    while (await runtimeAlive(owner)) {
+      if (Date.now() > deadline) {
+        throw new Error(`${dataDir} is in use by another local runtime (pid ${owner}); stop it first, or set LOCAL_DATA_DIR to another folder`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  await fs.writeFile(file, String(process.pid));
+}
+
+/** Creates and claims the data dir; with `reset`, wipes it first (stopping a Postgres left on it). */
+async function prepareDataDir(dataDir: string, reset: boolean, log: (m: string) => void): Promise<void> {
+  await fs.mkdir(dataDir, { recursive: true });
+  await claimDataDir(dataDir);
+  if (!reset) return;
+  await stopStalePostmaster(path.join(dataDir, 'postgres'));
+  await fs.rm(dataDir, { recursive: true, force: true });
+  await fs.mkdir(dataDir, { recursive: true });
+  await claimDataDir(dataDir);
+  log(`reset: removed the data in ${dataDir}`);
+}
+
+/**
+ * What only the local runtime sets (LOCAL_ONLY_VARIABLES): Lambda's region and
+ * the function's own credentials, the SDK's standard endpoint overrides for
+ * the services the function uses, and the CA of the RDS Proxy emulator.
+ */
+function localOnlyEnvironment(fns: readonly FunctionDefinition[], cloud: { region: string; credentials: LocalCredentials; dynamo: string; dataApi: string; secrets: string; caFile: string }): Record<string, string> {
+  const env: Record<string, string> = {
+    AWS_REGION: cloud.region,
+    AWS_DEFAULT_REGION: cloud.region,
+    AWS_ACCESS_KEY_ID: cloud.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: cloud.credentials.secretAccessKey,
+    AWS_SESSION_TOKEN: cloud.credentials.sessionToken,
+    // The SDK's notice about Node versions is noise in local logs.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+  if (fns.some((fn) => Object.keys(fn.data?.tables ?? {}).length)) env.AWS_ENDPOINT_URL_DYNAMODB = cloud.dynamo;
+  if (fns.some((fn) => fn.data?.sql === 'data-api')) env.AWS_ENDPOINT_URL_RDS_DATA = cloud.dataApi;
+  if (fns.some((fn) => fn.data?.sqlUser === 'master')) env.AWS_ENDPOINT_URL_SECRETS_MANAGER = cloud.secrets;
+  if (fns.some((fn) => fn.data?.sql === 'proxy')) env.NODE_EXTRA_CA_CERTS = cloud.caFile;
+  return env;
+}
+
+export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
+  const { config } = options;
+  const log = options.log ?? (() => undefined);
+  const step = options.onStep ?? (() => undefined);
+  const region = config.region;
+  const prefix = `${config.project}-${config.name}`;
+  const dataDir = path.resolve(options.dataDir);
+  const teardown = new Teardown();
+
+  await prepareDataDir(dataDir, options.reset ?? false, log);
+  teardown.add(() => fs.rm(path.join(dataDir, LOCK_FILE), { force: true }));
+  try {
+    // 1. Local IAM and Secrets Manager: the master secret (as RDS manages it)
+    //    and the application role's secret (created empty, as the stack does).
+    const iam = new LocalIam();
+    const secrets = new LocalSecrets(path.join(dataDir, 'secrets.json'), region, LOCAL_ACCOUNT_ID);
+    const masterSecretArn = await secrets.ensure(`rds!cluster-${prefix}`, 'Master user of the local Aurora stand-in (managed by RDS in AWS)');
+    await secrets.putValue(masterSecretArn, JSON.stringify({ username: config.aurora.masterUsername, password: LOCAL_DB_PASSWORD }));
+    const appSecretArn = await secrets.ensure(`${prefix}/db/${config.aurora.appUsername}`, 'Application role login; written by the migration task');
+    const secretsEndpoint = await startSecretsEndpoint(secrets, iam);
+    teardown.add(secretsEndpoint.close);
+
+    // 2. The RDS Proxy emulator, in front of the Postgres port chosen now.
+    const upstream = { host: '127.0.0.1', port: options.postgresPort || (await freePort()) };
+    const proxy = await startRdsProxyEmulator({
+      upstream,
+      secrets,
+      authSecretArns: [masterSecretArn, appSecretArn],
+      iam,
+      region,
+      accountId: LOCAL_ACCOUNT_ID,
+      certificateDir: path.join(dataDir, 'rds-proxy'),
+      connectionBorrowTimeoutSeconds: proxyBorrowTimeoutSeconds(options.functions),
+      onPinned: ({ cause, client, statement }) => log(`RDS Proxy: ${cause} would pin ${client}'s session to one database connection: ${statement}`),
+      onRefused: ({ user, reason }) => log(`RDS Proxy refused a login as ${user}: ${reason}`),
+    });
+    teardown.add(proxy.close);
+    log(`RDS Proxy emulator on ${proxy.host}:${proxy.port} (TLS, IAM auth required)`);
+
+    const contract: ContractValues = {
+      environmentName: config.name,
+      region,
+      corsOrigins: options.corsOrigins ?? config.corsOrigins,
+      tables: Object.fromEntries(
+        Object.keys(options.tables).map((name) => {
+          const physical = physicalTableName(config.project, config.name, name);
+          return [name, { name: physical, arn: `arn:aws:dynamodb:${region}:${LOCAL_ACCOUNT_ID}:table/${physical}` }];
+        }),
+      ),
+      sql: {
+        database: config.aurora.databaseName,
+        appUser: config.aurora.appUsername,
+        masterUser: config.aurora.masterUsername,
+        appSecretArn,
+        kmsKeyArn: `arn:aws:kms:${region}:${LOCAL_ACCOUNT_ID}:key/local`,
+        proxy: config.proxy.enabled ? { endpoint: proxy.host, port: proxy.port, dbUserArn: proxy.dbUserArn } : undefined,
+        clusterArn: config.dataApi.enabled ? `arn:aws:rds:${region}:${LOCAL_ACCOUNT_ID}:cluster:${prefix}` : undefined,
+      },
+    };
+    const endpoints = { dynamo: '', dataApi: '', secrets: secretsEndpoint.url };
+    const issued = new Map<string, LocalCredentials>();
+    const environment = (name: string, fns: readonly FunctionDefinition[], grants: Grant[]) => {
+      const credentials = iam.issue(name, grants);
+      issued.set(name, credentials);
+      return {
+        ...Object.assign({}, ...fns.map((fn) => functionEnvironment(fn, contract))),
+        ...localOnlyEnvironment(fns, { region, credentials, ...endpoints, caFile: proxy.caFile }),
+      } as Record<string, string>;
+    };
+    const environmentOf = (fn: FunctionDefinition) => environment(fn.name, [fn], functionGrants(fn, contract));
+    options.onEndpointsReady?.({ environmentOf });
+
+    // 3. DynamoDB and PostgreSQL, in parallel.
+    const postgresOptions = {
+      dataDir: path.join(dataDir, 'postgres'),
+      user: config.aurora.masterUsername,
+      password: LOCAL_DB_PASSWORD,
+      database: config.aurora.databaseName,
+      onLog: (line: string) => {
+        if (/\b(ERROR|FATAL|PANIC):/.test(line)) log(`postgres: ${line}`);
+      },
+    };
+    const dynamoPath = options.inMemoryDynamo ? undefined : path.join(dataDir, 'dynamodb');
+    const [dynamoStart, postgresStart] = await Promise.allSettled([
+      startDynamo({ path: dynamoPath }).then((d) => (step('dynamodb'), d)),
+      startPostgres({ ...postgresOptions, port: upstream.port, fallbackToFreePort: !options.postgresPort }).then((p) => {
+        step(p.initialised ? 'postgres (initdb)' : 'postgres');
+        return p;
+      }),
+    ]);
+    if (dynamoStart.status === 'rejected' || postgresStart.status === 'rejected') {
+      if (dynamoStart.status === 'fulfilled') await dynamoStart.value.stop();
+      if (postgresStart.status === 'fulfilled') await postgresStart.value.stop();
+      throw dynamoStart.status === 'rejected' ? dynamoStart.reason : (postgresStart as PromiseRejectedResult).reason;
+    }
+    let dynamo = dynamoStart.value;
+    upstream.port = postgresStart.value.port; // the chosen port may have been taken meanwhile
+    const postgres: SupervisedPostgres = supervisePostgres(postgresStart.value, postgresOptions, log, path.join(dataDir, 'postgres.log'));
+    teardown.add(() => dynamo.stop());
+    teardown.add(() => postgres.close());
+    endpoints.dynamo = dynamo.endpoint;
+
+    // 4. The Data API endpoint: it logs in with the secret each call names.
+    const dataApi = await startDataApiServer({
+      pg: { host: upstream.host, port: upstream.port, user: config.aurora.masterUsername, password: LOCAL_DB_PASSWORD, database: config.aurora.databaseName },
+      secrets,
+      iam,
+    });
+    teardown.add(dataApi.close);
+    endpoints.dataApi = dataApi.url;
+
+    // 5. Tables, as the stack defines them.
+    const created = await ensureTables(dynamo.endpoint, (name) => physicalTableName(config.project, config.name, name), options.tables);
+    if (created.length) log(`created tables: ${created.join(', ')}`);
+    step('tables');
+
+    let dynamoDown = false;
+    return {
+      config,
+      dataDir,
+      iam,
+      secrets,
+      secretsEndpoint,
+      proxy,
+      dataApi,
+      get postgres() {
+        return postgres.current;
+      },
+      get dynamo() {
+        return dynamo;
+      },
+      masterSecretArn,
+      appSecretArn,
+      contract,
+      environmentOf,
+      environmentFor: (fns) => environment(fns.map((f) => f.name).join('+'), fns, fns.flatMap((fn) => functionGrants(fn, contract))),
+      credentials: (name) => {
+        const c = issued.get(name);
+        if (!c) throw new Error(`no credentials issued for "${name}"; call environmentOf() first`);
+        return c;
+      },
+      faults: {
+        stopPostgres: () => postgres.stop(),
+        startPostgres: () => postgres.start(),
+        async stopDynamo() {
+          dynamoDown = true;
+          await dynamo.stop();
+        },
+        async startDynamo() {
+          if (!dynamoDown) return;
+          dynamo = await startDynamo({ path: dynamoPath, port: dynamo.port });
+          dynamoDown = false;
+        },
+      },
+      stop: () => teardown.run(),
+    };
+  } catch (err) {
+    await teardown.run();
+    throw err;
+  }
+}
