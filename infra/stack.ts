@@ -5,7 +5,7 @@
  * infra/constructs/.
  */
 import { join } from 'node:path';
-import { Aspects, TerraformOutput, TerraformStack, type ITerraformDependable } from 'cdktf';
+import { Aspects, Fn, TerraformOutput, TerraformStack, type ITerraformDependable } from 'cdktf';
 import type { Construct } from 'constructs';
 import type { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
@@ -28,6 +28,7 @@ import { DatabaseProxy } from './constructs/proxy';
 import { allowTcp, allowToPrefixList, securityGroup } from './constructs/security-groups';
 import { Table } from './constructs/tables';
 import { functionEnvironment, functionGrants, proxyBorrowTimeoutSeconds, type ContractValues } from './function-contract';
+import { arnPart } from './iam';
 import { configureBackend, configureProvider, stateBackendFromEnv, type StateBackendSettings } from './provider';
 
 export interface PlatformStackProps {
@@ -69,6 +70,9 @@ export class PlatformStack extends TerraformStack {
   readonly api: HttpApi;
   readonly migrations?: Migrations;
 
+  /** ARN of `<project>-<env>-boundary` (infra/bootstrap), carried by every role of the stack. */
+  readonly permissionsBoundary?: string;
+
   /** Security-group rules on the path from the functions to the database and endpoints. */
   private readonly sqlPathRules: ITerraformDependable[] = [];
   private readonly routeDefs: readonly RouteDefinition[];
@@ -90,6 +94,7 @@ export class PlatformStack extends TerraformStack {
     configureProvider(this, this.config);
     configureBackend(this, this.config, props.stateBackend ?? stateBackendFromEnv());
     this.key = new DataKey(this, 'data-key', { alias: `${this.prefix}-data` });
+    this.permissionsBoundary = this.config.permissionsBoundary ? this.boundaryArn() : undefined;
     this.network = this.createNetwork();
     this.tables = this.createTables();
     this.database = this.createDatabase();
@@ -101,6 +106,15 @@ export class PlatformStack extends TerraformStack {
     this.migrations = this.createMigrations(props.migrationsDir ?? join(functionsDir, 'migrations'));
     this.createOutputs();
     Aspects.of(this).add(new SecureDefaults());
+  }
+
+  /**
+   * The boundary's ARN, with the account and partition read off the data key's
+   * ARN: synth stays offline (no aws_caller_identity), the ARN resolves at apply.
+   */
+  private boundaryArn(): string {
+    const arn = this.key.arn;
+    return Fn.join('', ['arn:', arnPart(arn, 'partition'), ':iam::', arnPart(arn, 'account'), `:policy/${this.prefix}-boundary`]);
   }
 
   private get allFunctions(): FunctionDefinition[] {
@@ -128,6 +142,7 @@ export class PlatformStack extends TerraformStack {
       natGateways: this.config.natGateways,
       interfaceEndpoints,
       logRetentionDays: this.config.logRetentionDays,
+      permissionsBoundary: this.permissionsBoundary,
     });
   }
 
@@ -189,6 +204,7 @@ export class PlatformStack extends TerraformStack {
       idleClientTimeoutSeconds: this.config.proxy.idleClientTimeoutSeconds,
       connectionBorrowTimeoutSeconds: proxyBorrowTimeoutSeconds(this.allFunctions, DEFAULT_TIMEOUT_SECONDS),
       logRetentionDays: this.config.logRetentionDays,
+      permissionsBoundary: this.permissionsBoundary,
     });
     this.sqlPathRules.push(
       ...allowTcp(this, 'proxy-to-database', {
@@ -269,6 +285,7 @@ export class PlatformStack extends TerraformStack {
         grants: functionGrants(def, contract),
         logRetentionDays: this.config.logRetentionDays,
         reservedConcurrency: reservedConcurrencyOf(def, this.config),
+        permissionsBoundary: this.permissionsBoundary,
       });
     }
     return result;

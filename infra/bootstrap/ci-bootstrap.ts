@@ -2,21 +2,28 @@
  * What a team needs once per AWS account before CI can plan and apply the
  * environment stacks:
  *
- *   createStateKey(); createStateBucket(); createOidcProvider(); createPlanRole(); createApplyRole();
+ *   createStateKey(); createStateBucket(); createOidcProvider(); and per environment:
+ *   createBoundary(); createPlanRole(); createApplyRole();
  *
  * - the GitHub Actions OIDC identity provider (no long-lived AWS keys in GitHub);
  * - the Terraform state bucket: versioned, SSE-KMS with its own rotating key,
  *   public access blocked, TLS-only; locking is S3-native (`use_lockfile`),
  *   so there is no DynamoDB lock table;
- * - a plan role (pull requests and main): read-only metadata of the stack's
- *   services plus state read and lock-file write;
- * - an apply role (GitHub environments only, i.e. jobs that passed the
- *   environment's protection rules): manage the stack's services in one
- *   region, IAM limited to `<project>-*` roles and policies.
+ * - per environment (infra/bootstrap/ci-permissions.ts):
+ *   - `<project>-<env>-boundary`, the permissions boundary every role of the
+ *     environment's stack must carry;
+ *   - `<project>-ci-<env>-plan`, trusted by pull requests and the main branch:
+ *     what the provider reads, the environment's state, its lock file;
+ *   - `<project>-ci-<env>-apply`, trusted only by the `<env>` GitHub
+ *     environment (reviewers protect prod): the environment's resources, by
+ *     name or tag, IAM roles only under the boundary;
+ *   - neither can touch a CI role, a boundary, the state key's administration,
+ *     or a resource tagged with another environment.
  */
 import { Construct } from 'constructs';
 import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { IamOpenidConnectProvider } from '@cdktf/provider-aws/lib/iam-openid-connect-provider';
+import { IamPolicy } from '@cdktf/provider-aws/lib/iam-policy';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
@@ -27,13 +34,22 @@ import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
 import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
 import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
+import { applyStatements, boundaryStatements, guardStatements, planStatements, type PolicyStatementJson } from './ci-permissions';
 
 export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
 
+/** One environment CI plans and applies. */
+export interface CiEnvironment {
+  /** Environment (and stack) name, e.g. `dev`. */
+  readonly name: string;
+  /** GitHub environment whose jobs may assume the apply role. @default - `name` */
+  readonly githubEnvironment?: string;
+}
+
 export interface CiBootstrapProps {
-  /** Project name: prefix of the roles and of the resources the apply role may manage (e.g. `sps`). */
+  /** Project name: prefix of every role and of the resources the roles may manage (e.g. `sps`). */
   readonly project: string;
-  /** AWS region of the environment stacks (the apply role is limited to it). */
+  /** AWS region of the environment stacks (the roles are limited to it). */
   readonly region: string;
   /** GitHub repository allowed to assume the roles, `owner/name`. */
   readonly githubRepository: string;
@@ -43,12 +59,8 @@ export interface CiBootstrapProps {
   readonly stateKeyPrefix?: string;
   /** Branch whose pushes may plan (besides pull requests). @default "main" */
   readonly mainBranch?: string;
-  /**
-   * GitHub environments whose jobs may assume the apply role. Protect them in
-   * the repository settings (prod: required reviewers, main branch only).
-   * @default ["dev", "prod"]
-   */
-  readonly applyEnvironments?: readonly string[];
+  /** The environments deployed from this account: one boundary, plan role and apply role each. */
+  readonly environments: readonly CiEnvironment[];
   /**
    * ARN of an existing GitHub OIDC provider (there is one per account and URL).
    * @default - a provider is created
@@ -58,13 +70,20 @@ export interface CiBootstrapProps {
   readonly keyDeletionWindowDays?: number;
 }
 
+/** The CI identities of one environment. */
+export interface CiEnvironmentRoles {
+  readonly boundary: IamPolicy;
+  readonly planRole: IamRole;
+  readonly applyRole: IamRole;
+}
+
 export class CiBootstrap extends Construct {
   readonly stateKey: KmsKey;
   readonly stateBucket: S3Bucket;
   readonly oidcProviderArn: string;
   readonly oidcProvider?: IamOpenidConnectProvider;
-  readonly planRole: IamRole;
-  readonly applyRole: IamRole;
+  /** Per environment name. */
+  readonly environments: Record<string, CiEnvironmentRoles> = {};
   private readonly stateKeyPrefix: string;
 
   constructor(scope: Construct, id: string, private readonly props: CiBootstrapProps) {
@@ -74,8 +93,10 @@ export class CiBootstrap extends Construct {
     this.stateKey = this.createStateKey();
     this.stateBucket = this.createStateBucket();
     [this.oidcProviderArn, this.oidcProvider] = this.createOidcProvider();
-    this.planRole = this.createPlanRole();
-    this.applyRole = this.createApplyRole();
+    for (const env of props.environments) {
+      const boundary = this.createBoundary(env);
+      this.environments[env.name] = { boundary, planRole: this.createPlanRole(env), applyRole: this.createApplyRole(env, boundary) };
+    }
   }
 
   private createStateKey(): KmsKey {
@@ -156,206 +177,63 @@ export class CiBootstrap extends Construct {
     });
   }
 
-  /** State objects of the environments, and their S3-native lock files. */
-  private stateStatements(write: boolean) {
-    const objects = `${this.stateBucket.arn}/${this.stateKeyPrefix}/*`;
-    return [
-      { sid: 'ListState', effect: 'Allow', actions: ['s3:ListBucket'], resources: [this.stateBucket.arn] },
-      { sid: 'ReadState', effect: 'Allow', actions: ['s3:GetObject'], resources: [objects] },
-      // use_lockfile writes and deletes `<key>.tflock` next to the state, even for a plan.
-      {
-        sid: write ? 'WriteStateAndLocks' : 'WriteLocks',
-        effect: 'Allow',
-        actions: ['s3:PutObject', 's3:DeleteObject'],
-        resources: [write ? objects : `${this.stateBucket.arn}/${this.stateKeyPrefix}/*.tflock`],
-      },
-      {
-        sid: 'UseStateKey',
-        effect: 'Allow',
-        actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
-        resources: [this.stateKey.arn],
-      },
-    ];
+  private document(id: string, statements: readonly PolicyStatementJson[]): DataAwsIamPolicyDocument {
+    return new DataAwsIamPolicyDocument(this, id, {
+      statement: statements.map((st) => ({ sid: st.sid, effect: st.effect, actions: st.actions, resources: st.resources, condition: st.condition?.map((c) => ({ ...c })) })),
+    });
   }
 
-  private createPlanRole(): IamRole {
+  private scope(env: CiEnvironment) {
+    return { project: this.props.project, environment: env.name, region: this.props.region };
+  }
+
+  private state(env: CiEnvironment) {
+    return { bucketArn: this.stateBucket.arn, key: `${this.stateKeyPrefix}/${env.name}.tfstate`, kmsKeyArn: this.stateKey.arn };
+  }
+
+  /** `<project>-<env>-boundary`: the most any role of the environment's stack can do. */
+  private createBoundary(env: CiEnvironment): IamPolicy {
+    const doc = this.document(`${env.name}-boundary-doc`, boundaryStatements(this.scope(env)));
+    return new IamPolicy(this, `${env.name}-boundary`, {
+      name: `${this.props.project}-${env.name}-boundary`,
+      description: `Permissions boundary of every IAM role the ${env.name} stack creates`,
+      policy: doc.json,
+    });
+  }
+
+  private createPlanRole(env: CiEnvironment): IamRole {
     const repo = this.props.githubRepository;
-    const trust = this.trust('plan-trust', [`repo:${repo}:pull_request`, `repo:${repo}:ref:refs/heads/${this.props.mainBranch ?? 'main'}`]);
-    const role = new IamRole(this, 'plan-role', {
-      name: `${this.props.project}-ci-plan`,
-      description: `GitHub Actions (${repo}): terraform plan, read-only`,
+    // Fork pull requests get no OIDC token from GitHub; they plan offline (docs/ci-cd.md).
+    const trust = this.trust(`${env.name}-plan-trust`, [`repo:${repo}:pull_request`, `repo:${repo}:ref:refs/heads/${this.props.mainBranch ?? 'main'}`]);
+    const role = new IamRole(this, `${env.name}-plan-role`, {
+      name: `${this.props.project}-ci-${env.name}-plan`,
+      description: `GitHub Actions (${repo}): terraform plan of ${env.name}, read-only`,
       assumeRolePolicy: trust.json,
       maxSessionDuration: 3600,
     });
-    const r = this.arns();
-    const doc = new DataAwsIamPolicyDocument(this, 'plan-policy-doc', {
-      statement: [
-        ...this.stateStatements(false),
-        {
-          sid: 'DiscoverMetadata',
-          effect: 'Allow',
-          // Describe/List APIs have no resource-level permissions: AWS requires "*".
-          actions: [
-            'ec2:DescribeVpcs', 'ec2:DescribeVpcAttribute', 'ec2:DescribeSubnets', 'ec2:DescribeRouteTables',
-            'ec2:DescribeSecurityGroups', 'ec2:DescribeSecurityGroupRules', 'ec2:DescribeVpcEndpoints',
-            'ec2:DescribeInternetGateways', 'ec2:DescribeNatGateways', 'ec2:DescribeAddresses', 'ec2:DescribeAddressesAttribute',
-            'ec2:DescribeFlowLogs', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribePrefixLists', 'ec2:DescribeManagedPrefixLists',
-            'ec2:DescribeNetworkAcls', 'ec2:DescribeTags', 'ec2:DescribeAvailabilityZones',
-            'rds:DescribeDBClusters', 'rds:DescribeDBInstances', 'rds:DescribeDBSubnetGroups', 'rds:DescribeDBClusterParameterGroups',
-            'rds:DescribeDBClusterParameters', 'rds:DescribeDBProxies', 'rds:DescribeDBProxyTargetGroups', 'rds:DescribeDBProxyTargets',
-            'rds:ListTagsForResource', 'logs:DescribeLogGroups', 'kms:ListAliases', 'lambda:ListFunctions', 'sts:GetCallerIdentity',
-          ],
-          resources: ['*'],
-        },
-        {
-          sid: 'ReadStackResources',
-          effect: 'Allow',
-          actions: [
-            'lambda:GetFunction', 'lambda:GetFunctionConfiguration', 'lambda:GetFunctionCodeSigningConfig',
-            'lambda:GetFunctionConcurrency', 'lambda:GetPolicy', 'lambda:ListVersionsByFunction', 'lambda:ListTags',
-            'lambda:GetFunctionRecursionConfig', 'lambda:GetRuntimeManagementConfig', 'lambda:GetFunctionEventInvokeConfig',
-            'lambda:GetProvisionedConcurrencyConfig', 'lambda:GetFunctionUrlConfig', 'lambda:GetAlias',
-            'iam:GetRole', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:ListAttachedRolePolicies', 'iam:ListRoleTags',
-            'iam:GetPolicy', 'iam:GetPolicyVersion', 'iam:ListPolicyVersions', 'iam:GetOpenIDConnectProvider',
-            'logs:ListTagsForResource', 'logs:ListTagsLogGroup',
-            'dynamodb:DescribeTable', 'dynamodb:DescribeContinuousBackups', 'dynamodb:DescribeTimeToLive',
-            'dynamodb:ListTagsOfResource', 'dynamodb:DescribeKinesisStreamingDestination', 'dynamodb:GetResourcePolicy',
-            'kms:DescribeKey', 'kms:GetKeyPolicy', 'kms:GetKeyRotationStatus', 'kms:ListResourceTags',
-            'secretsmanager:DescribeSecret', 'secretsmanager:GetResourcePolicy',
-            'apigateway:GET',
-          ],
-          resources: [
-            r.lambda, r.iamRole, r.iamPolicy, r.oidc, r.logs, r.dynamodb, r.kmsKey, r.secret, r.apigateway,
-          ],
-        },
-      ],
-    });
-    new IamRolePolicy(this, 'plan-policy', { name: 'terraform-plan', role: role.id, policy: doc.json });
+    const doc = this.document(`${env.name}-plan-policy-doc`, [
+      ...planStatements(this.scope(env), this.state(env)),
+      ...guardStatements(this.props.project, env.name, this.stateKey.arn),
+    ]);
+    new IamRolePolicy(this, `${env.name}-plan-policy`, { name: 'terraform-plan', role: role.id, policy: doc.json });
     return role;
   }
 
-  private createApplyRole(): IamRole {
+  private createApplyRole(env: CiEnvironment, boundary: IamPolicy): IamRole {
     const repo = this.props.githubRepository;
-    const envs = this.props.applyEnvironments ?? ['dev', 'prod'];
-    const trust = this.trust('apply-trust', envs.map((e) => `repo:${repo}:environment:${e}`));
-    const role = new IamRole(this, 'apply-role', {
-      name: `${this.props.project}-ci-apply`,
-      description: `GitHub Actions (${repo}) environments ${envs.join(', ')}: terraform apply`,
+    const trust = this.trust(`${env.name}-apply-trust`, [`repo:${repo}:environment:${env.githubEnvironment ?? env.name}`]);
+    const role = new IamRole(this, `${env.name}-apply-role`, {
+      name: `${this.props.project}-ci-${env.name}-apply`,
+      description: `GitHub Actions (${repo}) environment ${env.githubEnvironment ?? env.name}: terraform apply of ${env.name}`,
       assumeRolePolicy: trust.json,
       maxSessionDuration: 3600,
     });
-    const r = this.arns();
-    const verbs = (service: string, list: string[]) => list.map((v) => `${service}:${v}`);
-    const manage = ['Create*', 'Delete*', 'Describe*', 'Get*', 'List*', 'Modify*', 'Update*', 'Put*', 'Tag*', 'Untag*'];
-    const doc = new DataAwsIamPolicyDocument(this, 'apply-policy-doc', {
-      statement: [
-        ...this.stateStatements(true),
-        {
-          sid: 'DiscoverMetadata',
-          effect: 'Allow',
-          // Describe/List APIs and kms:CreateKey have no resource-level permissions: AWS requires "*".
-          actions: ['ec2:Describe*', 'rds:Describe*', 'logs:DescribeLogGroups', 'kms:ListAliases', 'kms:CreateKey', 'lambda:ListFunctions', 'sts:GetCallerIdentity'],
-          resources: ['*'],
-        },
-        {
-          sid: 'ManageNetwork',
-          effect: 'Allow',
-          actions: [
-            ...verbs('ec2', ['Create*', 'Delete*', 'Modify*', 'Associate*', 'Disassociate*', 'Attach*', 'Detach*', 'Replace*']),
-            ...verbs('ec2', ['AuthorizeSecurityGroupIngress', 'AuthorizeSecurityGroupEgress', 'RevokeSecurityGroupIngress', 'RevokeSecurityGroupEgress', 'UpdateSecurityGroupRuleDescriptionsIngress', 'UpdateSecurityGroupRuleDescriptionsEgress']),
-            ...verbs('ec2', ['AllocateAddress', 'ReleaseAddress']),
-          ],
-          resources: [r.ec2],
-        },
-        {
-          sid: 'ManageDatabase',
-          effect: 'Allow',
-          actions: [
-            ...verbs('rds', [...manage, 'AddTagsToResource', 'RemoveTagsFromResource', 'RegisterDBProxyTargets', 'DeregisterDBProxyTargets', 'EnableHttpEndpoint', 'DisableHttpEndpoint', 'ResetDBClusterParameterGroup']),
-          ],
-          resources: [r.rds],
-        },
-        {
-          sid: 'ApiAccessLogDelivery',
-          effect: 'Allow',
-          // HTTP API access logging: log-delivery and CloudWatch Logs resource-policy
-          // APIs have no resource-level permissions, AWS requires "*".
-          actions: [
-            'logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery',
-            'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies',
-          ],
-          resources: ['*'],
-        },
-        {
-          sid: 'ManageFunctionsAndApi',
-          effect: 'Allow',
-          actions: [
-            // InvokeFunction: the stack runs the migration task on apply (aws_lambda_invocation).
-            ...verbs('lambda', [...manage, 'AddPermission', 'RemovePermission', 'PublishVersion', 'InvokeFunction']),
-            ...verbs('apigateway', ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'TagResource', 'UntagResource']),
-          ],
-          resources: [r.lambda, r.apigateway],
-        },
-        {
-          sid: 'ManageDataAndLogs',
-          effect: 'Allow',
-          actions: [
-            ...verbs('dynamodb', [...manage, 'UpdateContinuousBackups', 'UpdateTimeToLive']),
-            ...verbs('logs', [...manage, 'TagLogGroup', 'UntagLogGroup', 'PutRetentionPolicy', 'DeleteRetentionPolicy']),
-            ...verbs('secretsmanager', ['DescribeSecret', 'GetResourcePolicy', 'CreateSecret', 'TagResource', 'UntagResource', 'RotateSecret', 'DeleteSecret', 'UpdateSecret']),
-          ],
-          resources: [r.dynamodb, r.logs, r.secret],
-        },
-        {
-          sid: 'ManageKeys',
-          effect: 'Allow',
-          actions: verbs('kms', ['DescribeKey', 'GetKeyPolicy', 'GetKeyRotationStatus', 'ListResourceTags', 'PutKeyPolicy', 'EnableKeyRotation', 'TagResource', 'UntagResource', 'ScheduleKeyDeletion', 'CreateAlias', 'DeleteAlias', 'UpdateAlias', 'CreateGrant', 'Decrypt', 'Encrypt', 'GenerateDataKey', 'UpdateKeyDescription']),
-          resources: [r.kmsKey, r.kmsAlias],
-        },
-        {
-          sid: 'ManageProjectRoles',
-          effect: 'Allow',
-          actions: verbs('iam', ['CreateRole', 'DeleteRole', 'GetRole', 'UpdateRole', 'UpdateAssumeRolePolicy', 'TagRole', 'UntagRole', 'PutRolePolicy', 'GetRolePolicy', 'DeleteRolePolicy', 'ListRolePolicies', 'ListAttachedRolePolicies', 'ListRoleTags', 'ListInstanceProfilesForRole']),
-          resources: [r.iamRole],
-        },
-        {
-          sid: 'PassProjectRoles',
-          effect: 'Allow',
-          actions: ['iam:PassRole'],
-          resources: [r.iamRole],
-          condition: [{ test: 'StringEquals', variable: 'iam:PassedToService', values: ['lambda.amazonaws.com', 'rds.amazonaws.com', 'vpc-flow-logs.amazonaws.com'] }],
-        },
-        {
-          sid: 'ServiceLinkedRoles',
-          effect: 'Allow',
-          actions: ['iam:CreateServiceLinkedRole'],
-          resources: [r.serviceLinkedRoles],
-          condition: [{ test: 'StringEquals', variable: 'iam:AWSServiceName', values: ['rds.amazonaws.com'] }],
-        },
-      ],
-    });
-    new IamRolePolicy(this, 'apply-policy', { name: 'terraform-apply', role: role.id, policy: doc.json });
+    const doc = this.document(`${env.name}-apply-policy-doc`, [
+      ...applyStatements(this.scope(env), this.state(env), boundary.arn),
+      ...guardStatements(this.props.project, env.name, this.stateKey.arn),
+    ]);
+    new IamRolePolicy(this, `${env.name}-apply-policy`, { name: 'terraform-apply', role: role.id, policy: doc.json });
     return role;
-  }
-
-  /** ARN patterns of what the stacks create: this region, this project's names where AWS names them. */
-  private arns() {
-    const { region, project } = this.props;
-    return {
-      ec2: `arn:aws:ec2:${region}:*:*`,
-      rds: `arn:aws:rds:${region}:*:*`,
-      lambda: `arn:aws:lambda:${region}:*:function:${project}-*`,
-      apigateway: `arn:aws:apigateway:${region}::/*`,
-      dynamodb: `arn:aws:dynamodb:${region}:*:table/${project}-*`,
-      logs: `arn:aws:logs:${region}:*:log-group:*`,
-      secret: `arn:aws:secretsmanager:${region}:*:secret:rds!*`,
-      kmsKey: `arn:aws:kms:${region}:*:key/*`,
-      kmsAlias: `arn:aws:kms:${region}:*:alias/${project}-*`,
-      iamRole: `arn:aws:iam::*:role/${project}-*`,
-      iamPolicy: `arn:aws:iam::*:policy/${project}-*`,
-      oidc: `arn:aws:iam::*:oidc-provider/${GITHUB_OIDC_HOST}`,
-      serviceLinkedRoles: 'arn:aws:iam::*:role/aws-service-role/*',
-    };
   }
 }
 
@@ -367,8 +245,15 @@ function validate(props: CiBootstrapProps): void {
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(props.stateBucketName) || props.stateBucketName.includes('..')) {
     problems.push(`stateBucketName: use 3-63 lower-case letters, digits, dots or dashes (received ${JSON.stringify(props.stateBucketName)})`);
   }
-  for (const e of props.applyEnvironments ?? []) {
-    if (!/^[A-Za-z0-9_.-]+$/.test(e)) problems.push(`applyEnvironments: ${JSON.stringify(e)} is not a valid GitHub environment name`);
+  if (props.environments.length === 0) problems.push('environments: list at least one environment (e.g. [{ name: "dev" }])');
+  for (const e of props.environments) {
+    if (!/^[a-z][a-z0-9-]{1,15}$/.test(e.name) || e.name === 'ci') problems.push(`environments: ${JSON.stringify(e.name)} is not an environment name (2-16 lower-case letters, digits, dashes; not "ci")`);
+    if (e.githubEnvironment !== undefined && !/^[A-Za-z0-9_.-]+$/.test(e.githubEnvironment)) {
+      problems.push(`environments[${e.name}].githubEnvironment: ${JSON.stringify(e.githubEnvironment)} is not a valid GitHub environment name`);
+    }
+    // Roles and resources are scoped by the name prefix <project>-<env>-: "dev" would reach "dev-eu".
+    const overlap = props.environments.find((o) => o !== e && o.name.startsWith(`${e.name}-`));
+    if (overlap) problems.push(`environments: "${overlap.name}" starts with "${e.name}-", so name-scoped permissions of ${e.name} would reach ${overlap.name}; rename one`);
   }
   if (props.existingOidcProviderArn && !/^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/.test(props.existingOidcProviderArn)) {
     problems.push(`existingOidcProviderArn: expected arn:aws:iam::<account>:oidc-provider/${GITHUB_OIDC_HOST} (received ${JSON.stringify(props.existingOidcProviderArn)})`);

@@ -3,11 +3,14 @@
  * (see docs/ci-cd.md). Project and region come from the dev environment config.
  */
 import { App } from 'cdktf';
-import { loadConfig } from '../config';
+import { loadAllConfigs, loadConfig } from '../config';
 import { BootstrapStack, bootstrapSettingsFromEnv } from './stack';
 
 const dev = loadConfig('dev');
-const { placeholders, ...settings } = bootstrapSettingsFromEnv({ project: dev.project, region: dev.region });
+const environments = loadAllConfigs()
+  .filter((c) => c.project === dev.project && c.region === dev.region)
+  .map((c) => c.name);
+const { placeholders, ...settings } = bootstrapSettingsFromEnv({ project: dev.project, region: dev.region, environments });
 if (placeholders.length > 0 && process.env.CI !== 'true' && !process.env.JEST_WORKER_ID) {
   console.error(`bootstrap: using placeholder values for ${placeholders.join(', ')}; set them before applying`);
 }

@@ -4,9 +4,10 @@
  * Not part of the environment stacks.
  */
 import { resolve } from 'node:path';
-import { LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
+import { Fn, LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { AWS_PROVIDER_VERSION } from '../provider';
 import { CiBootstrap, type CiBootstrapProps } from './ci-bootstrap';
 
 export interface BootstrapStackProps extends CiBootstrapProps {
@@ -26,13 +27,16 @@ export class BootstrapStack extends TerraformStack {
       region: props.region,
       defaultTags: [{ tags: { project: props.project, environment: 'bootstrap', 'managed-by': 'cdktf' } }],
     });
-    this.addOverride('terraform.required_providers.aws.version', '5.100.0');
+    this.addOverride('terraform.required_providers.aws.version', AWS_PROVIDER_VERSION);
     new LocalBackend(this, { path: props.statePath ?? resolve(import.meta.dirname, '..', '..', 'terraform.bootstrap.tfstate') });
     this.ci = new CiBootstrap(this, 'ci', props);
     new TerraformOutput(this, 'state_bucket', { value: this.ci.stateBucket.bucket, description: 'Repository variable TF_STATE_BUCKET' });
     new TerraformOutput(this, 'state_kms_key_arn', { value: this.ci.stateKey.arn, description: 'Repository variable TF_STATE_KMS_KEY_ID' });
-    new TerraformOutput(this, 'plan_role_arn', { value: this.ci.planRole.arn, description: 'Repository variable AWS_PLAN_ROLE_ARN' });
-    new TerraformOutput(this, 'apply_role_arn', { value: this.ci.applyRole.arn, description: 'Repository variable AWS_APPLY_ROLE_ARN' });
+    new TerraformOutput(this, 'account_id', { value: Fn.element(Fn.split(':', this.ci.stateKey.arn), 4), description: 'Repository variable AWS_ACCOUNT_ID' });
+    new TerraformOutput(this, 'ci_roles', {
+      value: Object.fromEntries(Object.entries(this.ci.environments).map(([env, r]) => [env, { plan: r.planRole.arn, apply: r.applyRole.arn, boundary: r.boundary.arn }])),
+      description: 'The plan and apply role and the permissions boundary of each environment',
+    });
   }
 }
 
@@ -42,10 +46,11 @@ export class BootstrapStack extends TerraformStack {
  * - `BOOTSTRAP_GITHUB_REPOSITORY` (owner/name)
  * - `BOOTSTRAP_STATE_BUCKET` (globally unique bucket name)
  * - `BOOTSTRAP_OIDC_PROVIDER_ARN` (reuse an existing GitHub OIDC provider)
- * - `BOOTSTRAP_APPLY_ENVIRONMENTS` (comma-separated, default "dev,prod")
+ * - `BOOTSTRAP_ENVIRONMENTS` (comma-separated; default: every environment of
+ *   infra/config that deploys to this region)
  */
 export function bootstrapSettingsFromEnv(
-  defaults: { project: string; region: string },
+  defaults: { project: string; region: string; environments: readonly string[] },
   env: NodeJS.ProcessEnv = process.env,
 ): BootstrapStackProps & { placeholders: string[] } {
   const placeholders: string[] = [];
@@ -55,13 +60,14 @@ export function bootstrapSettingsFromEnv(
     placeholders.push(name);
     return fallback;
   };
+  const names = env.BOOTSTRAP_ENVIRONMENTS ? env.BOOTSTRAP_ENVIRONMENTS.split(',').map((s) => s.trim()).filter(Boolean) : defaults.environments;
   return {
     project: defaults.project,
     region: env.BOOTSTRAP_REGION || defaults.region,
     githubRepository: pick('BOOTSTRAP_GITHUB_REPOSITORY', 'example-org/serverless-platform-stack'),
     stateBucketName: pick('BOOTSTRAP_STATE_BUCKET', `${defaults.project}-tfstate-example`),
     existingOidcProviderArn: env.BOOTSTRAP_OIDC_PROVIDER_ARN || undefined,
-    applyEnvironments: env.BOOTSTRAP_APPLY_ENVIRONMENTS ? env.BOOTSTRAP_APPLY_ENVIRONMENTS.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+    environments: names.map((name) => ({ name })),
     placeholders,
   };
 }

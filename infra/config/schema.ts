@@ -151,6 +151,14 @@ export const environmentConfigSchema = z
      * @default 1000
      */
     accountConcurrencyLimit: z.number().int().min(1, 'use the account quota, e.g. 1000').max(1_000_000).default(1000),
+    /**
+     * Every IAM role the stack creates carries the permissions boundary
+     * `<project>-<env>-boundary` that the CI bootstrap creates (infra/bootstrap),
+     * and the CI apply role may create roles only with it. Turn it off only for
+     * a stack applied without the bootstrap: CI then cannot apply it.
+     * @default true
+     */
+    permissionsBoundary: z.boolean().default(true),
     /** Deletion protection on Aurora and DynamoDB, and a final snapshot. @default false */
     deletionProtection: z.boolean().default(false),
     /** Lambda architecture. @default "arm64" (cheaper per GB-second) */

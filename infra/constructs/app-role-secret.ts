@@ -18,7 +18,6 @@
  */
 import { Construct } from 'constructs';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
-import { suppressPolicy } from '../policy/suppress';
 import type { DataKey } from './kms-key';
 
 export interface AppRoleSecretProps {
@@ -46,11 +45,6 @@ export class AppRoleSecret extends Construct {
       kmsKeyId: props.kmsKey.arn,
       recoveryWindowInDays: props.recoveryWindowInDays ?? 30,
     });
-    suppressPolicy(
-      this.secret,
-      'SPS-SM-2',
-      'The migrate task generates this password and sets it on the role; rotate it by putting a new value and running migrate again (docs/infrastructure.md). No rotation Lambda.',
-    );
   }
 
   get arn(): string {

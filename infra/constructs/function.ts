@@ -52,6 +52,8 @@ export interface ServiceFunctionProps {
   readonly logRetentionDays: number;
   /** @default - unreserved */
   readonly reservedConcurrency?: number;
+  /** Permissions boundary ARN of the execution role. @default - none */
+  readonly permissionsBoundary?: string;
 }
 
 export class ServiceFunction extends Construct {
@@ -92,6 +94,7 @@ export class ServiceFunction extends Construct {
       name: `${this.props.functionName}`.slice(0, 64),
       description: `Execution role of ${this.props.functionName}`,
       assumeRolePolicy: trust.json,
+      permissionsBoundary: this.props.permissionsBoundary,
     });
     const doc = policyDocument(this, 'policy-doc', [
       {

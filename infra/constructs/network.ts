@@ -45,6 +45,8 @@ export interface NetworkProps {
   readonly logRetentionDays: number;
   /** Traffic captured by flow logs. @default "ALL" */
   readonly flowLogTrafficType?: 'ACCEPT' | 'REJECT' | 'ALL';
+  /** Permissions boundary ARN of the flow-log role. @default - none */
+  readonly permissionsBoundary?: string;
 }
 
 /** Subnet `n` of 16 equal slices of the VPC CIDR (private: 0..5, public: 8..13). */
@@ -204,6 +206,7 @@ export class Network extends Construct {
       name: `${this.props.namePrefix}-vpc-flow-logs`,
       description: 'Lets VPC flow logs write to their own log group',
       assumeRolePolicy: trust.json,
+      permissionsBoundary: this.props.permissionsBoundary,
     });
     const policy = policyDocument(this, 'flow-logs-policy-doc', [
       {

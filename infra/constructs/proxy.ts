@@ -51,6 +51,8 @@ export interface DatabaseProxyProps {
   readonly connectionBorrowTimeoutSeconds?: number;
   /** Retention of the proxy's log group. */
   readonly logRetentionDays: number;
+  /** Permissions boundary ARN of the proxy's role. @default - none */
+  readonly permissionsBoundary?: string;
 }
 
 export class DatabaseProxy extends Construct {
@@ -108,6 +110,7 @@ export class DatabaseProxy extends Construct {
       name: `${this.props.name}-rds-proxy`,
       description: 'RDS Proxy: reads the database user secrets, nothing else',
       assumeRolePolicy: trust.json,
+      permissionsBoundary: this.props.permissionsBoundary,
     });
     const doc = policyDocument(this, 'policy-doc', [
       {

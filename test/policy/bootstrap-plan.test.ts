@@ -17,12 +17,12 @@ test('bootstrap stack validates and plans offline with the real AWS provider', a
     .filter((c: { change: { actions: string[] } }) => c.change.actions.includes('create'))
     .map((c: { type: string }) => c.type)
     .sort();
+  // Per environment (dev, prod): a boundary, a plan role and an apply role, each role with its policy.
   expect(created).toEqual([
     'aws_iam_openid_connect_provider',
-    'aws_iam_role',
-    'aws_iam_role',
-    'aws_iam_role_policy',
-    'aws_iam_role_policy',
+    ...Array(2).fill('aws_iam_policy'),
+    ...Array(4).fill('aws_iam_role'),
+    ...Array(4).fill('aws_iam_role_policy'),
     'aws_kms_alias',
     'aws_kms_key',
     'aws_s3_bucket',

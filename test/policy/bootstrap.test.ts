@@ -1,9 +1,10 @@
-/** The CI bootstrap construct: synth assertions and the policy pack on it. */
+/** The CI bootstrap construct: synth assertions and the policy pack on it, and the CI rules on the design before issue 11. */
+import { readFileSync } from 'node:fs';
 import { Testing } from 'cdktf';
 import { runPack } from '../../infra/policy/engine';
 import { allRules } from '../../infra/policy/rules';
 import { BootstrapStack, bootstrapSettingsFromEnv } from '../../infra/bootstrap/stack';
-import { parsePolicy } from '../../infra/policy/iam-documents';
+import { parsePolicy, type Statement } from '../../infra/policy/iam-documents';
 import { StackModel } from '../../infra/policy/model';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -13,15 +14,16 @@ const props = {
   region: 'eu-west-1',
   githubRepository: 'acme/platform',
   stateBucketName: 'acme-sps-tfstate',
+  environments: [{ name: 'dev' }, { name: 'prod' }],
 };
 
-function synth(extra: Partial<typeof props> & Record<string, unknown> = {}): Json {
+function synth(extra: Record<string, unknown> = {}): Json {
   const app = Testing.app();
   const stack = new BootstrapStack(app, 'bootstrap', { ...props, ...extra });
   return JSON.parse(Testing.synth(stack));
 }
 
-function statements(json: Json, docName: string) {
+function statements(json: Json, docName: string): Statement[] {
   const model = new StackModel('bootstrap', json);
   const parsed = parsePolicy(model, `\${data.aws_iam_policy_document.${docName}.json}`);
   if (!parsed.ok) throw new Error(parsed.reason);
@@ -29,6 +31,7 @@ function statements(json: Json, docName: string) {
 }
 
 const docName = (json: Json, prefix: string) => Object.keys(json.data.aws_iam_policy_document).find((n) => n.startsWith(prefix))!;
+const roleNames = (json: Json) => Object.values(json.resource.aws_iam_role as Record<string, Json>).map((r) => r.name).sort();
 
 describe('CI bootstrap', () => {
   let json: Json;
@@ -44,7 +47,7 @@ describe('CI bootstrap', () => {
 
   test('reuses an existing OIDC provider when given its ARN', () => {
     const arn = 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com';
-    const reused = synth({ existingOidcProviderArn: arn } as never);
+    const reused = synth({ existingOidcProviderArn: arn });
     expect(reused.resource.aws_iam_openid_connect_provider).toBeUndefined();
     expect(JSON.stringify(reused.data.aws_iam_policy_document)).toContain(arn);
   });
@@ -61,7 +64,7 @@ describe('CI bootstrap', () => {
       ignore_public_acls: true,
       restrict_public_buckets: true,
     });
-    const deny = statements(json, docName(json, 'ci_state-bucket-policy-doc'))[0];
+    const deny = statements(json, docName(json, 'ci_state-bucket-policy-doc'))[0]!;
     expect(deny).toMatchObject({ effect: 'Deny', actions: ['s3:*'], conditions: { Bool: { 'aws:SecureTransport': ['false'] } } });
   });
 
@@ -69,56 +72,108 @@ describe('CI bootstrap', () => {
     expect(json.resource.aws_dynamodb_table).toBeUndefined();
   });
 
-  test('plan role: trusted by pull requests and main of the repository only', () => {
-    const trust = statements(json, docName(json, 'ci_plan-trust'))[0];
+  test('one plan role, one apply role and one permissions boundary per environment', () => {
+    expect(roleNames(json)).toEqual(['sps-ci-dev-apply', 'sps-ci-dev-plan', 'sps-ci-prod-apply', 'sps-ci-prod-plan']);
+    expect(Object.values(json.resource.aws_iam_policy as Record<string, Json>).map((p) => p.name).sort()).toEqual(['sps-dev-boundary', 'sps-prod-boundary']);
+  });
+
+  test('plan roles: trusted by pull requests and main of the repository only', () => {
+    const trust = statements(json, docName(json, 'ci_prod-plan-trust'))[0]!;
     expect(trust.conditions.StringEquals).toEqual({
       'token.actions.githubusercontent.com:aud': ['sts.amazonaws.com'],
       'token.actions.githubusercontent.com:sub': ['repo:acme/platform:pull_request', 'repo:acme/platform:ref:refs/heads/main'],
     });
   });
 
-  test('plan role: read-only (no write action outside the state lock files)', () => {
-    const plan = statements(json, docName(json, 'ci_plan-policy-doc'));
-    const writes = plan.flatMap((s) => s.actions.filter((a) => /:(Create|Delete|Put|Update|Modify|Attach|Tag)/.test(a)).map((a) => `${a} on ${s.resources.join(',')}`));
-    expect(writes).toEqual([
-      expect.stringMatching(/^s3:PutObject on .*\/sps\/\*\.tflock$/),
-      expect.stringMatching(/^s3:DeleteObject on .*\/sps\/\*\.tflock$/),
-    ]);
+  test('plan role: no write outside its own lock file; reads what the provider reads (rds:DescribeGlobalClusters)', () => {
+    const plan = statements(json, docName(json, 'ci_dev-plan-policy-doc')).filter((s) => s.effect === 'Allow');
+    const writes = plan.flatMap((s) => s.actions.filter((a) => /:(Create|Delete|Put|Update|Modify|Attach|Tag|Register)/.test(a)).map((a) => `${a} on ${s.resources.join(',')}`));
+    expect(writes).toEqual([expect.stringMatching(/^s3:PutObject on .*\/sps\/dev\.tfstate\.tflock$/), expect.stringMatching(/^s3:DeleteObject on .*\/sps\/dev\.tfstate\.tflock$/)]);
+    const actions = plan.flatMap((s) => s.actions);
+    for (const a of ['rds:DescribeGlobalClusters', 'kms:GetKeyPolicy', 'lambda:GetFunctionCodeSigningConfig', 'iam:ListAttachedRolePolicies', 'ec2:DescribePrefixLists']) expect(actions).toContain(a);
+    const state = plan.find((s) => s.actions.includes('s3:GetObject'))!;
+    expect(state.resources).toEqual([expect.stringMatching(/\/sps\/dev\.tfstate$/)]);
   });
 
-  test('apply role: trusted only by the GitHub environments (protected by reviewers)', () => {
-    const trust = statements(json, docName(json, 'ci_apply-trust'))[0];
-    expect(trust.conditions.StringEquals['token.actions.githubusercontent.com:sub']).toEqual([
-      'repo:acme/platform:environment:dev',
-      'repo:acme/platform:environment:prod',
-    ]);
+  test('apply roles: each trusted only by its own GitHub environment', () => {
+    for (const env of ['dev', 'prod']) {
+      const trust = statements(json, docName(json, `ci_${env}-apply-trust`))[0]!;
+      expect(trust.conditions.StringEquals['token.actions.githubusercontent.com:sub']).toEqual([`repo:acme/platform:environment:${env}`]);
+    }
   });
 
-  test('apply role: IAM limited to project roles, PassRole only to our services', () => {
-    const apply = statements(json, docName(json, 'ci_apply-policy-doc'));
-    const iam = apply.filter((s) => s.actions.some((a) => a.startsWith('iam:')));
-    for (const s of iam) expect(s.resources.every((r) => r.startsWith('arn:aws:iam::*:role/sps-') || r === 'arn:aws:iam::*:role/aws-service-role/*')).toBe(true);
-    expect(apply.find((s) => s.actions.includes('iam:PassRole'))!.conditions.StringEquals['iam:PassedToService']).toEqual([
-      'lambda.amazonaws.com',
-      'rds.amazonaws.com',
-      'vpc-flow-logs.amazonaws.com',
-    ]);
+  test('apply role: roles created only under the boundary, passed only to our services, CI roles and the state key out of reach', () => {
+    const apply = statements(json, docName(json, 'ci_dev-apply-policy-doc'));
+    const create = apply.find((s) => s.actions.includes('iam:CreateRole'))!;
+    expect(create.resources).toEqual(['arn:aws:iam::*:role/sps-dev-*']);
+    expect(create.conditions.StringEquals['iam:PermissionsBoundary']).toEqual([expect.stringMatching(/aws_iam_policy\.ci_dev-boundary_\w+\.arn/)]);
+    expect(apply.find((s) => s.actions.includes('iam:PassRole'))!.conditions.StringEquals['iam:PassedToService']).toEqual(['lambda.amazonaws.com', 'rds.amazonaws.com', 'vpc-flow-logs.amazonaws.com']);
+    const denies = apply.filter((s) => s.effect === 'Deny');
+    expect(denies.find((s) => s.resources.includes('arn:aws:iam::*:role/sps-ci-*'))!.actions).toEqual(['iam:*']);
+    expect(denies.some((s) => s.actions.includes('iam:DeleteRolePermissionsBoundary'))).toBe(true);
+    expect(denies.find((s) => s.actions.includes('kms:ScheduleKeyDeletion'))!.resources).toEqual([expect.stringMatching(/aws_kms_key\.ci_state-key_\w+\.arn/)]);
+    expect(denies.find((s) => s.actions.includes('ec2:*'))!.conditions.StringNotEquals['aws:ResourceTag/environment']).toEqual(['dev', 'bootstrap']);
   });
 
-  test('passes the policy pack (state bucket, OIDC trust, IAM rules)', () => {
+  test('apply role: has what the provider needs beyond the obvious (private DNS of an interface endpoint, DescribeGlobalClusters)', () => {
+    const actions = statements(json, docName(json, 'ci_dev-apply-policy-doc')).flatMap((s) => s.actions);
+    for (const a of ['route53:AssociateVPCWithHostedZone', 'rds:DescribeGlobalClusters', 'rds:RegisterDBProxyTargets', 'ec2:CreateVpcEndpoint', 'secretsmanager:CreateSecret', 'lambda:InvokeFunction', 'kms:CreateGrant']) {
+      expect(actions).toContain(a);
+    }
+  });
+
+  test('KMS: new keys only with the environment tag, changes only to keys that carry it', () => {
+    const apply = statements(json, docName(json, 'ci_dev-apply-policy-doc'));
+    expect(apply.find((s) => s.actions.includes('kms:CreateKey'))!.conditions.StringEquals).toEqual({ 'aws:RequestTag/environment': ['dev'] });
+    const manage = apply.find((s) => s.actions.includes('kms:PutKeyPolicy') && s.effect === 'Allow')!;
+    expect(manage.conditions.StringEquals).toEqual({ 'aws:ResourceTag/environment': ['dev'] });
+  });
+
+  test('the boundary allows no IAM and no STS', () => {
+    const boundary = statements(json, docName(json, 'ci_dev-boundary-doc'));
+    expect(boundary.flatMap((s) => s.actions).filter((a) => /^(iam|sts):/.test(a))).toEqual([]);
+  });
+
+  test('passes the policy pack (state bucket, OIDC trust, IAM and CI rules)', () => {
     const report = runPack([{ name: 'bootstrap', json }], { rules: allRules });
     expect(report.results.filter((r) => r.verdict !== 'pass')).toEqual([]);
     const judged = new Set(report.results.map((r) => r.rule));
-    for (const id of ['SPS-S3-1', 'SPS-S3-2', 'SPS-S3-3', 'SPS-S3-4', 'SPS-OIDC-1', 'SPS-IAM-1', 'SPS-IAM-2', 'SPS-IAM-3', 'SPS-KMS-1']) expect(judged).toContain(id);
+    for (const id of ['SPS-S3-1', 'SPS-S3-2', 'SPS-S3-3', 'SPS-S3-4', 'SPS-OIDC-1', 'SPS-IAM-1', 'SPS-IAM-2', 'SPS-IAM-3', 'SPS-KMS-1', 'SPS-CI-1', 'SPS-CI-2', 'SPS-CI-3']) expect(judged).toContain(id);
   });
 
-  test('fails when the repository or bucket name is malformed', () => {
+  test('fails when the repository, bucket or environment names are unusable', () => {
     expect(() => synth({ githubRepository: 'not a repo' })).toThrow('githubRepository: use "owner/name" (received "not a repo")');
     expect(() => synth({ stateBucketName: 'Bad_Bucket' })).toThrow('stateBucketName: use 3-63 lower-case letters');
+    expect(() => synth({ environments: [{ name: 'dev' }, { name: 'dev-eu' }] })).toThrow('environments: "dev-eu" starts with "dev-", so name-scoped permissions of dev would reach dev-eu; rename one');
+    expect(() => synth({ environments: [] })).toThrow('environments: list at least one environment');
   });
 
   test('settings come from BOOTSTRAP_* variables, placeholders are reported', () => {
-    const s = bootstrapSettingsFromEnv({ project: 'sps', region: 'eu-west-1' }, { BOOTSTRAP_GITHUB_REPOSITORY: 'acme/x', BOOTSTRAP_APPLY_ENVIRONMENTS: 'dev, staging ,prod' });
-    expect(s).toMatchObject({ githubRepository: 'acme/x', applyEnvironments: ['dev', 'staging', 'prod'], placeholders: ['BOOTSTRAP_STATE_BUCKET'] });
+    const s = bootstrapSettingsFromEnv({ project: 'sps', region: 'eu-west-1', environments: ['dev', 'prod'] }, { BOOTSTRAP_GITHUB_REPOSITORY: 'acme/x', BOOTSTRAP_ENVIRONMENTS: 'dev, staging ,prod' });
+    expect(s).toMatchObject({ githubRepository: 'acme/x', environments: [{ name: 'dev' }, { name: 'staging' }, { name: 'prod' }], placeholders: ['BOOTSTRAP_STATE_BUCKET'] });
+    expect(bootstrapSettingsFromEnv({ project: 'sps', region: 'eu-west-1', environments: ['dev', 'prod'] }, {}).environments).toEqual([{ name: 'dev' }, { name: 'prod' }]);
+  });
+});
+
+describe('the CI rules catch the bootstrap as it was before issue 11 (one apply role for every environment)', () => {
+  const before = JSON.parse(readFileSync(new URL('./fixtures/bootstrap-before-issue-11.json', import.meta.url), 'utf8')) as Json;
+  const report = runPack([{ name: 'bootstrap', json: before }], { rules: allRules });
+  const failures = (rule: string) => report.results.filter((r) => r.rule === rule && r.verdict === 'fail').map((r) => `${r.resource}: ${r.message}`);
+
+  test('SPS-CI-1: the apply role may rewrite its own policy (a self-escalation path)', () => {
+    expect(failures('SPS-CI-1')).toEqual([expect.stringMatching(/^aws_iam_role\.ci_apply-role_\w+: may iam:\w+ on CI role sps-ci-(apply|plan)/)]);
+  });
+
+  test('SPS-CI-2: one apply role serves dev and prod, and both roles reach every state object', () => {
+    expect(failures('SPS-CI-2')).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/ci_apply-role_\w+: trusted by 2 GitHub environments/),
+        expect.stringMatching(/ci_plan-role_\w+: .*(not a per-environment CI role|every state object)/),
+      ]),
+    );
+  });
+
+  test('SPS-CI-3: the apply role may create roles without a permissions boundary', () => {
+    expect(failures('SPS-CI-3')).toEqual([expect.stringMatching(/ci_apply-role_\w+: may iam:CreateRole.* without requiring a permissions boundary/)]);
   });
 });

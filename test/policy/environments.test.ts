@@ -41,7 +41,7 @@ test('every function of the registry is judged in every environment', () => {
   }
 });
 
-test('the CI apply role manages every service the environment stacks use', () => {
+test('every environment has a CI apply role, and it manages every service the environment stacks use', () => {
   const service: [RegExp, string][] = [
     [/^aws_lambda_/, 'lambda'],
     [/^aws_apigatewayv2_/, 'apigateway'],
@@ -54,10 +54,13 @@ test('the CI apply role manages every service the environment stacks use', () =>
     [/^aws_(vpc|subnet|route|security_group|default_security_group|flow_log|eip|nat_gateway|internet_gateway|network_acl|default_network_acl|default_route_table)/, 'ec2'],
   ];
   const bootstrap = stacks.find((s) => s.name === 'bootstrap')!;
-  const applyDoc = Object.entries((bootstrap.json.data as Record<string, Record<string, { statement: { actions: string[] }[] }>>).aws_iam_policy_document).find(([n]) =>
-    n.startsWith('ci_apply-policy-doc'),
-  )![1];
-  const managed = new Set(applyDoc.statement.flatMap((s) => s.actions.map((a) => a.split(':')[0])));
+  const docs = Object.entries((bootstrap.json.data as Record<string, Record<string, { statement: { effect?: string; actions: string[] }[] }>>).aws_iam_policy_document);
+  for (const env of Object.keys(environments)) {
+    const applyDoc = docs.find(([n]) => n.startsWith(`ci_${env}-apply-policy-doc`));
+    expect([env, applyDoc !== undefined]).toEqual([env, true]);
+  }
+  const applyDoc = docs.find(([n]) => n.startsWith('ci_dev-apply-policy-doc'))![1];
+  const managed = new Set(applyDoc.statement.filter((s) => s.effect !== 'Deny').flatMap((s) => s.actions.map((a) => a.split(':')[0])));
   const types = new Set(stacks.filter((s) => s.name !== 'bootstrap').flatMap((s) => Object.keys((s.json.resource ?? {}) as object)));
   const unmapped = [...types].filter((t) => !service.some(([re]) => re.test(t)));
   expect(unmapped).toEqual([]);

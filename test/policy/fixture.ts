@@ -51,8 +51,10 @@ export function buildCompliantStack(extend?: (stack: TerraformStack) => void): {
   const vpc = new Vpc(stack, 'vpc', { cidrBlock: '10.0.0.0/16', enableDnsHostnames: true, enableDnsSupport: true });
   new DefaultSecurityGroup(stack, 'default-sg', { vpcId: vpc.id, ingress: [], egress: [] });
   const flowGroup = new CloudwatchLogGroup(stack, 'flow-logs', { name: '/vpc/fixture', retentionInDays: 14 });
+  const boundaryArn = 'arn:aws:iam::123456789012:policy/fixture-prod-boundary';
   const flowRole = new IamRole(stack, 'flow-role', {
     name: 'fixture-flow',
+    permissionsBoundary: boundaryArn,
     assumeRolePolicy: JSON.stringify({
       Version: '2012-10-17',
       Statement: [{ Effect: 'Allow', Principal: { Service: 'vpc-flow-logs.amazonaws.com' }, Action: 'sts:AssumeRole' }],
@@ -105,7 +107,7 @@ export function buildCompliantStack(extend?: (stack: TerraformStack) => void): {
   const trust = new DataAwsIamPolicyDocument(stack, 'fn-trust', {
     statement: [{ actions: ['sts:AssumeRole'], principals: [{ type: 'Service', identifiers: ['lambda.amazonaws.com'] }] }],
   });
-  const role = new IamRole(stack, 'fn-role', { name: 'sps-dev-health', assumeRolePolicy: trust.json });
+  const role = new IamRole(stack, 'fn-role', { name: 'sps-dev-health', assumeRolePolicy: trust.json, permissionsBoundary: boundaryArn });
   const doc = new DataAwsIamPolicyDocument(stack, 'fn-policy-doc', {
     statement: [
       {
@@ -241,7 +243,26 @@ export function buildCompliantStack(extend?: (stack: TerraformStack) => void): {
       },
     ],
   });
-  new IamRole(stack, 'ci-role', { name: 'fixture-ci', assumeRolePolicy: ciTrust.json });
+  const ciRole = new IamRole(stack, 'ci-role', { name: 'fixture-ci-prod-apply', assumeRolePolicy: ciTrust.json });
+  // What a compliant apply role does with IAM: its environment's roles, only under the boundary; never a CI role.
+  const ciPolicy = new DataAwsIamPolicyDocument(stack, 'ci-policy-doc', {
+    statement: [
+      {
+        sid: 'ReadOwnState',
+        actions: ['s3:GetObject'],
+        resources: [`${bucket.arn}/fixture/prod.tfstate`],
+      },
+      {
+        sid: 'CreateRolesWithBoundary',
+        actions: ['iam:CreateRole', 'iam:PutRolePolicy'],
+        resources: ['arn:aws:iam::*:role/fixture-prod-*'],
+        condition: [{ test: 'StringEquals', variable: 'iam:PermissionsBoundary', values: [boundaryArn] }],
+      },
+      { sid: 'NoCiRoles', effect: 'Deny', actions: ['iam:*'], resources: ['arn:aws:iam::*:role/fixture-ci-*', 'arn:aws:iam::*:policy/fixture-*-boundary'] },
+      { sid: 'NoBoundaryRemoval', effect: 'Deny', actions: ['iam:DeleteRolePermissionsBoundary'], resources: ['*'] },
+    ],
+  });
+  new IamRolePolicy(stack, 'ci-policy', { name: 'terraform-apply', role: ciRole.id, policy: ciPolicy.json });
 
   extend?.(stack);
   return { stack, json: JSON.parse(Testing.synth(stack)) as Json };

@@ -129,6 +129,26 @@ const cases: Case[] = [
     const s = block(d, 'aws_iam_policy_document', 'ci-trust').statement[0];
     s.condition[1] = { test: 'StringLike', variable: 'token.actions.githubusercontent.com:sub', values: ['repo:acme/*'] };
   }],
+  ['SPS-CI-1', 'a CI role that may rewrite the policy of CI roles (its own included)', 'aws_iam_role.ci-role', (_r, d) => {
+    const doc = block(d, 'aws_iam_policy_document', 'ci-policy-doc');
+    doc.statement = doc.statement.filter((s: Json) => s.sid !== 'NoCiRoles');
+    doc.statement[1].resources = ['arn:aws:iam::*:role/fixture-*'];
+  }],
+  ['SPS-CI-1', 'a CI role that may remove permissions boundaries', 'aws_iam_role.ci-role', (_r, d) => {
+    const doc = block(d, 'aws_iam_policy_document', 'ci-policy-doc');
+    doc.statement = doc.statement.filter((s: Json) => s.sid !== 'NoBoundaryRemoval');
+    doc.statement.push({ sid: 'Boundaries', actions: ['iam:DeleteRolePermissionsBoundary'], resources: ['arn:aws:iam::*:role/fixture-prod-*'] });
+  }],
+  ['SPS-CI-2', 'one apply role trusted by two GitHub environments', 'aws_iam_role.ci-role', (_r, d) => {
+    block(d, 'aws_iam_policy_document', 'ci-trust').statement[0].condition[1].values = ['repo:acme/app:environment:prod', 'repo:acme/app:environment:dev'];
+  }],
+  ['SPS-CI-2', 'a CI role reading every environment state', 'aws_iam_role.ci-role', (_r, d) => {
+    block(d, 'aws_iam_policy_document', 'ci-policy-doc').statement[0].resources = ['${aws_s3_bucket.state.arn}/fixture/*'];
+  }],
+  ['SPS-CI-3', 'a CI role that may create roles without a permissions boundary', 'aws_iam_role.ci-role', (_r, d) => {
+    block(d, 'aws_iam_policy_document', 'ci-policy-doc').statement[1].condition = [];
+  }],
+  ['SPS-CI-3', 'a stack role without the permissions boundary', 'aws_iam_role.fn-role', (r) => delete block(r, 'aws_iam_role', 'fn-role').permissions_boundary],
 ];
 
 describe('every rule has a compliant and a non-compliant case', () => {

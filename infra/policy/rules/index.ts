@@ -1,6 +1,7 @@
 /** Every rule of the pack, in report order. */
 import type { Rule } from '../types';
 import { apiRules, logRules } from './api';
+import { ciRules } from './ci';
 import { auroraRules, dynamodbRules, kmsRules, proxyRules, secretsRules } from './data';
 import { iamRules } from './iam';
 import { lambdaRules } from './lambda';
@@ -20,6 +21,7 @@ export const allRules: readonly Rule[] = [
   ...secretsRules,
   ...logRules,
   ...stateRules,
+  ...ciRules,
 ];
 
 export function ruleById(id: string): Rule | undefined {

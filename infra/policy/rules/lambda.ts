@@ -1,4 +1,5 @@
 /** Lambda rules. */
+import { reservedConcurrencyOf } from '../../config';
 import { blocks, list, num } from '../model';
 import { policiesOfRole } from '../iam-documents';
 import type { Rule } from '../types';
@@ -135,14 +136,14 @@ export const lambdaRules: Rule[] = [
     title: 'Reserved concurrency is set where the config asks for it',
     mapsTo: ['CKV_AWS_115', 'NIST.800.53.R5-LambdaConcurrency'],
     rationale: 'Reserved concurrency caps what one function can take from the account and protects the database from connection storms.',
-    fix: 'Set reserved_concurrent_executions to the registry entry reservedConcurrency, else the environment reservedConcurrency.',
+    fix: 'Set reserved_concurrent_executions to the registry entry reservedConcurrency, else (routes) the environment reservedConcurrency; tasks reserve none.',
     resourceTypes: LAMBDA,
     check: (ctx) =>
       ctx.model.ofType('aws_lambda_function').flatMap((fn) => {
         if (!ctx.config) return [];
         const entry = registryEntryOf(ctx, fn);
         const actual = num(fn.values.reserved_concurrent_executions);
-        const expected = entry?.reservedConcurrency ?? ctx.config.reservedConcurrency;
+        const expected = entry ? reservedConcurrencyOf(entry, ctx.config) : ctx.config.reservedConcurrency;
         if (expected === undefined) return [pass(fn, `no reserved concurrency asked (actual ${show(actual)})`)];
         if (!entry && actual !== undefined) return [pass(fn, `not in the registry; reserved ${actual}`)];
         if (actual !== expected) {
