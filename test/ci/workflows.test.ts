@@ -73,16 +73,36 @@ describe('pipeline properties', () => {
     const awsJobs = ([...Object.values(deploy.jobs), ...Object.values(pr.jobs)] as Json[]).filter(
       (j) => j.uses?.includes('terraform-plan') || steps(j).some((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials')),
     );
-    expect(awsJobs.length).toBe(4);
+    expect(awsJobs.length).toBe(3);
     for (const j of awsJobs) expect(j.permissions).toEqual({ 'id-token': 'write', contents: 'read' });
   });
 
-  test('AWS credentials come from GitHub OIDC with role ARNs from repository variables, never keys', () => {
+  test("AWS credentials come from GitHub OIDC, each job assuming its environment's own role, never keys", () => {
     const text = readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
     expect(text).not.toMatch(/aws-access-key-id|aws-secret-access-key|AWS_SECRET_ACCESS_KEY|secrets\.AWS/);
     const credSteps = all.flatMap((wf) => Object.values(wf.jobs as Json).flatMap((j: Json) => steps(j))).filter((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials'));
-    expect(credSteps.length).toBe(3);
-    for (const s of credSteps) expect(s.with['role-to-assume']).toMatch(/^\$\{\{ vars\.AWS_(PLAN|APPLY)_ROLE_ARN \}\}$/);
+    expect(credSteps.map((s) => s.with['role-to-assume'])).toEqual([
+      'arn:aws:iam::${{ vars.AWS_ACCOUNT_ID }}:role/${{ matrix.apply_role }}',
+      'arn:aws:iam::${{ vars.AWS_ACCOUNT_ID }}:role/${{ inputs.plan-role }}',
+    ]);
+  });
+
+  test('the environment list is generated from infra/config, and matches the roles the bootstrap creates', async () => {
+    const { ciMatrix } = await import('../../scripts/ci-environments');
+    const { loadAllConfigs } = await import('../../infra/config');
+    expect(ciMatrix().include.map((e) => e.environment)).toEqual(loadAllConfigs().map((c) => c.name));
+    expect(ciMatrix().include[0]).toEqual({ environment: 'dev', region: 'eu-west-1', plan_role: 'sps-ci-dev-plan', apply_role: 'sps-ci-dev-apply' });
+    for (const wf of [pr, deploy]) {
+      expect(steps(wf.jobs.environments).map((s) => s.run ?? '').join('\n')).toContain('npx tsx scripts/ci-environments.ts >> "$GITHUB_OUTPUT"');
+      expect(wf.jobs.plan.strategy.matrix).toBe('${{ fromJSON(needs.environments.outputs.matrix) }}');
+    }
+    expect(deploy.jobs.apply.strategy.matrix).toBe('${{ fromJSON(needs.environments.outputs.matrix) }}');
+  });
+
+  test('fork pull requests never reach AWS (GitHub gives them no OIDC token): they plan offline', () => {
+    expect(pr.jobs.plan.if).toContain('github.event.pull_request.head.repo.full_name == github.repository');
+    expect(pr.jobs['plan-offline'].if).toContain('github.event.pull_request.head.repo.full_name != github.repository');
+    expect(pr.on).toEqual({ pull_request: { branches: ['main'] } }); // never pull_request_target
   });
 
   test('pull requests: install with npm cache, test, synth, policy pack, plan per environment', () => {
@@ -90,7 +110,6 @@ describe('pipeline properties', () => {
     expect(verify.find((s) => s.uses?.startsWith('actions/setup-node'))?.with.cache).toBe('npm');
     const runs = verify.map((s) => s.run ?? '').join('\n');
     for (const cmd of ['npm ci', 'npm test', 'npx cdktf synth', 'npm run check']) expect(runs).toContain(cmd);
-    expect(pr.jobs.plan.strategy.matrix.environment).toEqual(['dev', 'prod']);
     expect(pr.jobs.plan.uses).toBe('./.github/workflows/terraform-plan.yml');
     expect(pr.jobs['plan-offline'].steps.map((s: Json) => s.run ?? '').join('\n')).toContain('npm run plan:offline');
   });
@@ -104,24 +123,28 @@ describe('pipeline properties', () => {
     expect(uploads.map((u) => u.with.name)).toEqual(['plan-${{ inputs.environment }}', 'tfplan-${{ inputs.environment }}']);
   });
 
-  test('main: dev applies automatically, prod applies the reviewed plan behind its environment', () => {
+  test('main: each environment applies its reviewed plan, in config order, behind its GitHub environment', () => {
     expect(deploy.on.push.branches).toEqual(['main']);
     expect(deploy.jobs.plan.with['keep-plan']).toBe(true);
-    expect(deploy.jobs['apply-dev'].environment).toBe('dev');
-    expect(deploy.jobs['apply-prod'].environment).toBe('prod');
-    expect(deploy.jobs['apply-prod'].needs).toEqual(['plan', 'apply-dev']);
-    for (const [job, env] of [['apply-dev', 'dev'], ['apply-prod', 'prod']]) {
-      const s = steps(deploy.jobs[job]);
-      expect(s.find((x) => x.uses?.startsWith('actions/download-artifact'))?.with.name).toBe(`tfplan-${env}`);
-      expect(s.map((x) => x.run ?? '').join('\n')).toMatch(/terraform apply -input=false -lock-timeout=10m tfplan$/m);
-      expect(s.map((x) => x.run ?? '').join('\n')).not.toContain('terraform plan');
-    }
+    const apply = deploy.jobs.apply;
+    expect(apply.environment).toBe('${{ matrix.environment }}');
+    expect(apply.needs).toEqual(['plan', 'environments']);
+    expect(apply.strategy).toMatchObject({ 'max-parallel': 1, 'fail-fast': true });
+    const s = steps(apply);
+    expect(s.find((x) => x.uses?.startsWith('actions/download-artifact'))?.with.name).toBe('tfplan-${{ matrix.environment }}');
+    expect(s.map((x) => x.run ?? '').join('\n')).toMatch(/terraform apply -input=false -lock-timeout=10m tfplan$/m);
+    expect(s.map((x) => x.run ?? '').join('\n')).not.toContain('terraform plan');
   });
 
   test('two applies never run on one state: a concurrency group per environment, never cancelled', () => {
     expect(deploy.concurrency['cancel-in-progress']).toBe(false);
-    expect(deploy.jobs['apply-dev'].concurrency).toEqual({ group: 'terraform-state-dev', 'cancel-in-progress': false });
-    expect(deploy.jobs['apply-prod'].concurrency).toEqual({ group: 'terraform-state-prod', 'cancel-in-progress': false });
+    expect(deploy.jobs.apply.concurrency).toEqual({ group: 'terraform-state-${{ matrix.environment }}', 'cancel-in-progress': false });
+  });
+
+  test('workflows run Node 22 (.nvmrc), like the functions', () => {
+    const setups = all.flatMap((wf) => Object.values(wf.jobs as Json).flatMap((j: Json) => steps(j))).filter((s) => s.uses?.startsWith('actions/setup-node'));
+    expect(setups.length).toBeGreaterThan(0);
+    for (const s of setups) expect(s.with['node-version-file']).toBe('.nvmrc');
   });
 
   test('actions are pinned to a major version', () => {
