@@ -108,6 +108,7 @@ async function createEvent(url: string): Promise<string> {
 
 test('prints the ready line, applies CORS_ORIGINS, and stops everything on SIGTERM', async () => {
   const d = await dev(['--reset']);
+  expect(d.output()).toMatch(/^\[local\] RDS Proxy emulator on 127\.0\.0\.1:\d+ \(TLS, IAM auth required\)$/m);
   const health = await fetch(`${d.url}/health`);
   expect(health.status).toBe(200);
   const pre = await fetch(`${d.url}/posts`, { method: 'OPTIONS', headers: { origin: 'http://localhost:4321', 'access-control-request-method': 'POST' } });
