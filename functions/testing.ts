@@ -164,9 +164,11 @@ export interface LocalServices {
  * it cannot be set now): this process also trusts the RDS Proxy emulator's CA,
  * on top of the default store. The adapters keep `rejectUnauthorized: true`.
  */
+let defaultCertificates: string[] | undefined;
 function trustCertificateAuthority(caPem: string): void {
-  const current = tls.getCACertificates('default');
-  if (!current.includes(caPem)) tls.setDefaultCACertificates([...current, caPem]);
+  // The default store plus this emulator's CA only (not one of an earlier test file's).
+  defaultCertificates ??= tls.getCACertificates('default');
+  tls.setDefaultCACertificates([...defaultCertificates, caPem]);
 }
 
 export async function startLocalServices(options: LocalServicesOptions): Promise<LocalServices> {

@@ -114,12 +114,31 @@ describe('Postgres killed (SIGKILL of the postmaster)', () => {
     process.kill(killed.pid, 'SIGKILL');
     await killed.exited;
     const recoveredIn = await eventually(async () => allOk(await Promise.all([...sqlRequests(), call(h.url, 'GET', '/health')])));
+    // Clients may reconnect a moment before the supervisor logs the restart.
+    await eventually(async () => h.logs.slice(logsBefore).some((l) => /^postgres restarted \(pid \d+\)$/.test(l)));
     const logs = h.logs.slice(logsBefore);
     expect(logs).toContainEqual(`postgres exited unexpectedly (killed by signal 9); restarting it on port ${killed.port}`);
     expect(logs).toContainEqual(expect.stringMatching(/^postgres restarted \(pid \d+\)$/));
     expect(h.runtime.postgres.pid).not.toBe(killed.pid);
     expect(h.runtime.postgres.port).toBe(killed.port);
     console.log(`Postgres SIGKILLed: SQL routes recovered in ${recoveredIn} ms`);
+  }, 60_000);
+});
+
+describe('first deploy: the database not reachable yet', () => {
+  test('the migrate task retries with backoff until the proxy reaches Postgres, then migrates', async () => {
+    await h.runtime.faults.stopPostgres();
+    const started = Date.now();
+    const outcome = h.runtime.invokeTask('migrate', { source: 'faults-test' });
+    // Longer than the adapter's 3 s connect timeout: the first attempt fails.
+    await new Promise((r) => setTimeout(r, 5000));
+    await h.runtime.faults.startPostgres();
+    const result = await outcome;
+    expect(result.kind).toBe('result');
+    const payload = JSON.parse((result as { payload: string }).payload) as { ok: boolean; attempts: number };
+    expect(payload).toMatchObject({ ok: true });
+    expect(payload.attempts).toBeGreaterThanOrEqual(2);
+    console.log(`migrate task: ${payload.attempts} attempts, done ${Date.now() - started} ms after the call (database back after 5000 ms)`);
   }, 60_000);
 });
 

@@ -27,6 +27,15 @@ export interface ProxyCertificates {
   readonly key: string;
 }
 
+/**
+ * Each CA has a name of its own (its key's fingerprint): a process that has
+ * trusted an earlier emulator's CA must not pick that one as the issuer.
+ */
+function caName(key: forge.pki.rsa.PrivateKey): string {
+  const fingerprint = forge.pki.getPublicKeyFingerprint(forge.pki.setRsaPublicKey(key.n, key.e), { encoding: 'hex' }) as string;
+  return `Local RDS Proxy emulator CA ${fingerprint.slice(0, 16)}`;
+}
+
 async function rsaKey(): Promise<forge.pki.rsa.PrivateKey> {
   const { privateKey } = await generateKeyPair('rsa', { modulusLength: 2048 });
   return forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs8', format: 'pem' }) as string) as forge.pki.rsa.PrivateKey;
@@ -58,12 +67,11 @@ export interface CertificateAuthority {
   readonly keyPem: string;
 }
 
-const CA_NAME = 'Local RDS Proxy emulator CA';
-
 /** Makes a CA and writes it to `<dir>/ca.pem` and `<dir>/ca-key.pem` (mode 600). */
 export async function makeCertificateAuthority(dir: string): Promise<CertificateAuthority> {
   const key = await rsaKey();
-  const ca = certificate(CA_NAME, key, { name: CA_NAME, key }, [
+  const name = caName(key);
+  const ca = certificate(name, key, { name, key }, [
     { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
     { name: 'subjectKeyIdentifier' },
@@ -84,6 +92,7 @@ export async function makeCertificateAuthority(dir: string): Promise<Certificate
 export async function makeProxyCertificates(dir: string, host = '127.0.0.1'): Promise<ProxyCertificates> {
   const [authority, serverKey] = await Promise.all([makeCertificateAuthority(dir), rsaKey()]);
   const caKey = forge.pki.privateKeyFromPem(authority.keyPem) as forge.pki.rsa.PrivateKey;
+  const CA_NAME = caName(caKey);
   const altNames = [
     { type: 7, ip: '127.0.0.1' },
     { type: 2, value: 'localhost' },
@@ -94,6 +103,7 @@ export async function makeProxyCertificates(dir: string, host = '127.0.0.1'): Pr
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
     { name: 'extKeyUsage', serverAuth: true },
     { name: 'subjectAltName', altNames },
+    { name: 'authorityKeyIdentifier', keyIdentifier: forge.pki.getPublicKeyFingerprint(forge.pki.setRsaPublicKey(caKey.n, caKey.e), { encoding: 'binary' }) },
   ]);
   return { caPem: authority.certPem, caFile: authority.certFile, cert: forge.pki.certificateToPem(server), key: forge.pki.privateKeyToPem(serverKey) };
 }
