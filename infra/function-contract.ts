@@ -13,6 +13,7 @@ import { tableEnvVar } from '../functions/tables';
 export const FUNCTION_ENVIRONMENT = {
   APP_ENV: 'Environment name (`dev`, `prod`, …).',
   CORS_ORIGINS: 'Comma-separated exact origins the CORS middleware allows.',
+  CORS_METHODS: "Methods of the route's path, announced in preflight answers (routes only).",
   'TABLE_<NAME>': 'Physical name of each DynamoDB table the entry declares in `data.tables`.',
   DB_NAME: 'Aurora database name (functions with `data.sql`).',
   DB_USER: 'Database user the function logs in as: the application role, or the master user for `sqlUser: "master"` (migrations).',
@@ -58,6 +59,8 @@ export interface ContractSql {
 /** What a function's contract is made of, as references (stack) or local values (runtime). */
 export interface ContractValues {
   readonly environmentName: string;
+  /** Every route (method and path), for the methods each path announces. */
+  readonly routes: readonly { readonly method: string; readonly path: string }[];
   readonly region: string;
   readonly corsOrigins: readonly string[];
   readonly tables: Readonly<Record<string, ContractTable>>;
@@ -107,6 +110,8 @@ export function sqlUserOf(def: FunctionDefinition, sql: Pick<ContractSql, 'appUs
 /** The function's environment variables. */
 export function functionEnvironment(def: FunctionDefinition, v: ContractValues): Record<string, string> {
   const env: Record<string, string> = { APP_ENV: v.environmentName, CORS_ORIGINS: v.corsOrigins.join(',') };
+  const path = (def as { path?: string }).path;
+  if (path !== undefined) env.CORS_METHODS = [...new Set(v.routes.filter((r) => r.path === path).map((r) => r.method))].sort().join(',');
   for (const table of Object.keys(def.data?.tables ?? {})) env[tableEnvVar(table)] = tableOf(v, table).name;
   const access = def.data?.sql;
   if (access && v.sql) {

@@ -5,7 +5,6 @@
  */
 import { routes, tasks } from '../functions/registry';
 import { packageFunctionsAsync } from './bundling';
-import { skipTokenStackTraces } from './synth-tuning';
 
 // 1. Start bundling: esbuild works in its own process (or the previous build
 // is reused when nothing it read changed; SPS_BUNDLE_CACHE=0 turns that off)...
@@ -21,7 +20,6 @@ const { loadAllConfigs } = await import('./config');
 const { archivesByName, PlatformStack } = await import('./stack');
 
 // 3. One stack per environment, then synth.
-skipTokenStackTraces();
 const configs = loadAllConfigs();
 const archives = archivesByName(await bundling);
 const app = new App({ stackTraces: false });

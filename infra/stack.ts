@@ -296,6 +296,7 @@ export class PlatformStack extends TerraformStack {
     const c = this.config;
     return {
       environmentName: c.name,
+      routes: this.routeDefs,
       region: c.region,
       corsOrigins: c.corsOrigins,
       tables: Object.fromEntries(Object.entries(this.tables).map(([name, t]) => [name, { name: t.name, arn: t.arn }])),

@@ -2,6 +2,6 @@ import { dataApiDatabase } from '../lib/data/data-api';
 import { EventPath, getEvent } from '../lib/domain/events';
 import { httpHandler } from '../lib/http';
 
-const db = dataApiDatabase('events-get');
+const db = dataApiDatabase();
 
 export const handler = httpHandler({ route: 'events-get', path: EventPath }, ({ path }) => getEvent(db, path.id));

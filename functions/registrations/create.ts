@@ -2,7 +2,7 @@ import { proxyDatabase } from '../lib/data/proxy';
 import { EventPath, register, RegistrationInput } from '../lib/domain/events';
 import { httpHandler, reply } from '../lib/http';
 
-const db = proxyDatabase('registrations-create');
+const db = proxyDatabase();
 
 export const handler = httpHandler(
   { route: 'registrations-create', path: EventPath, body: RegistrationInput },

@@ -2,7 +2,7 @@ import { proxyDatabase } from '../lib/data/proxy';
 import { RegistrationPath, unregister } from '../lib/domain/events';
 import { httpHandler, reply } from '../lib/http';
 
-const db = proxyDatabase('registrations-delete');
+const db = proxyDatabase();
 
 export const handler = httpHandler({ route: 'registrations-delete', path: RegistrationPath }, async ({ path }) => {
   await unregister(db, path.id, path.registrationId);

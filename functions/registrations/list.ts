@@ -2,6 +2,6 @@ import { proxyDatabase } from '../lib/data/proxy';
 import { EventPath, listRegistrations } from '../lib/domain/events';
 import { httpHandler } from '../lib/http';
 
-const db = proxyDatabase('registrations-list');
+const db = proxyDatabase();
 
 export const handler = httpHandler({ route: 'registrations-list', path: EventPath }, ({ path }) => listRegistrations(db, path.id));

@@ -202,6 +202,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
 
     const contract: ContractValues = {
       environmentName: config.name,
+      routes: options.functions.filter((f): f is FunctionDefinition & { method: string; path: string } => 'path' in f),
       region,
       corsOrigins: options.corsOrigins ?? config.corsOrigins,
       tables: Object.fromEntries(

@@ -12,6 +12,8 @@ import { captureLogs, httpEvent, lambdaContext } from './events';
 const ALLOWED = 'https://app.example.com';
 const OTHER = 'https://evil.example.net';
 process.env.CORS_ORIGINS = `${ALLOWED}, http://localhost:5173`;
+// What the stack sets for a route of /posts (GET and POST there): infra/function-contract.ts.
+process.env.CORS_METHODS = 'GET,POST';
 
 const logs = captureLogs();
 afterAll(() => logs.restore());

@@ -451,6 +451,7 @@ describe('functions', () => {
     expect(lambdaOf(dev.json, 'posts-list').environment.variables).toEqual({
       APP_ENV: 'dev',
       CORS_ORIGINS: 'http://localhost:5173,http://127.0.0.1:5173',
+      CORS_METHODS: 'GET,POST',
       TABLE_POSTS: `\${aws_dynamodb_table.${idOf(dev.json, 'aws_dynamodb_table', 'table-posts_')}.name}`,
     });
     expect(lambdaOf(dev.json, 'registrations-create').environment.variables).toMatchObject({

@@ -23,7 +23,6 @@ import {
 } from '@aws-sdk/client-rds-data';
 import { DataUnavailableError, SqlError, isNetworkError, isTransientSqlState } from './errors';
 import {
-  assertSqlAdapter,
   checkParams,
   isTypedParam,
   requireEnv,
@@ -219,11 +218,11 @@ export function createDataApiDatabase(options: DataApiOptions): Database {
 
 /**
  * The database of a function registered with `data.sql: 'data-api'` (client
- * created once per container). Missing environment variables surface on the
+ * created once per container). Missing environment variables (a function
+ * whose registry entry does not say `sql: 'data-api'` has none) surface on the
  * first query (500 internal, logged), never at import.
  */
-export function dataApiDatabase(functionName: string): Database {
-  assertSqlAdapter(functionName, 'data-api');
+export function dataApiDatabase(): Database {
   let db: Database | undefined;
   const get = () =>
     (db ??= createDataApiDatabase({

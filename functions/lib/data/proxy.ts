@@ -19,7 +19,6 @@ import pg from 'pg';
 import { describeError, log } from '../log';
 import { DataUnavailableError, SqlError, isNetworkError, isTransientSqlState } from './errors';
 import {
-  assertSqlAdapter,
   checkParams,
   isTypedParam,
   requireEnv,
@@ -242,10 +241,10 @@ export async function closeDatabases(): Promise<void> {
 /**
  * The database of a function registered with `data.sql: 'proxy'`. Its pool is
  * created once per container, at module init. A missing environment variable
+ * (a function whose registry entry does not say `sql: 'proxy'` has none)
  * surfaces on the first query (500 internal, logged), never at import.
  */
-export function proxyDatabase(functionName: string, overrides: Partial<PgDatabaseOptions> = {}): Database {
-  assertSqlAdapter(functionName, 'proxy');
+export function proxyDatabase(overrides: Partial<PgDatabaseOptions> = {}): Database {
   let db: Database | undefined;
   const get = () => (db ??= createPgDatabase({ ...proxyOptionsFromEnv(), ...overrides }));
   try {

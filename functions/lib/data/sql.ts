@@ -1,7 +1,8 @@
 /**
  * One typed SQL interface with two adapters (functions/lib/data/proxy.ts: pg
  * through RDS Proxy; functions/lib/data/data-api.ts: the RDS Data API). The
- * registry entry's `data.sql` says which one a function uses.
+ * registry entry's `data.sql` says which one a function uses, and the stack
+ * gives the function that adapter's environment only.
  *
  * SQL text is the same for both: named parameters `:name` (Data API style),
  * translated to `$1..$n` for pg. Rows come back with the same JS types from
@@ -11,7 +12,6 @@
  *   timestamptz/timestamp -> ISO-8601 string (UTC, ms precision),
  *   date -> "YYYY-MM-DD", bytea -> Buffer, NULL -> null.
  */
-import { routes, tasks } from '../../registry';
 import type { SqlAccess } from '../../registry-types';
 import { DataConfigError } from './errors';
 
@@ -175,17 +175,6 @@ export function timestampToIso(text: string, assumeUtc: boolean): string {
   else s = s.replace(/([+-]\d\d)$/, '$1:00');
   const d = new Date(s);
   return Number.isNaN(d.getTime()) ? text : d.toISOString();
-}
-
-/** The registry's `data.sql` for a function, checked against the adapter its handler uses. */
-export function assertSqlAdapter(name: string, adapter: SqlAccess): void {
-  const entry = [...routes, ...tasks].find((f) => f.name === name) as { data?: { sql?: SqlAccess } } | undefined;
-  if (!entry) throw new DataConfigError(`"${name}" is not a function in functions/registry.ts`);
-  if (entry.data?.sql !== adapter) {
-    throw new DataConfigError(
-      `"${name}" uses the ${adapter} SQL adapter but functions/registry.ts gives it data.sql = ${JSON.stringify(entry.data?.sql)}; make them agree (registry: sql: '${adapter}', or import the other adapter)`,
-    );
-  }
 }
 
 export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {

@@ -30,34 +30,34 @@ export function parseCorsOrigins(value: string | undefined): string[] {
 export interface CorsOptions {
   /** Exact allowed origins. @default - parsed from `CORS_ORIGINS` */
   readonly origins?: readonly string[];
-  /** Methods announced in preflight answers. @default GET,POST,PUT,PATCH,DELETE (+OPTIONS) */
+  /**
+   * Methods announced in preflight answers.
+   * @default - `CORS_METHODS` (the methods of the route's path, set by the stack), else GET,POST,PUT,PATCH,DELETE; OPTIONS always
+   */
   readonly methods?: readonly string[];
 }
 
+const isPreflight = (request: { event: unknown }) => (request.event as { requestContext?: { http?: { method?: string } } } | undefined)?.requestContext?.http?.method === 'OPTIONS';
+
 /**
- * `@middy/http-cors` configured for our contract: the chain answers preflight
- * OPTIONS with 204, allow-methods, allow-headers and max-age; a disallowed
- * origin gets no access-control-allow-origin (a preflight from it is still a
- * 204, without the header, so the browser blocks the real request).
+ * `@middy/http-cors` configured for our contract. Preflight OPTIONS requests
+ * reach the handler, which answers 204 (httpHandler), so every `after`
+ * middleware (security headers, the last gate) sees them too: middy skips all
+ * of them for an early response. Preflight answers get allow-methods,
+ * allow-headers and max-age; a disallowed origin gets no
+ * access-control-allow-origin (the browser then blocks the real request).
+ * Actual responses get the lean configuration (origin + vary).
  */
 export function cors(options: CorsOptions = {}) {
   const origins = [...(options.origins ?? parseCorsOrigins(process.env.CORS_ORIGINS))];
-  const methods = [...new Set([...(options.methods ?? DEFAULT_CORS_METHODS), 'OPTIONS'])].join(',');
-  // Two configurations of the official middleware: allow-methods/headers and
-  // max-age only mean something on preflight answers, so actual responses get
-  // the lean one (origin + vary), which also halves its per-request cost.
-  const preflight = httpCors({
-    origins,
-    disableBeforePreflightResponse: false,
-    methods,
-    headers: CORS_ALLOW_HEADERS,
-    maxAge: CORS_MAX_AGE_SECONDS,
-  });
+  const fromEnv = process.env.CORS_METHODS?.split(',').map((m) => m.trim().toUpperCase()).filter(Boolean);
+  const methods = [...new Set([...(options.methods ?? (fromEnv?.length ? fromEnv : DEFAULT_CORS_METHODS)), 'OPTIONS'])].join(',');
+  const preflight = httpCors({ origins, methods, headers: CORS_ALLOW_HEADERS, maxAge: CORS_MAX_AGE_SECONDS });
   const actual = httpCors({ origins });
-  return {
-    origins,
-    middleware: { before: preflight.before, after: actual.after, onError: actual.onError },
-  };
+  type CorsRequest = Parameters<NonNullable<typeof actual.after>>[0];
+  const corsAfter = (request: CorsRequest) => (isPreflight(request) ? preflight.after!(request) : actual.after!(request));
+  const corsOnError = (request: CorsRequest) => actual.onError!(request);
+  return { origins, middleware: { after: corsAfter, onError: corsOnError } };
 }
 
 /** CORS headers for a response produced outside the chain (last-resort 500). */

@@ -1,4 +1,4 @@
-export { httpHandler, type HandlerInput, type HttpHandler, type HttpHandlerOptions, type RouteName } from './handler';
+export { httpHandler, type HandlerInput, type HttpHandler, type HttpHandlerOptions } from './handler';
 export { reply, type HttpResponse } from './proxy';
 export { AppError, badRequest, conflict, notFound, unavailable, validationFailed, type ErrorDetail } from './errors';
 export type { HttpEvent, LambdaContext, ProxyResult } from './types';

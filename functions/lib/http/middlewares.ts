@@ -6,9 +6,10 @@ import httpJsonBodyParser from '@middy/http-json-body-parser';
 import { createError, jsonContentTypePattern } from '@middy/util';
 import { config, safeParse, type $ZodError, type $ZodType } from 'zod/v4/core';
 import { describeError, log } from '../log';
+import { corsFallbackHeaders } from './cors';
 import { AppError, unavailable, validationFailed, type ErrorDetail } from './errors';
 import { issueMessage } from './issue-messages';
-import { JSON_TYPE, toJson, toProxyResult } from './proxy';
+import { finalizeProxyResult, internalErrorResult, JSON_TYPE, toJson, toProxyResult } from './proxy';
 import type { HttpEvent } from './types';
 
 interface MiddyRequest {
@@ -16,8 +17,10 @@ interface MiddyRequest {
   context: { awsRequestId?: string };
   response: unknown;
   error: unknown;
-  internal: Record<string, unknown>;
 }
+
+/** A CORS preflight carries no input to parse: the handler answers it (handler.ts). */
+const isPreflight = (event: HttpEvent) => event.requestContext?.http?.method === 'OPTIONS';
 
 /** 256 KB: the largest request body a JSON route accepts (decoded bytes). */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -45,6 +48,7 @@ export function jsonBody(opts: JsonBodyOptions = {}) {
 
   const jsonBodyBefore = (request: MiddyRequest) => {
     const { event } = request;
+    if (isPreflight(event)) return;
     const body = event.body as unknown;
     if (body === undefined || body === null || body === '') {
       event.body = undefined;
@@ -114,6 +118,7 @@ export function zodValidator(opts: ZodValidatorOptions = {}) {
 
   const zodValidatorBefore = (request: MiddyRequest) => {
     const { event } = request;
+    if (isPreflight(event)) return;
     let details: ErrorDetail[] | undefined;
     if (path) {
       const r = safeParse(path, event.pathParameters ?? {});
@@ -225,4 +230,44 @@ export function errorContract(opts: ErrorContractOptions = {}) {
     request.error = rendered;
   };
   return { onError: errorContractOnError };
+}
+
+// ---------------------------------------------------------------------------
+// lastGate: every answer leaves as a valid payload 2.0 result, logged once
+// ---------------------------------------------------------------------------
+
+export interface LastGateOptions {
+  /** Route name written in the log line. @default - the event's routeKey */
+  readonly route?: string;
+  /** Allowed CORS origins, for an answer the chain could not make (last-resort 500). */
+  readonly origins: readonly string[];
+}
+
+/**
+ * Registered first, so its `after` and `onError` run last: whatever the chain
+ * produced (early preflight answers and error responses included) becomes a
+ * well-formed proxy result, and one log line is written per request.
+ */
+export function lastGate(opts: LastGateOptions) {
+  const started = new WeakMap<object, number>();
+  const finish = (request: MiddyRequest) => {
+    const fallback = () => corsFallbackHeaders(opts.origins, request.event?.headers?.origin);
+    const result = request.response === undefined ? internalErrorResult(fallback()) : finalizeProxyResult(request.response, fallback);
+    request.response = result;
+    const t0 = started.get(request);
+    log({
+      level: 'info',
+      msg: 'request',
+      requestId: request.context?.awsRequestId,
+      apiRequestId: request.event?.requestContext?.requestId,
+      route: opts.route ?? request.event?.routeKey,
+      method: request.event?.requestContext?.http?.method,
+      status: result.statusCode,
+      durationMs: t0 === undefined ? undefined : Math.round((performance.now() - t0) * 100) / 100,
+    });
+  };
+  const lastGateBefore = (request: MiddyRequest) => {
+    started.set(request, performance.now());
+  };
+  return { before: lastGateBefore, after: finish, onError: finish };
 }
