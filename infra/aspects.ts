@@ -1,64 +1,57 @@
 /**
- * Cross-resource checks as a cdktf Aspect (the cdktf home for cdk-nag-style
- * rules): after every construct and escape-hatch change is applied, refuse a
- * stack that lost a secure default. Each finding is an error annotation, so
- * synth fails with the construct path and the fix.
+ * Secure defaults as a cdktf Aspect (the cdktf home for cdk-nag-style
+ * checks): after every construct and escape-hatch change is applied, the
+ * stack's Terraform JSON goes through the policy pack rules that guard a
+ * secure default, and each violation becomes an error annotation on the
+ * construct that owns the resource, so synth fails with its path, the rule
+ * and the fix. The rules live once, in infra/policy; this file only picks
+ * which of them stop a synth (the rest stop CI: `npm run policy`). A guard is
+ * waived only on the construct itself (`suppressPolicy`), with a reason.
  */
-import { Annotations, type IAspect } from 'cdktf';
+import { Annotations, TerraformStack, type IAspect } from 'cdktf';
 import type { IConstruct } from 'constructs';
-import { Apigatewayv2Api } from '@cdktf/provider-aws/lib/apigatewayv2-api';
-import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
-import { DbProxy } from '@cdktf/provider-aws/lib/db-proxy';
-import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
-import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
-import { RdsCluster } from '@cdktf/provider-aws/lib/rds-cluster';
-import { RdsClusterInstance } from '@cdktf/provider-aws/lib/rds-cluster-instance';
-import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
+import type { FunctionDefinition } from '../functions/registry-types';
+import type { EnvironmentConfig } from './config/schema';
+import { runPack } from './policy/engine';
+import { allRules } from './policy/rules';
 
-const ANYWHERE = ['0.0.0.0/0', '::/0'];
+/** Rules whose violation fails `cdktf synth` itself (docs/policy.md marks them). */
+export const SYNTH_GUARDS: readonly string[] = [
+  'SPS-LAMBDA-1', // in the VPC, private subnets
+  'SPS-LOGS-1', // log retention
+  'SPS-SG-2', // no ingress from anywhere
+  'SPS-AURORA-1', // encrypted storage
+  'SPS-AURORA-2', // not public
+  'SPS-AURORA-3', // IAM database authentication
+  'SPS-AURORA-9', // no master password in state
+  'SPS-PROXY-1', // TLS required
+  'SPS-PROXY-2', // IAM auth required
+  'SPS-PROXY-3', // no debug logging
+  'SPS-DDB-1', // point-in-time recovery
+  'SPS-DDB-2', // KMS encryption
+  'SPS-API-4', // CORS in the functions, not in API Gateway
+];
 
-/** The rules; each returns the problems of one construct (empty when fine). */
-function findings(node: IConstruct): string[] {
-  const problems: string[] = [];
-  if (node instanceof LambdaFunction) {
-    if (!node.vpcConfigInput?.subnetIds?.length) {
-      problems.push('Lambda function without vpc_config: place it in the private subnets (ServiceFunction does this)');
-    }
-  } else if (node instanceof CloudwatchLogGroup) {
-    if (!node.retentionInDaysInput) problems.push('log group without retention: set retention_in_days (config logRetentionDays)');
-  } else if (node instanceof VpcSecurityGroupIngressRule) {
-    for (const cidr of [node.cidrIpv4Input, node.cidrIpv6Input]) {
-      if (cidr && ANYWHERE.includes(cidr)) {
-        problems.push(`security group ingress from ${cidr}: allow a referenced security group instead`);
-      }
-    }
-  } else if (node instanceof RdsCluster) {
-    if (node.masterPasswordInput !== undefined) {
-      problems.push('master_password is set: it would be stored in Terraform state; use manage_master_user_password = true');
-    }
-    if (node.storageEncryptedInput !== true) problems.push('storage_encrypted is not true: encrypt the cluster with the KMS key');
-    if (node.iamDatabaseAuthenticationEnabledInput !== true) problems.push('IAM database authentication is off: set iam_database_authentication_enabled = true');
-  } else if (node instanceof RdsClusterInstance) {
-    if (node.publiclyAccessibleInput === true) problems.push('publicly_accessible = true: database instances stay private');
-  } else if (node instanceof DbProxy) {
-    if (node.requireTlsInput !== true) problems.push('require_tls is not true: the proxy must require TLS');
-    const auth = node.authInput;
-    if (Array.isArray(auth) && auth.some((a) => a.iamAuth !== 'REQUIRED')) {
-      problems.push('proxy auth without iam_auth = "REQUIRED": clients must authenticate with IAM tokens');
-    }
-  } else if (node instanceof Apigatewayv2Api) {
-    if (node.corsConfigurationInput !== undefined) {
-      problems.push('cors_configuration is set: API Gateway would then ignore the CORS headers of the functions; CORS lives in the middy chain');
-    }
-  } else if (node instanceof DynamodbTable) {
-    if (node.serverSideEncryptionInput?.enabled !== true) problems.push('server-side encryption with the KMS key is off');
-    if (node.pointInTimeRecoveryInput?.enabled !== true) problems.push('point-in-time recovery is off');
-  }
-  return problems;
+export interface SecureDefaultsProps {
+  readonly config: EnvironmentConfig;
+  readonly functions: readonly FunctionDefinition[];
 }
 
 export class SecureDefaults implements IAspect {
+  constructor(private readonly props: SecureDefaultsProps) {}
+
   visit(node: IConstruct): void {
-    for (const problem of findings(node)) Annotations.of(node).addError(`SecureDefaults: ${problem}`);
+    if (!(node instanceof TerraformStack)) return;
+    const rules = allRules.filter((r) => SYNTH_GUARDS.includes(r.id));
+    const report = runPack([{ name: node.node.id, json: node.toTerraform() as Record<string, unknown>, config: this.props.config }], {
+      rules,
+      functions: this.props.functions,
+    });
+    const byPath = new Map(node.node.findAll().map((c) => [c.node.path, c]));
+    for (const row of report.results.filter((r) => r.verdict === 'fail')) {
+      const owner = byPath.get(row.path) ?? node;
+      Annotations.of(owner).addError(`${row.rule}: ${row.message}. Fix: ${row.hint}`);
+    }
+    for (const error of report.errors) Annotations.of(node).addError(error);
   }
 }

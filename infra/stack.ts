@@ -105,7 +105,7 @@ export class PlatformStack extends TerraformStack {
     this.api = this.createApi();
     this.migrations = this.createMigrations(props.migrationsDir ?? join(functionsDir, 'migrations'));
     this.createOutputs();
-    Aspects.of(this).add(new SecureDefaults());
+    Aspects.of(this).add(new SecureDefaults({ config: this.config, functions: this.allFunctions }));
   }
 
   /**

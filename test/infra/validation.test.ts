@@ -186,19 +186,23 @@ describe('SecureDefaults aspect: escape-hatch changes that drop a secure default
 
   test('fails when a master password is set on the cluster', () => {
     expect(synthAfter((s) => (s.database.cluster.masterPassword = 'hunter2-hunter2'))).toThrow(
-      /database\/cluster\] SecureDefaults: master_password is set: it would be stored in Terraform state; use manage_master_user_password = true/,
+      /\[dev\/database\/cluster\] SPS-AURORA-9: master_password is set in the configuration\. Fix: Set manage_master_user_password = true/,
     );
   });
 
   test('fails when the proxy stops requiring TLS', () => {
-    expect(synthAfter((s) => (s.proxy!.proxy.requireTls = false))).toThrow(/SecureDefaults: require_tls is not true/);
+    expect(synthAfter((s) => (s.proxy!.proxy.requireTls = false))).toThrow(/proxy\] SPS-PROXY-1: require_tls=false\. Fix: Set require_tls = true/);
   });
 
   test('fails when CORS is configured on the API', () => {
-    expect(synthAfter((s) => s.api.api.putCorsConfiguration({ allowOrigins: ['*'] }))).toThrow(/SecureDefaults: cors_configuration is set/);
+    expect(synthAfter((s) => s.api.api.putCorsConfiguration({ allowOrigins: ['*'] }))).toThrow(/SPS-API-4: cors_configuration=/);
+  });
+
+  test('sees raw overrides too: debug logging turned on through addOverride fails', () => {
+    expect(synthAfter((s) => s.proxy!.proxy.addOverride('debug_logging', true))).toThrow(/proxy\] SPS-PROXY-3: debug_logging = true/);
   });
 
   test('fails when a function is taken out of the VPC', () => {
-    expect(synthAfter((s) => s.functions['posts-list']!.lambda.resetVpcConfig())).toThrow(/SecureDefaults: Lambda function without vpc_config/);
+    expect(synthAfter((s) => s.functions['posts-list']!.lambda.resetVpcConfig())).toThrow(/SPS-LAMBDA-1: /);
   });
 });

@@ -110,6 +110,7 @@ const cases: Case[] = [
   ['SPS-API-1', 'stage without access logs', 'aws_apigatewayv2_stage.stage', (r) => delete block(r, 'aws_apigatewayv2_stage', 'stage').access_log_settings],
   ['SPS-API-2', 'stage without default throttling', 'aws_apigatewayv2_stage.stage', (r) => delete block(r, 'aws_apigatewayv2_stage', 'stage').default_route_settings],
   ['SPS-API-3', 'route without authorization', 'aws_apigatewayv2_route.route', (r) => delete block(r, 'aws_apigatewayv2_route', 'route').authorization_type],
+  ['SPS-API-4', 'API with cors_configuration', 'aws_apigatewayv2_api.api', (r) => (block(r, 'aws_apigatewayv2_api', 'api').cors_configuration = { allow_origins: ['*'] })],
   ['SPS-KMS-1', 'key without rotation', 'aws_kms_key.key', (r) => (block(r, 'aws_kms_key', 'key').enable_key_rotation = false)],
   ['SPS-SM-1', 'secret with the default key', 'aws_secretsmanager_secret.secret', (r) => delete block(r, 'aws_secretsmanager_secret', 'secret').kms_key_id],
   ['SPS-SM-1', 'RDS-managed secret with the default key', 'aws_rds_cluster.db', (r) => delete block(r, 'aws_rds_cluster', 'db').master_user_secret_kms_key_id],

@@ -51,6 +51,19 @@ export const apiRules: Rule[] = [
         return type === undefined || type === 'NONE' ? fail(r, `${r.values.route_key}: no authorization`) : pass(r, `${r.values.route_key}: ${type}`);
       }),
   },
+  {
+    id: 'SPS-API-4',
+    title: 'The HTTP API has no CORS configuration (CORS is answered by the functions)',
+    mapsTo: ['(no cdk-nag/checkov equivalent)'],
+    rationale:
+      'With cors_configuration set, API Gateway answers preflight itself and replaces the CORS headers of every function answer, so the per-route origins and methods of the middy chain stop applying (API Gateway HTTP API CORS docs).',
+    fix: 'Remove cors_configuration; allowed origins are config api.corsOrigins, applied by the cors middleware.',
+    resourceTypes: ['aws_apigatewayv2_api'],
+    check: ({ model }) =>
+      model.ofType('aws_apigatewayv2_api').map((a) =>
+        blocks(a.values.cors_configuration).length > 0 ? fail(a, `cors_configuration=${show(a.values.cors_configuration)}`) : pass(a, 'no cors_configuration'),
+      ),
+  },
 ];
 
 export const logRules: Rule[] = [
