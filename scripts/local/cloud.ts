@@ -17,6 +17,7 @@ import { functionEnvironment, functionGrants, proxyBorrowTimeoutSeconds, type Co
 import { isRunning } from '../build-support.mjs';
 import { startDataApiServer, type DataApiServer } from './data-api';
 import { ensureTables, startDynamo, type LocalDynamo } from './dynamo';
+import { faultHooks, type LocalFaults } from './faults';
 import { LocalIam, type LocalCredentials } from './iam';
 import { freePort, LOCAL_DB_PASSWORD, startPostgres, stopStalePostmaster, type LocalPostgres } from './postgres';
 import { supervisePostgres, type SupervisedPostgres } from './postgres-supervisor';
@@ -82,7 +83,7 @@ export interface LocalCloud {
   /** The credentials `environmentOf(fn)` gave `fn`. */
   credentials(name: string): LocalCredentials;
   /** Fault hooks (reliability tests): a database down, then back on the same port and data. */
-  readonly faults: { stopPostgres(): Promise<void>; startPostgres(): Promise<void>; stopDynamo(): Promise<void>; startDynamo(): Promise<void> };
+  readonly faults: LocalFaults;
   stop(): Promise<void>;
 }
 
@@ -256,12 +257,12 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       if (postgresStart.status === 'fulfilled') await postgresStart.value.stop();
       throw dynamoStart.status === 'rejected' ? dynamoStart.reason : (postgresStart as PromiseRejectedResult).reason;
     }
-    let dynamo = dynamoStart.value;
+    const dynamo = { current: dynamoStart.value };
     upstream.port = postgresStart.value.port; // the chosen port may have been taken meanwhile
     const postgres: SupervisedPostgres = supervisePostgres(postgresStart.value, postgresOptions, log, path.join(dataDir, 'postgres.log'));
-    teardown.add(() => dynamo.stop());
+    teardown.add(() => dynamo.current.stop());
     teardown.add(() => postgres.close());
-    endpoints.dynamo = dynamo.endpoint;
+    endpoints.dynamo = dynamo.current.endpoint;
 
     // 4. The Data API endpoint: it logs in with the secret each call names.
     const dataApi = await startDataApiServer({
@@ -273,11 +274,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     endpoints.dataApi = dataApi.url;
 
     // 5. Tables, as the stack defines them.
-    const created = await ensureTables(dynamo.endpoint, (name) => physicalTableName(config.project, config.name, name), options.tables);
+    const created = await ensureTables(dynamo.current.endpoint, (name) => physicalTableName(config.project, config.name, name), options.tables);
     if (created.length) log(`created tables: ${created.join(', ')}`);
     step('tables');
 
-    let dynamoDown = false;
     return {
       config,
       dataDir,
@@ -290,7 +290,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         return postgres.current;
       },
       get dynamo() {
-        return dynamo;
+        return dynamo.current;
       },
       masterSecretArn,
       appSecretArn,
@@ -302,19 +302,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         if (!c) throw new Error(`no credentials issued for "${name}"; call environmentOf() first`);
         return c;
       },
-      faults: {
-        stopPostgres: () => postgres.stop(),
-        startPostgres: () => postgres.start(),
-        async stopDynamo() {
-          dynamoDown = true;
-          await dynamo.stop();
-        },
-        async startDynamo() {
-          if (!dynamoDown) return;
-          dynamo = await startDynamo({ path: dynamoPath, port: dynamo.port });
-          dynamoDown = false;
-        },
-      },
+      faults: faultHooks(postgres, dynamo, (port) => startDynamo({ path: dynamoPath, port })),
       stop: () => teardown.run(),
     };
   } catch (err) {

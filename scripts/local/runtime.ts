@@ -25,6 +25,7 @@ import { loadConfig, type EnvironmentConfig } from '../../infra/config';
 import { LOCAL_ACCOUNT_ID, startLocalCloud, Teardown, type LocalCloud } from './cloud';
 import type { DataApiServer } from './data-api';
 import type { LocalDynamo } from './dynamo';
+import type { LocalFaults } from './faults';
 import { FunctionHost, type InvokeOutcome, type LocalFunction } from './functions';
 import { createGatewayServer, type AccessLog } from './gateway';
 import type { LocalCredentials } from './iam';
@@ -96,12 +97,7 @@ export interface LocalRuntime {
    * API and bring it back on the same port and data (functions keep their
    * endpoints, as they would across an Aurora failover or a DynamoDB outage).
    */
-  readonly faults: {
-    stopPostgres(): Promise<void>;
-    startPostgres(): Promise<void>;
-    stopDynamo(): Promise<void>;
-    startDynamo(): Promise<void>;
-  };
+  readonly faults: LocalFaults;
   /** Environment variables each function gets, by registry name. */
   readonly functionEnvironment: Readonly<Record<string, Record<string, string>>>;
   /** The credentials each function gets (its role's), by registry name. */
