@@ -17,9 +17,10 @@ import { functionEnvironment, functionGrants, proxyBorrowTimeoutSeconds, type Co
 import { isRunning } from '../build-support.mjs';
 import { startDataApiServer, type DataApiServer } from './data-api';
 import { ensureTables, startDynamo, type LocalDynamo } from './dynamo';
+import { faultHooks, type LocalFaults } from './faults';
 import { LocalIam, type LocalCredentials } from './iam';
 import { freePort, LOCAL_DB_PASSWORD, startPostgres, stopStalePostmaster, type LocalPostgres } from './postgres';
-import { supervisePostgres, type SupervisedPostgres } from './postgres-supervisor';
+import { supervisePostgres } from './postgres-supervisor';
 import { startRdsProxyEmulator, type RdsProxyEmulator } from './rds-proxy';
 import { LocalSecrets, startSecretsEndpoint, type SecretsEndpoint } from './secrets';
 
@@ -82,7 +83,7 @@ export interface LocalCloud {
   /** The credentials `environmentOf(fn)` gave `fn`. */
   credentials(name: string): LocalCredentials;
   /** Fault hooks (reliability tests): a database down, then back on the same port and data. */
-  readonly faults: { stopPostgres(): Promise<void>; startPostgres(): Promise<void>; stopDynamo(): Promise<void>; startDynamo(): Promise<void> };
+  readonly faults: LocalFaults;
   stop(): Promise<void>;
 }
 
@@ -165,104 +166,34 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const { config } = options;
   const log = options.log ?? (() => undefined);
   const step = options.onStep ?? (() => undefined);
-  const region = config.region;
-  const prefix = `${config.project}-${config.name}`;
   const dataDir = path.resolve(options.dataDir);
   const teardown = new Teardown();
 
   await prepareDataDir(dataDir, options.reset ?? false, log);
   teardown.add(() => fs.rm(path.join(dataDir, LOCK_FILE), { force: true }));
   try {
-    // 1. Local IAM and Secrets Manager: the master secret (as RDS manages it)
-    //    and the application role's secret (created empty, as the stack does).
+    // 1. Local IAM and Secrets Manager.
     const iam = new LocalIam();
-    const secrets = new LocalSecrets(path.join(dataDir, 'secrets.json'), region, LOCAL_ACCOUNT_ID);
-    const masterSecretArn = await secrets.ensure(`rds!cluster-${prefix}`, 'Master user of the local Aurora stand-in (managed by RDS in AWS)');
-    await secrets.putValue(masterSecretArn, JSON.stringify({ username: config.aurora.masterUsername, password: LOCAL_DB_PASSWORD }));
-    const appSecretArn = await secrets.ensure(`${prefix}/db/${config.aurora.appUsername}`, 'Application role login; written by the migration task');
+    const { secrets, masterSecretArn, appSecretArn } = await createSecrets(config, dataDir);
     const secretsEndpoint = await startSecretsEndpoint(secrets, iam);
     teardown.add(secretsEndpoint.close);
 
     // 2. The RDS Proxy emulator, in front of the Postgres port chosen now.
     const upstream = { host: '127.0.0.1', port: options.postgresPort || (await freePort()) };
-    const proxy = await startRdsProxyEmulator({
-      upstream,
-      secrets,
-      authSecretArns: [masterSecretArn, appSecretArn],
-      iam,
-      region,
-      accountId: LOCAL_ACCOUNT_ID,
-      certificateDir: path.join(dataDir, 'rds-proxy'),
-      connectionBorrowTimeoutSeconds: proxyBorrowTimeoutSeconds(options.functions),
-      onPinned: ({ cause, client, statement }) => log(`RDS Proxy: ${cause} would pin ${client}'s session to one database connection: ${statement}`),
-      onRefused: ({ user, reason }) => log(`RDS Proxy refused a login as ${user}: ${reason}`),
-    });
+    const proxy = await startProxy(options, dataDir, log, { upstream, secrets, iam, authSecretArns: [masterSecretArn, appSecretArn] });
     teardown.add(proxy.close);
-    log(`RDS Proxy emulator on ${proxy.host}:${proxy.port} (TLS, IAM auth required)`);
 
-    const contract: ContractValues = {
-      environmentName: config.name,
-      routes: options.functions.filter((f): f is FunctionDefinition & { method: string; path: string } => 'path' in f),
-      region,
-      corsOrigins: options.corsOrigins ?? config.corsOrigins,
-      tables: Object.fromEntries(
-        Object.keys(options.tables).map((name) => {
-          const physical = physicalTableName(config.project, config.name, name);
-          return [name, { name: physical, arn: `arn:aws:dynamodb:${region}:${LOCAL_ACCOUNT_ID}:table/${physical}` }];
-        }),
-      ),
-      sql: {
-        database: config.aurora.databaseName,
-        appUser: config.aurora.appUsername,
-        masterUser: config.aurora.masterUsername,
-        appSecretArn,
-        kmsKeyArn: `arn:aws:kms:${region}:${LOCAL_ACCOUNT_ID}:key/local`,
-        proxy: config.proxy.enabled ? { endpoint: proxy.host, port: proxy.port, dbUserArn: proxy.dbUserArn } : undefined,
-        clusterArn: config.dataApi.enabled ? `arn:aws:rds:${region}:${LOCAL_ACCOUNT_ID}:cluster:${prefix}` : undefined,
-      },
-    };
+    const contract = contractOf(options, appSecretArn, proxy);
     const endpoints = { dynamo: '', dataApi: '', secrets: secretsEndpoint.url };
-    const issued = new Map<string, LocalCredentials>();
-    const environment = (name: string, fns: readonly FunctionDefinition[], grants: Grant[]) => {
-      const credentials = iam.issue(name, grants);
-      issued.set(name, credentials);
-      return {
-        ...Object.assign({}, ...fns.map((fn) => functionEnvironment(fn, contract))),
-        ...localOnlyEnvironment(fns, { region, credentials, ...endpoints, caFile: proxy.caFile }),
-      } as Record<string, string>;
-    };
-    const environmentOf = (fn: FunctionDefinition) => environment(fn.name, [fn], functionGrants(fn, contract));
-    options.onEndpointsReady?.({ environmentOf });
+    const env = functionEnvironments(iam, contract, endpoints, proxy.caFile);
+    options.onEndpointsReady?.({ environmentOf: env.environmentOf });
 
     // 3. DynamoDB and PostgreSQL, in parallel.
-    const postgresOptions = {
-      dataDir: path.join(dataDir, 'postgres'),
-      user: config.aurora.masterUsername,
-      password: LOCAL_DB_PASSWORD,
-      database: config.aurora.databaseName,
-      onLog: (line: string) => {
-        if (/\b(ERROR|FATAL|PANIC):/.test(line)) log(`postgres: ${line}`);
-      },
-    };
-    const dynamoPath = options.inMemoryDynamo ? undefined : path.join(dataDir, 'dynamodb');
-    const [dynamoStart, postgresStart] = await Promise.allSettled([
-      startDynamo({ path: dynamoPath }).then((d) => (step('dynamodb'), d)),
-      startPostgres({ ...postgresOptions, port: upstream.port, fallbackToFreePort: !options.postgresPort }).then((p) => {
-        step(p.initialised ? 'postgres (initdb)' : 'postgres');
-        return p;
-      }),
-    ]);
-    if (dynamoStart.status === 'rejected' || postgresStart.status === 'rejected') {
-      if (dynamoStart.status === 'fulfilled') await dynamoStart.value.stop();
-      if (postgresStart.status === 'fulfilled') await postgresStart.value.stop();
-      throw dynamoStart.status === 'rejected' ? dynamoStart.reason : (postgresStart as PromiseRejectedResult).reason;
-    }
-    let dynamo = dynamoStart.value;
-    upstream.port = postgresStart.value.port; // the chosen port may have been taken meanwhile
-    const postgres: SupervisedPostgres = supervisePostgres(postgresStart.value, postgresOptions, log, path.join(dataDir, 'postgres.log'));
-    teardown.add(() => dynamo.stop());
+    const { dynamo, postgres, faults } = await startDatabases(options, dataDir, upstream.port, log, step);
+    upstream.port = postgres.current.port; // the chosen port may have been taken meanwhile
+    teardown.add(() => dynamo.current.stop());
     teardown.add(() => postgres.close());
-    endpoints.dynamo = dynamo.endpoint;
+    endpoints.dynamo = dynamo.current.endpoint;
 
     // 4. The Data API endpoint: it logs in with the secret each call names.
     const dataApi = await startDataApiServer({
@@ -274,11 +205,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     endpoints.dataApi = dataApi.url;
 
     // 5. Tables, as the stack defines them.
-    const created = await ensureTables(dynamo.endpoint, (name) => physicalTableName(config.project, config.name, name), options.tables);
-    if (created.length) log(`created tables: ${created.join(', ')}`);
+    await createTables(config, options.tables, dynamo.current.endpoint, log);
     step('tables');
 
-    let dynamoDown = false;
     return {
       config,
       dataDir,
@@ -291,35 +220,137 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         return postgres.current;
       },
       get dynamo() {
-        return dynamo;
+        return dynamo.current;
       },
       masterSecretArn,
       appSecretArn,
       contract,
-      environmentOf,
-      environmentFor: (fns) => environment(fns.map((f) => f.name).join('+'), fns, fns.flatMap((fn) => functionGrants(fn, contract))),
-      credentials: (name) => {
-        const c = issued.get(name);
-        if (!c) throw new Error(`no credentials issued for "${name}"; call environmentOf() first`);
-        return c;
-      },
-      faults: {
-        stopPostgres: () => postgres.stop(),
-        startPostgres: () => postgres.start(),
-        async stopDynamo() {
-          dynamoDown = true;
-          await dynamo.stop();
-        },
-        async startDynamo() {
-          if (!dynamoDown) return;
-          dynamo = await startDynamo({ path: dynamoPath, port: dynamo.port });
-          dynamoDown = false;
-        },
-      },
+      ...env,
+      faults,
       stop: () => teardown.run(),
     };
   } catch (err) {
     await teardown.run();
     throw err;
   }
+}
+
+const prefixOf = (config: EnvironmentConfig) => `${config.project}-${config.name}`;
+
+/** The master secret (as RDS manages it) and the application role's secret (created empty, as the stack does). */
+async function createSecrets(config: EnvironmentConfig, dataDir: string) {
+  const prefix = prefixOf(config);
+  const secrets = new LocalSecrets(path.join(dataDir, 'secrets.json'), config.region, LOCAL_ACCOUNT_ID);
+  const masterSecretArn = await secrets.ensure(`rds!cluster-${prefix}`, 'Master user of the local Aurora stand-in (managed by RDS in AWS)');
+  await secrets.putValue(masterSecretArn, JSON.stringify({ username: config.aurora.masterUsername, password: LOCAL_DB_PASSWORD }));
+  const appSecretArn = await secrets.ensure(`${prefix}/db/${config.aurora.appUsername}`, 'Application role login; written by the migration task');
+  return { secrets, masterSecretArn, appSecretArn };
+}
+
+async function startProxy(
+  options: LocalCloudOptions,
+  dataDir: string,
+  log: (message: string) => void,
+  wiring: { upstream: { host: string; port: number }; secrets: LocalSecrets; iam: LocalIam; authSecretArns: string[] },
+): Promise<RdsProxyEmulator> {
+  const proxy = await startRdsProxyEmulator({
+    ...wiring,
+    region: options.config.region,
+    accountId: LOCAL_ACCOUNT_ID,
+    certificateDir: path.join(dataDir, 'rds-proxy'),
+    connectionBorrowTimeoutSeconds: proxyBorrowTimeoutSeconds(options.functions),
+    onPinned: ({ cause, client, statement }) => log(`RDS Proxy: ${cause} would pin ${client}'s session to one database connection: ${statement}`),
+    onRefused: ({ user, reason }) => log(`RDS Proxy refused a login as ${user}: ${reason}`),
+  });
+  log(`RDS Proxy emulator on ${proxy.host}:${proxy.port} (TLS, IAM auth required)`);
+  return proxy;
+}
+
+/** The local ARNs and endpoints the functions' environments and grants are made of. */
+function contractOf(options: LocalCloudOptions, appSecretArn: string, proxy: RdsProxyEmulator): ContractValues {
+  const { config } = options;
+  const region = config.region;
+  return {
+    environmentName: config.name,
+    routes: options.functions.filter((f): f is FunctionDefinition & { method: string; path: string } => 'path' in f),
+    region,
+    corsOrigins: options.corsOrigins ?? config.corsOrigins,
+    tables: Object.fromEntries(
+      Object.keys(options.tables).map((name) => {
+        const physical = physicalTableName(config.project, config.name, name);
+        return [name, { name: physical, arn: `arn:aws:dynamodb:${region}:${LOCAL_ACCOUNT_ID}:table/${physical}` }];
+      }),
+    ),
+    sql: {
+      database: config.aurora.databaseName,
+      appUser: config.aurora.appUsername,
+      masterUser: config.aurora.masterUsername,
+      appSecretArn,
+      kmsKeyArn: `arn:aws:kms:${region}:${LOCAL_ACCOUNT_ID}:key/local`,
+      proxy: config.proxy.enabled ? { endpoint: proxy.host, port: proxy.port, dbUserArn: proxy.dbUserArn } : undefined,
+      clusterArn: config.dataApi.enabled ? `arn:aws:rds:${region}:${LOCAL_ACCOUNT_ID}:cluster:${prefixOf(config)}` : undefined,
+    },
+  };
+}
+
+/** Functions' environments, each with credentials for its grants; `endpoints` are filled in as their services start. */
+function functionEnvironments(
+  iam: LocalIam,
+  contract: ContractValues,
+  endpoints: { dynamo: string; dataApi: string; secrets: string },
+  caFile: string,
+): Pick<LocalCloud, 'environmentOf' | 'environmentFor' | 'credentials'> {
+  const issued = new Map<string, LocalCredentials>();
+  const environment = (name: string, fns: readonly FunctionDefinition[], grants: Grant[]) => {
+    const credentials = iam.issue(name, grants);
+    issued.set(name, credentials);
+    return {
+      ...Object.assign({}, ...fns.map((fn) => functionEnvironment(fn, contract))),
+      ...localOnlyEnvironment(fns, { region: contract.region, credentials, ...endpoints, caFile }),
+    } as Record<string, string>;
+  };
+  return {
+    environmentOf: (fn) => environment(fn.name, [fn], functionGrants(fn, contract)),
+    environmentFor: (fns) => environment(fns.map((f) => f.name).join('+'), fns, fns.flatMap((fn) => functionGrants(fn, contract))),
+    credentials: (name) => {
+      const c = issued.get(name);
+      if (!c) throw new Error(`no credentials issued for "${name}"; call environmentOf() first`);
+      return c;
+    },
+  };
+}
+
+async function createTables(config: EnvironmentConfig, tables: LocalCloudOptions['tables'], endpoint: string, log: (m: string) => void): Promise<void> {
+  const created = await ensureTables(endpoint, (name) => physicalTableName(config.project, config.name, name), tables);
+  if (created.length) log(`created tables: ${created.join(', ')}`);
+}
+
+/** Starts DynamoDB and PostgreSQL in parallel (stopping either if the other fails); Postgres is supervised. */
+async function startDatabases(options: LocalCloudOptions, dataDir: string, postgresPort: number, log: (m: string) => void, step: (s: string) => void) {
+  const { config } = options;
+  const postgresOptions = {
+    dataDir: path.join(dataDir, 'postgres'),
+    user: config.aurora.masterUsername,
+    password: LOCAL_DB_PASSWORD,
+    database: config.aurora.databaseName,
+    onLog: (line: string) => {
+      if (/\b(ERROR|FATAL|PANIC):/.test(line)) log(`postgres: ${line}`);
+    },
+  };
+  const dynamoPath = options.inMemoryDynamo ? undefined : path.join(dataDir, 'dynamodb');
+  const [dynamoStart, postgresStart] = await Promise.allSettled([
+    startDynamo({ path: dynamoPath }).then((d) => (step('dynamodb'), d)),
+    startPostgres({ ...postgresOptions, port: postgresPort, fallbackToFreePort: !options.postgresPort }).then((p) => {
+      step(p.initialised ? 'postgres (initdb)' : 'postgres');
+      return p;
+    }),
+  ]);
+  if (dynamoStart.status === 'rejected' || postgresStart.status === 'rejected') {
+    if (dynamoStart.status === 'fulfilled') await dynamoStart.value.stop();
+    if (postgresStart.status === 'fulfilled') await postgresStart.value.stop();
+    throw dynamoStart.status === 'rejected' ? dynamoStart.reason : (postgresStart as PromiseRejectedResult).reason;
+  }
+  const dynamo = { current: dynamoStart.value };
+  const postgres = supervisePostgres(postgresStart.value, postgresOptions, log, path.join(dataDir, 'postgres.log'));
+  return { dynamo, postgres, faults: faultHooks(postgres, dynamo, (port) => startDynamo({ path: dynamoPath, port })) };
 }

@@ -25,6 +25,7 @@ import { loadConfig, type EnvironmentConfig } from '../../infra/config';
 import { LOCAL_ACCOUNT_ID, startLocalCloud, Teardown, type LocalCloud } from './cloud';
 import type { DataApiServer } from './data-api';
 import type { LocalDynamo } from './dynamo';
+import type { LocalFaults } from './faults';
 import { FunctionHost, type InvokeOutcome, type LocalFunction } from './functions';
 import { createGatewayServer, type AccessLog } from './gateway';
 import type { LocalCredentials } from './iam';
@@ -96,12 +97,7 @@ export interface LocalRuntime {
    * API and bring it back on the same port and data (functions keep their
    * endpoints, as they would across an Aurora failover or a DynamoDB outage).
    */
-  readonly faults: {
-    stopPostgres(): Promise<void>;
-    startPostgres(): Promise<void>;
-    stopDynamo(): Promise<void>;
-    startDynamo(): Promise<void>;
-  };
+  readonly faults: LocalFaults;
   /** Environment variables each function gets, by registry name. */
   readonly functionEnvironment: Readonly<Record<string, Record<string, string>>>;
   /** The credentials each function gets (its role's), by registry name. */
@@ -127,26 +123,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const config = options.config ?? loadConfig(options.environment ?? 'dev');
   const routes = options.routes ?? (registryRoutes as readonly RouteDefinition[]);
   const tasks = options.tasks ?? (registryTasks as readonly FunctionDefinition[]);
-  const prefix = `${config.project}-${config.name}`;
   const teardown = new Teardown();
 
   // Sandboxes exist before the cloud so the migrate task's cold start can
   // overlap the databases' start (it needs only the proxy and Secrets Manager).
-  const host = new FunctionHost({
-    region: config.region,
-    accountId: LOCAL_ACCOUNT_ID,
-    onLog: options.functionLogs ? (fn, text) => options.functionLogs!(text, fn.functionName) : undefined,
-    baseEnvironment: { PATH: process.env.PATH ?? '/usr/bin:/bin', TZ: 'UTC', LANG: 'en_US.UTF-8', ...(process.env.HOME ? { HOME: process.env.HOME } : {}) },
-  });
-  let cloudRef: Pick<LocalCloud, 'environmentOf'> | undefined;
-  const localFunction = (fn: FunctionDefinition, dir: string): LocalFunction => ({
-    name: fn.name,
-    functionName: `${prefix}-${fn.name}`,
-    handlerFile: path.resolve(dir, fn.handler),
-    memoryMb: fn.memoryMb ?? DEFAULT_MEMORY_MB,
-    timeoutSeconds: fn.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
-    environment: cloudRef!.environmentOf(fn),
-  });
+  const host = createFunctionHost(config, options);
+  const functions = localFunctions(config);
   // Tasks come from functions/ whatever `functionsDir` is (fixture routes in tests).
   const migrateDef = tasks.find((t) => t.name === 'migrate');
   const runMigrations = (options.migrate ?? true) && migrateDef !== undefined && existsSync(path.resolve(FUNCTIONS_DIR, migrateDef.handler));
@@ -165,43 +147,28 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       log,
       onStep: mark,
       onEndpointsReady: (early) => {
-        cloudRef = early;
+        functions.useCloud(early);
         if (!runMigrations) return;
-        migrate = localFunction(migrateDef!, FUNCTIONS_DIR);
+        migrate = functions.make(migrateDef!, FUNCTIONS_DIR);
         void host.warm(migrate).catch(() => undefined);
       },
     });
-    cloudRef = cloud;
+    functions.useCloud(cloud);
     teardown.add(cloud.stop);
     // On stop, the sandboxes go before the databases: their pools then end
     // quietly instead of logging Postgres's "terminating connection" (57P01).
     teardown.add(() => host.close());
 
     // 2. The migrate task, as the stack invokes it on apply.
-    const tasksByName = new Map(tasks.map((t) => [t.name, t.name === 'migrate' && migrate ? migrate : localFunction(t, FUNCTIONS_DIR)]));
+    const tasksByName = new Map(tasks.map((t) => [t.name, t.name === 'migrate' && migrate ? migrate : functions.make(t, FUNCTIONS_DIR)]));
     if (options.migrate ?? true) {
-      if (runMigrations) {
-        const outcome = await host.invoke(tasksByName.get('migrate')!, { source: 'local-runtime' });
-        if (outcome.kind !== 'result') {
-          const reason = outcome.kind === 'timeout' ? 'timed out' : `${outcome.error.name}: ${outcome.error.message}`;
-          throw new Error(`migrations failed (${reason})`);
-        }
-        log(`migrations: ${outcome.payload}`);
-      } else {
-        log('migrations: functions/migrate.ts not found, skipped');
-      }
+      await migrateAtStart(host, runMigrations ? tasksByName.get('migrate') : undefined, log);
       mark('migrations');
     }
 
     // 3. The API Gateway stand-in.
     const functionsDir = options.functionsDir ?? FUNCTIONS_DIR;
-    const functionEnvironments: Record<string, Record<string, string>> = {};
-    const gatewayRoutes = routes.map((r) => {
-      const fn = localFunction(r, functionsDir);
-      functionEnvironments[r.name] = fn.environment;
-      return { method: r.method, path: r.path, fn };
-    });
-    for (const [name, fn] of tasksByName) functionEnvironments[name] = fn.environment;
+    const gatewayRoutes = routes.map((r) => ({ method: r.method, path: r.path, fn: functions.make(r, functionsDir) }));
     const server = await serveApi(gatewayRoutes, host, options, log);
     teardown.add(server.close);
     mark('ready');
@@ -209,36 +176,92 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     if (options.watch) teardown.add(watchFunctions(functionsDir, host, log));
     if (options.prewarm) prewarm(host, gatewayRoutes.map((r) => r.fn));
 
-    let stopping: Promise<void> | undefined;
-    return {
-      url: `http://${options.host ?? '127.0.0.1'}:${server.port}`,
-      port: server.port,
-      dataDir: cloud.dataDir,
-      get postgres() {
-        return cloud.postgres;
-      },
-      get dynamo() {
-        return cloud.dynamo;
-      },
-      cloud,
-      proxy: cloud.proxy,
-      dataApi: cloud.dataApi,
-      faults: cloud.faults,
-      functionEnvironment: functionEnvironments,
-      credentials: (name) => cloud.credentials(name),
-      timings,
-      invokeTask: (name, event = {}) => {
-        const fn = tasksByName.get(name);
-        if (!fn) throw new Error(`unknown task "${name}"; tasks: ${[...tasksByName.keys()].join(', ')}`);
-        return host.invoke(fn, event);
-      },
-      stop: () => (stopping ??= teardown.run()),
-    };
+    const url = `http://${options.host ?? '127.0.0.1'}:${server.port}`;
+    const functionEnvironment = Object.fromEntries([...gatewayRoutes.map((r) => r.fn), ...tasksByName.values()].map((fn) => [fn.name, fn.environment]));
+    return runtimeOf({ url, port: server.port, cloud, host, tasksByName, functionEnvironment, timings, teardown });
   } catch (err) {
     await host.close();
     await teardown.run();
     throw err;
   }
+}
+
+function createFunctionHost(config: EnvironmentConfig, options: LocalRuntimeOptions): FunctionHost {
+  return new FunctionHost({
+    region: config.region,
+    accountId: LOCAL_ACCOUNT_ID,
+    onLog: options.functionLogs ? (fn, text) => options.functionLogs!(text, fn.functionName) : undefined,
+    baseEnvironment: { PATH: process.env.PATH ?? '/usr/bin:/bin', TZ: 'UTC', LANG: 'en_US.UTF-8', ...(process.env.HOME ? { HOME: process.env.HOME } : {}) },
+  });
+}
+
+/** Functions as the sandboxes run them; their environment comes from the cloud, once it has its endpoints. */
+function localFunctions(config: EnvironmentConfig) {
+  let cloud: Pick<LocalCloud, 'environmentOf'> | undefined;
+  return {
+    useCloud: (c: Pick<LocalCloud, 'environmentOf'>) => void (cloud = c),
+    make: (fn: FunctionDefinition, dir: string): LocalFunction => ({
+      name: fn.name,
+      functionName: `${config.project}-${config.name}-${fn.name}`,
+      handlerFile: path.resolve(dir, fn.handler),
+      memoryMb: fn.memoryMb ?? DEFAULT_MEMORY_MB,
+      timeoutSeconds: fn.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
+      environment: cloud!.environmentOf(fn),
+    }),
+  };
+}
+
+/** Runs the migrate task, as the stack invokes it on apply; a failure stops the start. */
+async function migrateAtStart(host: FunctionHost, migrate: LocalFunction | undefined, log: (m: string) => void): Promise<void> {
+  if (!migrate) {
+    log('migrations: functions/migrate.ts not found, skipped');
+    return;
+  }
+  const outcome = await host.invoke(migrate, { source: 'local-runtime' });
+  if (outcome.kind !== 'result') {
+    const reason = outcome.kind === 'timeout' ? 'timed out' : `${outcome.error.name}: ${outcome.error.message}`;
+    throw new Error(`migrations failed (${reason})`);
+  }
+  log(`migrations: ${outcome.payload}`);
+}
+
+/** The running runtime as callers see it; `stop` runs the teardown once. */
+function runtimeOf(parts: {
+  url: string;
+  port: number;
+  cloud: LocalCloud;
+  host: FunctionHost;
+  tasksByName: Map<string, LocalFunction>;
+  functionEnvironment: Record<string, Record<string, string>>;
+  timings: Record<string, number>;
+  teardown: Teardown;
+}): LocalRuntime {
+  const { cloud, host, tasksByName, teardown } = parts;
+  let stopping: Promise<void> | undefined;
+  return {
+    url: parts.url,
+    port: parts.port,
+    dataDir: cloud.dataDir,
+    get postgres() {
+      return cloud.postgres;
+    },
+    get dynamo() {
+      return cloud.dynamo;
+    },
+    cloud,
+    proxy: cloud.proxy,
+    dataApi: cloud.dataApi,
+    faults: cloud.faults,
+    functionEnvironment: parts.functionEnvironment,
+    credentials: (name) => cloud.credentials(name),
+    timings: parts.timings,
+    invokeTask: (name, event = {}) => {
+      const fn = tasksByName.get(name);
+      if (!fn) throw new Error(`unknown task "${name}"; tasks: ${[...tasksByName.keys()].join(', ')}`);
+      return host.invoke(fn, event);
+    },
+    stop: () => (stopping ??= teardown.run()),
+  };
 }
 
 async function serveApi(
