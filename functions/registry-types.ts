@@ -2,10 +2,12 @@
  * Types of the route registry (functions/registry.ts). The registry is plain
  * typed data: infra turns each entry into a Lambda function, its role, log group
  * and API route; the local runtime serves the same routes; tests check both.
+ * The rules an entry must follow are in registry-schema.ts.
  */
+import type { HTTP_METHODS } from './registry-schema';
 import type { TableName } from './tables';
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+export type HttpMethod = (typeof HTTP_METHODS)[number];
 
 /** How a function reaches Aurora PostgreSQL. */
 export type SqlAccess = 'proxy' | 'data-api';
@@ -55,11 +57,3 @@ export interface RouteDefinition extends FunctionDefinition {
 
 /** A function not behind the API (e.g. the migration runner invoked on apply). */
 export type TaskDefinition = FunctionDefinition;
-
-/** Whether `reason` is a usable `public` reason: a string of at least 10 characters (trimmed). */
-export function isPublicReason(reason: unknown): reason is string {
-  return typeof reason === 'string' && reason.trim().length >= 10;
-}
-
-export const DEFAULT_MEMORY_MB = 256;
-export const DEFAULT_TIMEOUT_SECONDS = 10;

@@ -22,18 +22,16 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import { loadConfig, type EnvironmentConfig } from '../infra/config';
+import { FUNCTIONS_DIR } from '../infra/paths';
 import { startLocalCloud, type LocalCloud } from '../scripts/local/cloud';
 import { FunctionHost } from '../scripts/local/functions';
 import { closeDatabases } from './lib/data/proxy';
 import type { HttpEvent, LambdaContext, ProxyResult } from './lib/http/types';
 import { routes as registryRoutes, tasks as registryTasks } from './registry';
 import type { FunctionDefinition, RouteDefinition } from './registry-types';
-import { DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS } from './registry-types';
+import { DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS } from './registry-schema';
 import { tables as registryTables, type TableDefinition } from './tables';
-
-export const FUNCTIONS_DIR = path.dirname(fileURLToPath(import.meta.url));
 
 // ---------------------------------------------------------------------------
 // Events and contexts as API Gateway and the Lambda runtime deliver them

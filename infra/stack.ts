@@ -11,7 +11,7 @@ import type { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { routes as registryRoutes, tasks as registryTasks } from '../functions/registry';
 import type { FunctionDefinition, RouteDefinition, TaskDefinition } from '../functions/registry-types';
-import { DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS } from '../functions/registry-types';
+import { DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS } from '../functions/registry-schema';
 import { tables as registryTables, physicalTableName, type TableDefinition } from '../functions/tables';
 import { FUNCTIONS_DIR, packageFunctions, type BundleOptions, type FunctionArchive } from './bundling';
 import type { EnvironmentConfig } from './config';

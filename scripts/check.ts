@@ -20,7 +20,8 @@ import { hasViolations, runPack } from '../infra/policy/engine';
 import { formatJson, formatTable } from '../infra/policy/report';
 import { allRules } from '../infra/policy/rules';
 import { suppressions } from '../infra/policy/suppressions';
-import { loadSynthesizedStacks, REPO_ROOT, synthApp } from '../infra/policy/synth';
+import { REPO_ROOT } from '../infra/paths';
+import { loadSynthesizedStacks, synthApp } from '../infra/policy/synth';
 
 function parseArgs(argv: string[]) {
   const opts = { outdir: undefined as string | undefined, apps: [] as string[], stacks: [] as string[], plans: [] as string[], json: 'reports/policy.json', verbose: false };

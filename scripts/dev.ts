@@ -7,6 +7,7 @@
  */
 import { watchLaunchers } from './local/launchers';
 import { startLocalRuntime, type LocalRuntime } from './local/runtime';
+import { ORIGIN_FIX, ORIGIN_PATTERN } from '../functions/lib/http/origin';
 
 // Local Node may be older than Lambda's; the SDK's notice about it is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -37,8 +38,8 @@ function parseOrigins(value: string | undefined): string[] | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   const origins = value.split(',').map((o) => o.trim()).filter(Boolean);
   for (const o of origins) {
-    if (o === '*' || !/^https?:\/\/[^/\s]+$/.test(o)) {
-      throw new Error(`CORS_ORIGINS: "${o}" is not an exact origin; use e.g. http://localhost:5173 (no path, no "*")`);
+    if (!ORIGIN_PATTERN.test(o)) {
+      throw new Error(`CORS_ORIGINS: "${o}" is not an exact origin; ${ORIGIN_FIX}, e.g. http://localhost:5173; "*" is not allowed`);
     }
   }
   return origins;

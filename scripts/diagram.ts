@@ -14,7 +14,8 @@ import { loadConfig } from '../infra/config';
 import { policiesOfRole } from '../infra/policy/iam-documents';
 import { blocks, expressionsIn, StackModel, type TfResource } from '../infra/policy/model';
 import { whyPublic } from '../infra/policy/rules/util';
-import { loadSynthesizedStacks, REPO_ROOT, synthApp } from '../infra/policy/synth';
+import { REPO_ROOT } from '../infra/paths';
+import { loadSynthesizedStacks, synthApp } from '../infra/policy/synth';
 
 const esc = (s: string) => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
 const id = (r: TfResource | string) => `"${esc(typeof r === 'string' ? r : r.address)}"`;

@@ -10,6 +10,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { REPO_ROOT } from '../infra/paths';
 import { NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
 import { parse as parseYaml } from 'yaml';
 
@@ -95,7 +96,7 @@ export function lintWorkflows(root: string, files?: readonly string[]): LintProb
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const root = resolve(import.meta.dirname, '..');
+  const root = REPO_ROOT;
   const files = process.argv.slice(2);
   const problems = lintWorkflows(root, files.length ? files : undefined);
   for (const p of problems) console.log(`${p.file}: ${p.message}`);

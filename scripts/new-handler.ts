@@ -18,14 +18,12 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { isPublicReason } from '../functions/registry-types';
+import { pathToFileURL } from 'node:url';
+import { entryProblems, handlerPathFor, HTTP_METHODS, pathParams } from '../functions/registry-schema';
+import { environments } from '../infra/config/environments';
+import { REPO_ROOT } from '../infra/paths';
 
-const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
-type Method = (typeof METHODS)[number];
-
-const NAME = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
-const SEGMENT = /^(?:[A-Za-z0-9._~-]+|\{[A-Za-z][A-Za-z0-9]*\})$/;
+type Method = (typeof HTTP_METHODS)[number];
 
 export class ScaffoldError extends Error {
   constructor(message: string) {
@@ -50,31 +48,20 @@ export interface ScaffoldResult {
   readonly registryLine: string;
 }
 
-/** functions/-relative handler path for a name: `a-b-c` -> `a/b-c.ts`, `a` -> `a.ts`. */
-export function handlerPathFor(name: string): string {
-  const dash = name.indexOf('-');
-  return dash === -1 ? `${name}.ts` : `${name.slice(0, dash)}/${name.slice(dash + 1)}.ts`;
-}
+/** The longest `<project>-<env>-` of the environments: the Lambda name must fit in every one. */
+const longestPrefix = () =>
+  Object.values(environments)
+    .map((e) => `${e.project}-${e.name}-`)
+    .sort((a, b) => b.length - a.length)[0];
 
-function validate(input: ScaffoldInput): { name: string; method: Method; path: string; params: string[] } {
+/** The entry the scaffold would register, checked with the registry's own rules (functions/registry-schema.ts). */
+function validate(input: ScaffoldInput, root: string): { name: string; method: Method; path: string; params: string[] } {
   const { name, path } = input;
-  if (!NAME.test(name) || name.length > 40) {
-    throw new ScaffoldError(`name "${name}" is invalid: use kebab-case (a-z, 0-9, single dashes), at most 40 characters, e.g. comments-create`);
-  }
-  if (name === 'lib' || name === 'migrations' || name.startsWith('lib-') || name.startsWith('migrations-')) {
-    throw new ScaffoldError(`name "${name}" would put the handler under functions/lib or functions/migrations; choose another name`);
-  }
   const method = input.method.toUpperCase() as Method;
-  if (!METHODS.includes(method)) throw new ScaffoldError(`METHOD "${input.method}" is invalid: use one of ${METHODS.join(', ')}`);
-  if (!path.startsWith('/') || (path !== '/' && (path.endsWith('/') || !path.slice(1).split('/').every((s) => SEGMENT.test(s))))) {
-    throw new ScaffoldError(`path "${path}" is invalid: start with "/", use segments of letters, digits, ._~- or {param}, no trailing "/", e.g. /posts/{id}/comments`);
-  }
-  if (input.public !== undefined && !isPublicReason(input.public)) {
-    throw new ScaffoldError(`--public "${input.public}" is too short: give the reason the route needs no authorization in at least 10 characters`);
-  }
-  const params = [...path.matchAll(/\{([A-Za-z][A-Za-z0-9]*)\}/g)].map((m) => m[1]!);
-  if (new Set(params).size !== params.length) throw new ScaffoldError(`path "${path}" uses a {param} name twice`);
-  return { name, method, path, params };
+  const entry = { name, method, path, handler: handlerPathFor(name), ...(input.public !== undefined ? { public: input.public } : {}) };
+  const problems = entryProblems(entry, { tableNames: [], prefix: longestPrefix(), functionsDir: join(root, 'functions') });
+  if (problems.length > 0) throw new ScaffoldError(problems.join('\n'));
+  return { name, method, path, params: pathParams(path) };
 }
 
 /** Whether a scaffold of this method takes a JSON body. */
@@ -111,7 +98,7 @@ const tsString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'"
 function testSource(name: string, method: Method, path: string, params: string[], handlerImport: string, eventsImport: string): string {
   const hasBody = takesBody(method);
   const pathObject = `{ ${params.map((p) => `${p}: 'test-${p}'`).join(', ')} }`;
-  const rawPath = path.replace(/\{([A-Za-z][A-Za-z0-9]*)\}/g, (_m, p: string) => `test-${p}`);
+  const rawPath = path.replace(/\{([A-Za-z][A-Za-z0-9_]*)\+?\}/g, (_m, p: string) => `test-${p}`);
   const status = statusOf(method);
   const hello = "{ message: 'hello' }";
   const eventOf = (json: string | undefined) => {
@@ -149,8 +136,8 @@ function testSource(name: string, method: Method, path: string, params: string[]
 const ROUTES_END = '] as const satisfies readonly RouteDefinition[];';
 
 export function scaffoldHandler(input: ScaffoldInput): ScaffoldResult {
-  const root = resolve(input.root ?? join(dirname(fileURLToPath(import.meta.url)), '..'));
-  const { name, method, path, params } = validate(input);
+  const root = resolve(input.root ?? REPO_ROOT);
+  const { name, method, path, params } = validate(input, root);
   const registryFile = join(root, 'functions', 'registry.ts');
   const registry = readFileSync(registryFile, 'utf8');
   if (new RegExp(`name: '${name}'`).test(registry)) throw new ScaffoldError(`name "${name}" is already registered in functions/registry.ts`);

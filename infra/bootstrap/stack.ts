@@ -3,7 +3,8 @@
  * local state, before CI exists (see docs/ci-cd.md, "Bootstrap from zero").
  * Not part of the environment stacks.
  */
-import { resolve } from 'node:path';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../paths';
 import { Fn, LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
@@ -28,7 +29,7 @@ export class BootstrapStack extends TerraformStack {
       defaultTags: [{ tags: { project: props.project, environment: 'bootstrap', 'managed-by': 'cdktf' } }],
     });
     this.addOverride('terraform.required_providers.aws.version', AWS_PROVIDER_VERSION);
-    new LocalBackend(this, { path: props.statePath ?? resolve(import.meta.dirname, '..', '..', 'terraform.bootstrap.tfstate') });
+    new LocalBackend(this, { path: props.statePath ?? join(REPO_ROOT, 'terraform.bootstrap.tfstate') });
     this.ci = new CiBootstrap(this, 'ci', props);
     new TerraformOutput(this, 'state_bucket', { value: this.ci.stateBucket.bucket, description: 'Repository variable TF_STATE_BUCKET' });
     new TerraformOutput(this, 'state_kms_key_arn', { value: this.ci.stateKey.arn, description: 'Repository variable TF_STATE_KMS_KEY_ID' });

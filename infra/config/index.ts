@@ -4,10 +4,10 @@
  * or the Data API). Infra, the local runtime and the tests all call this.
  */
 import { existsSync, statSync } from 'node:fs';
-import { dirname, join, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { FUNCTIONS_DIR } from '../paths';
 import { routes, tasks, type FunctionDefinition } from '../../functions/registry';
-import { isPublicReason } from '../../functions/registry-types';
+import { duplicateProblems, entryProblems, isRoute, resolveHandler } from '../../functions/registry-schema';
 import { tables as registryTables } from '../../functions/tables';
 import { environments, type EnvironmentName } from './environments';
 import { ConfigError, parseEnvironmentConfig, type EnvironmentConfig } from './schema';
@@ -35,16 +35,11 @@ export function validateAgainstRegistry(
         `dataApi.enabled: function "${fn.name}" uses SQL through the Data API but it is off (received false); set dataApi.enabled to true or change the function's data.sql to "proxy"`,
       );
     }
-    if (fn.reservedConcurrency !== undefined && fn.reservedConcurrency < 1) {
-      problems.push(`${isRoute(fn) ? 'routes' : 'tasks'}["${fn.name}"].reservedConcurrency: use a positive number (received ${fn.reservedConcurrency})`);
-    }
   }
   problems.push(...concurrencyProblems(config, functions));
   if (problems.length > 0) throw new ConfigError(config.name, problems);
   return config;
 }
-
-const isRoute = (fn: FunctionDefinition) => (fn as { method?: unknown }).method !== undefined || (fn as { path?: unknown }).path !== undefined;
 
 /**
  * Reserved concurrency of a function: its registry entry's, else (routes only)
@@ -99,7 +94,7 @@ export function loadAllConfigs(): EnvironmentConfig[] {
 // ---------------------------------------------------------------------------
 
 export interface RegistryCheckOptions {
-  /** Folder the `handler` paths are relative to. @default "<repo>/functions" */
+  /** Folder the `handler` paths are relative to. @default FUNCTIONS_DIR */
   readonly functionsDir?: string;
   /** Table definitions functions may reference. @default functions/tables.ts */
   readonly tables?: Readonly<Record<string, unknown>>;
@@ -107,108 +102,26 @@ export interface RegistryCheckOptions {
   readonly checkHandlerFiles?: boolean;
 }
 
-const FUNCTION_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
-const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
-/** `/`, `/posts`, `/posts/{id}`, `/files/{proxy+}` (greedy only last). */
-const PATH_SEGMENT = /^([A-Za-z0-9._~-]+|\{[A-Za-z][A-Za-z0-9_]*\}|\{[A-Za-z][A-Za-z0-9_]*\+\})$/;
-const HANDLER_FILE = /\.(ts|mts|js|mjs)$/;
-/** API Gateway HTTP APIs cut integrations at 30 s; keep a second for the round trip. */
-export const MAX_ROUTE_TIMEOUT_SECONDS = 29;
-export const MAX_TASK_TIMEOUT_SECONDS = 900;
-const DEFAULT_FUNCTIONS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'functions');
-
-function pathProblem(path: string): string | undefined {
-  if (path === '/') return undefined;
-  if (!path.startsWith('/') || path.endsWith('/')) return 'start with "/" and do not end with "/", e.g. "/posts/{id}"';
-  const segments = path.slice(1).split('/');
-  for (const [i, seg] of segments.entries()) {
-    if (!PATH_SEGMENT.test(seg)) return `segment "${seg}" is invalid; use letters, digits, ".", "_", "~", "-" or a {param}`;
-    if (seg.endsWith('+}') && i !== segments.length - 1) return `greedy parameter "${seg}" must be the last segment`;
-  }
-  const params = segments.filter((s) => s.startsWith('{')).map((s) => s.replace(/[{}+]/g, ''));
-  if (new Set(params).size !== params.length) return 'use each {param} name once';
-  return undefined;
-}
-
-/** Every problem of the registry for this environment (empty when valid). */
+/**
+ * Every problem of the registry for this environment (empty when valid): the
+ * entry rules of functions/registry-schema.ts, duplicates, and handler files.
+ */
 export function registryProblems(
   config: EnvironmentConfig,
   functions: readonly FunctionDefinition[],
   options: RegistryCheckOptions = {},
 ): string[] {
-  const problems: string[] = [];
-  const functionsDir = resolve(options.functionsDir ?? DEFAULT_FUNCTIONS_DIR);
+  const functionsDir = options.functionsDir ?? FUNCTIONS_DIR;
   const tableNames = Object.keys(options.tables ?? registryTables);
-  const names = new Set<string>();
-  const routeKeys = new Set<string>();
-  for (const fn of functions) {
-    const route = fn as FunctionDefinition & { method?: string; path?: string };
-    const isRoute = route.method !== undefined || route.path !== undefined;
-    const where = `${isRoute ? 'routes' : 'tasks'}["${fn.name}"]`;
-    if (!FUNCTION_NAME.test(fn.name)) {
-      problems.push(`${where}.name: use kebab-case letters and digits, e.g. "posts-create" (received ${JSON.stringify(fn.name)})`);
-    }
-    if (names.has(fn.name)) problems.push(`${where}.name: "${fn.name}" is used twice; give every route and task a unique name`);
-    names.add(fn.name);
-    const physical = `${config.project}-${config.name}-${fn.name}`;
-    if (physical.length > 64) {
-      problems.push(`${where}.name: the Lambda name "${physical}" is ${physical.length} characters, over AWS's 64; shorten the name`);
-    }
-    if (isRoute) {
-      if (!HTTP_METHODS.includes(String(route.method))) {
-        problems.push(`${where}.method: use one of ${HTTP_METHODS.join(', ')} (received ${JSON.stringify(route.method)}); OPTIONS routes are added for every path automatically`);
+  const prefix = `${config.project}-${config.name}-`;
+  const problems = functions.flatMap((fn) => entryProblems(fn, { tableNames, prefix, functionsDir }));
+  problems.push(...duplicateProblems(functions));
+  if (options.checkHandlerFiles ?? true) {
+    for (const fn of functions) {
+      const handler = resolveHandler(functionsDir, fn.handler);
+      if ('file' in handler && !(existsSync(handler.file) && statSync(handler.file).isFile())) {
+        problems.push(`${isRoute(fn) ? 'routes' : 'tasks'}["${fn.name}"].handler: file "${join('functions', fn.handler)}" does not exist; create it (exporting \`handler\`) or fix the path`);
       }
-      const pp = typeof route.path === 'string' ? pathProblem(route.path) : 'is required, e.g. "/posts/{id}"';
-      if (pp) problems.push(`${where}.path: ${pp} (received ${JSON.stringify(route.path)})`);
-      const key = `${route.method} ${route.path}`;
-      if (routeKeys.has(key)) problems.push(`${where}: route "${key}" is declared twice; keep one entry per method and path`);
-      routeKeys.add(key);
-      const reason = (route as { public?: unknown }).public;
-      if (reason !== undefined && !isPublicReason(reason)) {
-        problems.push(`${where}.public: give the reason the route needs no authorization in at least 10 characters, or remove the field (received ${JSON.stringify(reason)})`);
-      }
-    }
-    if (typeof fn.handler !== 'string' || !HANDLER_FILE.test(fn.handler)) {
-      problems.push(`${where}.handler: use a .ts or .js file relative to functions/, e.g. "posts/create.ts" (received ${JSON.stringify(fn.handler)})`);
-    } else {
-      const file = resolve(functionsDir, fn.handler);
-      if (!file.startsWith(functionsDir + sep)) {
-        problems.push(`${where}.handler: "${fn.handler}" points outside functions/; use a path relative to functions/`);
-      } else if ((options.checkHandlerFiles ?? true) && !(existsSync(file) && statSync(file).isFile())) {
-        problems.push(`${where}.handler: file "${join('functions', fn.handler)}" does not exist; create it (exporting \`handler\`) or fix the path`);
-      }
-    }
-    const maxTimeout = isRoute ? MAX_ROUTE_TIMEOUT_SECONDS : MAX_TASK_TIMEOUT_SECONDS;
-    if (fn.timeoutSeconds !== undefined && !(Number.isInteger(fn.timeoutSeconds) && fn.timeoutSeconds >= 1 && fn.timeoutSeconds <= maxTimeout)) {
-      problems.push(
-        `${where}.timeoutSeconds: use a whole number from 1 to ${maxTimeout}${isRoute ? " (API Gateway's 30 s integration limit)" : " (Lambda's 15 minute limit)"} (received ${fn.timeoutSeconds})`,
-      );
-    }
-    if (fn.memoryMb !== undefined && !(Number.isInteger(fn.memoryMb) && fn.memoryMb >= 128 && fn.memoryMb <= 10240)) {
-      problems.push(`${where}.memoryMb: use a whole number of MB from 128 to 10240 (received ${fn.memoryMb})`);
-    }
-    if (fn.reservedConcurrency !== undefined && fn.reservedConcurrency >= 1 && !Number.isInteger(fn.reservedConcurrency)) {
-      problems.push(`${where}.reservedConcurrency: use a whole number or leave it unset (received ${fn.reservedConcurrency})`);
-    }
-    for (const [table, access] of Object.entries(fn.data?.tables ?? {})) {
-      if (!tableNames.includes(table)) {
-        problems.push(`${where}.data.tables: unknown table "${table}"; use one of ${tableNames.map((t) => `"${t}"`).join(', ')} or define it in functions/tables.ts`);
-      }
-      if (access !== 'read' && access !== 'read-write') {
-        problems.push(`${where}.data.tables.${table}: use "read" or "read-write" (received ${JSON.stringify(access)})`);
-      }
-    }
-    const sql = fn.data?.sql as unknown;
-    if (sql !== undefined && sql !== 'proxy' && sql !== 'data-api') {
-      problems.push(`${where}.data.sql: use "proxy" or "data-api" (received ${JSON.stringify(sql)})`);
-    }
-    const sqlUser = fn.data?.sqlUser as unknown;
-    if (sqlUser !== undefined && sqlUser !== 'app' && sqlUser !== 'master') {
-      problems.push(`${where}.data.sqlUser: use "app" or "master" (received ${JSON.stringify(sqlUser)})`);
-    } else if (sqlUser === 'master' && (isRoute || sql !== 'proxy')) {
-      problems.push(
-        `${where}.data.sqlUser: "master" is for the migration task only (a task with data.sql "proxy"); routes log in as the application role: remove sqlUser (received "master" on a ${isRoute ? 'route' : `task with data.sql ${JSON.stringify(sql)}`})`,
-      );
     }
   }
   return problems;

@@ -6,12 +6,12 @@
  * the value received and the fix (see `ConfigError`).
  */
 import { z } from 'zod';
+import { ORIGIN_FIX, ORIGIN_PATTERN } from '../../functions/lib/http/origin';
 
 const AURORA_PG_VERSION = /^(1[3-9]|2\d)\.\d+$/;
 const AZ = /^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/;
 const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
-const ORIGIN = /^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/;
 
 /** CloudWatch Logs accepts only these retention periods (days). */
 export const LOG_RETENTION_DAYS = [
@@ -135,7 +135,7 @@ export const environmentConfigSchema = z
         z
           .string()
           .refine((o) => o !== '*', 'list exact origins such as "https://app.example.com"; "*" is not allowed')
-          .refine((o) => o === '*' || ORIGIN.test(o), 'use an origin such as "https://app.example.com" (no path, no trailing slash)'),
+          .refine((o) => o === '*' || ORIGIN_PATTERN.test(o), ORIGIN_FIX),
       )
       .min(1, 'list at least one origin, e.g. ["https://app.example.com"]'),
     /**

@@ -5,12 +5,12 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { environments } from '../config/environments';
 import { loadConfig } from '../config';
+import { REPO_ROOT } from '../paths';
 import type { StackInput } from './engine';
 
-export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 
 /**
  * Runs an app entry (default: infra/main.ts) with the cdktf.json app runner

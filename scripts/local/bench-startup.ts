@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { REPO_ROOT } from './runtime';
+import { REPO_ROOT } from '../../infra/paths';
 
 const WARM_TARGET_MS = 5000;
 

@@ -15,13 +15,13 @@
 import { existsSync, watch } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type http from 'node:http';
 import { routes as registryRoutes, tasks as registryTasks } from '../../functions/registry';
 import type { FunctionDefinition, RouteDefinition } from '../../functions/registry-types';
-import { DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS } from '../../functions/registry-types';
+import { DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS } from '../../functions/registry-schema';
 import { tables as registryTables, type TableDefinition } from '../../functions/tables';
 import { loadConfig, type EnvironmentConfig } from '../../infra/config';
+import { FUNCTIONS_DIR, LOCAL_DATA_DIR } from '../../infra/paths';
 import { LOCAL_ACCOUNT_ID, startLocalCloud, Teardown, type LocalCloud } from './cloud';
 import type { DataApiServer } from './data-api';
 import type { LocalDynamo } from './dynamo';
@@ -32,9 +32,6 @@ import type { LocalCredentials } from './iam';
 import type { LocalPostgres } from './postgres';
 import type { RdsProxyEmulator } from './rds-proxy';
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const FUNCTIONS_DIR = path.join(REPO_ROOT, 'functions');
-export const DEFAULT_DATA_DIR = path.join(REPO_ROOT, '.local');
 
 export interface LocalRuntimeOptions {
   /** HTTP port of the API on `host`. @default 0 (a free port; the CLI defaults to 3000) */
@@ -138,7 +135,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     // 1. The cloud: IAM, secrets, RDS Proxy emulator, DynamoDB, Postgres, Data API, tables.
     const cloud = await startLocalCloud({
       config,
-      dataDir: options.dataDir ?? DEFAULT_DATA_DIR,
+      dataDir: options.dataDir ?? LOCAL_DATA_DIR,
       reset: options.reset,
       functions: [...routes, ...tasks],
       tables: options.tables ?? registryTables,

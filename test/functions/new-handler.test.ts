@@ -7,7 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { handlerPathFor, scaffoldHandler } from '../../scripts/new-handler';
+import { handlerPathFor } from '../../functions/registry-schema';
+import { scaffoldHandler } from '../../scripts/new-handler';
 import type { HttpHandler } from '../../functions/lib/http';
 import { captureLogs, httpEvent, lambdaContext } from './events';
 
@@ -72,12 +73,13 @@ test('scaffolds GET and DELETE handlers without a body schema', async () => {
 });
 
 test.each([
-  [{ name: 'Bad_Name', method: 'GET', path: '/x' }, /name "Bad_Name" is invalid/],
-  [{ name: 'x-y', method: 'FETCH', path: '/x' }, /METHOD "FETCH" is invalid/],
-  [{ name: 'x-y', method: 'GET', path: 'x' }, /path "x" is invalid/],
-  [{ name: 'x-y', method: 'GET', path: '/x/' }, /path "\/x\/" is invalid/],
-  [{ name: 'x-y', method: 'GET', path: '/a/{id}/b/{id}' }, /twice/],
-  [{ name: 'lib-x', method: 'GET', path: '/x' }, /functions\/lib/],
+  [{ name: 'Bad_Name', method: 'GET', path: '/x' }, /routes\["Bad_Name"\]\.name: use kebab-case/],
+  [{ name: 'x-y', method: 'FETCH', path: '/x' }, /routes\["x-y"\]\.method: use one of GET, POST, PUT, PATCH, DELETE \(received "FETCH"\)/],
+  [{ name: 'x-y', method: 'GET', path: 'x' }, /\.path: start with "\/"/],
+  [{ name: 'x-y', method: 'GET', path: '/x/' }, /\.path: start with "\/" and do not end with "\/"/],
+  [{ name: 'x-y', method: 'GET', path: '/a/{id}/b/{id}' }, /use each \{param\} name once/],
+  [{ name: 'lib-x', method: 'GET', path: '/x' }, /functions\/lib\/, which holds no handlers/],
+  [{ name: 'x'.repeat(60), method: 'GET', path: '/x' }, /over AWS's 64/],
   [{ name: 'posts-create', method: 'GET', path: '/elsewhere' }, /"posts-create" is already registered/],
   [{ name: 'posts-again', method: 'POST', path: '/posts' }, /POST \/posts is already registered/],
   [{ name: 'comments-create', method: 'PUT', path: '/c' }, /already registered/],
@@ -102,6 +104,6 @@ test('--public records why the route needs no authorization in the registry line
 
 test('fails when the --public reason is shorter than 10 characters', () => {
   const before = registry();
-  expect(() => scaffoldHandler({ root: tmp, name: 'pong', method: 'GET', path: '/pong', public: 'because' })).toThrow(/--public "because" is too short/);
+  expect(() => scaffoldHandler({ root: tmp, name: 'pong', method: 'GET', path: '/pong', public: 'because' })).toThrow(/\.public: give the reason the route needs no authorization in at least 10 characters/);
   expect(registry()).toBe(before);
 });

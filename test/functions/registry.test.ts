@@ -7,10 +7,10 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { routes, tasks } from '../../functions/registry';
+import { FUNCTIONS_DIR } from '../../infra/paths';
 import { BUNDLE_FILE, MIGRATIONS_DIR, renderBundle } from '../../functions/migrations/generate';
 
-const FUNCTIONS_DIR = join(process.cwd(), 'functions');
-const NOT_HANDLERS = new Set(['registry.ts', 'registry-types.ts', 'tables.ts', 'testing.ts']);
+const NOT_HANDLERS = new Set(['registry.ts', 'registry-types.ts', 'registry-schema.ts', 'tables.ts', 'testing.ts']);
 
 function handlerFiles(dir = FUNCTIONS_DIR): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((d) => {

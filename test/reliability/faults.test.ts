@@ -11,7 +11,7 @@ import { routes as registryRoutes } from '../../functions/registry';
 import type { RouteDefinition } from '../../functions/registry-types';
 import { startDynamo, type LocalDynamo } from '../../scripts/local/dynamo';
 import { startPostgres, type LocalPostgres } from '../../scripts/local/postgres';
-import { REPO_ROOT } from '../../scripts/local/runtime';
+import { REPO_ROOT } from '../../infra/paths';
 import { call, destroyAgent, isContractError, parseJson, startHarness, tempDir, type Harness, type Reply } from './harness';
 
 /** "Quickly": well under the functions' 10-15 s timeouts. */

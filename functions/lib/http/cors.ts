@@ -5,14 +5,13 @@
  * the local runtime.
  */
 import httpCors from '@middy/http-cors';
+import { ORIGIN_PATTERN } from './origin';
 
 /** Request headers a browser may send cross-origin. */
 export const CORS_ALLOW_HEADERS = 'authorization,content-type';
 /** Seconds a browser may cache a preflight answer. */
 export const CORS_MAX_AGE_SECONDS = 600;
 export const DEFAULT_CORS_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
-
-const ORIGIN_PATTERN = /^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/;
 
 /**
  * Parses `CORS_ORIGINS` (comma-separated exact origins such as

@@ -1,0 +1,176 @@
+/**
+ * The rules of a registry entry, written once: the config validation (synth),
+ * `npm run new:handler` and the bundler all call these. Each problem names the
+ * field, the value received and the fix.
+ */
+import { resolve, sep } from 'node:path';
+import type { FunctionDefinition } from './registry-types';
+
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+export const DEFAULT_MEMORY_MB = 256;
+export const DEFAULT_TIMEOUT_SECONDS = 10;
+/** Lambda's memory range (MB). */
+export const MEMORY_MB = { min: 128, max: 10240 } as const;
+/** API Gateway HTTP APIs cut integrations at 30 s; keep a second for the round trip. */
+export const MAX_ROUTE_TIMEOUT_SECONDS = 29;
+/** Lambda's 15 minute limit. */
+export const MAX_TASK_TIMEOUT_SECONDS = 900;
+/** Lambda function names are at most 64 characters (`<project>-<env>-<name>`). */
+export const MAX_LAMBDA_NAME = 64;
+
+const FUNCTION_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+/** `/`, `/posts`, `/posts/{id}`, `/files/{proxy+}` (greedy only last). */
+const PATH_SEGMENT = /^([A-Za-z0-9._~-]+|\{[A-Za-z][A-Za-z0-9_]*\}|\{[A-Za-z][A-Za-z0-9_]*\+\})$/;
+const HANDLER_FILE = /\.(ts|mts|js|mjs)$/;
+/** Folders of functions/ that hold no handlers. */
+const RESERVED_DIRS = ['lib', 'migrations'];
+
+/** True for a route (method and path), false for a task. */
+export const isRoute = (fn: FunctionDefinition): fn is FunctionDefinition & { method: string; path: string } =>
+  (fn as { method?: unknown }).method !== undefined || (fn as { path?: unknown }).path !== undefined;
+
+/** The `{param}` names of a path, in order (`{proxy+}` gives `proxy`). */
+export function pathParams(path: string): string[] {
+  return [...path.matchAll(/\{([A-Za-z][A-Za-z0-9_]*)\+?\}/g)].map((m) => m[1]!);
+}
+
+/** Why a path is not a valid API Gateway route path, or undefined. */
+export function pathProblem(path: string): string | undefined {
+  if (path === '/') return undefined;
+  if (!path.startsWith('/') || path.endsWith('/')) return 'start with "/" and do not end with "/", e.g. "/posts/{id}"';
+  const segments = path.slice(1).split('/');
+  for (const [i, seg] of segments.entries()) {
+    if (!PATH_SEGMENT.test(seg)) return `segment "${seg}" is invalid; use letters, digits, ".", "_", "~", "-" or a {param}`;
+    if (seg.endsWith('+}') && i !== segments.length - 1) return `greedy parameter "${seg}" must be the last segment`;
+  }
+  const params = pathParams(path);
+  if (new Set(params).size !== params.length) return 'use each {param} name once';
+  return undefined;
+}
+
+/** Why a function name is not usable, or undefined. `prefix` is `<project>-<env>-`. */
+export function nameProblem(name: unknown, prefix = ''): string | undefined {
+  if (typeof name !== 'string' || !FUNCTION_NAME.test(name)) return 'use kebab-case letters and digits, e.g. "posts-create"';
+  if (prefix.length + name.length > MAX_LAMBDA_NAME) {
+    return `the Lambda name "${prefix}${name}" is ${prefix.length + name.length} characters, over AWS's ${MAX_LAMBDA_NAME}; shorten the name`;
+  }
+  return undefined;
+}
+
+/** functions/-relative handler file for a name: `a-b-c` -> `a/b-c.ts`, `a` -> `a.ts` (new:handler's convention). */
+export function handlerPathFor(name: string): string {
+  const dash = name.indexOf('-');
+  return dash === -1 ? `${name}.ts` : `${name.slice(0, dash)}/${name.slice(dash + 1)}.ts`;
+}
+
+/**
+ * The absolute handler file of an entry, or the problem with its `handler`:
+ * a .ts/.js file inside functions/, outside its lib/ and migrations/ folders.
+ */
+export function resolveHandler(functionsDir: string, handler: unknown): { file: string } | { problem: string } {
+  if (typeof handler !== 'string' || !HANDLER_FILE.test(handler)) {
+    return { problem: 'use a .ts or .js file relative to functions/, e.g. "posts/create.ts"' };
+  }
+  const root = resolve(functionsDir);
+  const file = resolve(root, handler);
+  if (!file.startsWith(root + sep)) return { problem: `"${handler}" points outside functions/; use a path relative to functions/` };
+  const top = file.slice(root.length + 1).split(sep)[0]!;
+  if (RESERVED_DIRS.includes(top)) return { problem: `"${handler}" is under functions/${top}/, which holds no handlers; choose another folder` };
+  return { file };
+}
+
+/** Whether `reason` is a usable `public` reason: a string of at least 10 characters (trimmed). */
+export function isPublicReason(reason: unknown): reason is string {
+  return typeof reason === 'string' && reason.trim().length >= 10;
+}
+
+export interface EntryCheckOptions {
+  /** Table names `data.tables` may use. */
+  readonly tableNames: readonly string[];
+  /** `<project>-<env>-`, for the Lambda name length. @default "" */
+  readonly prefix?: string;
+  /** Folder handler paths are relative to; omit to skip the handler path. */
+  readonly functionsDir?: string;
+}
+
+/** Every problem of one entry's own fields (empty when valid). */
+export function entryProblems(fn: FunctionDefinition, options: EntryCheckOptions): string[] {
+  const problems: string[] = [];
+  const route = isRoute(fn);
+  const where = `${route ? 'routes' : 'tasks'}["${fn.name}"]`;
+  const name = nameProblem(fn.name, options.prefix);
+  if (name) problems.push(`${where}.name: ${name} (received ${JSON.stringify(fn.name)})`);
+  if (route) {
+    const { method, path } = fn as unknown as { method: unknown; path: unknown };
+    if (!HTTP_METHODS.includes(method as never)) {
+      problems.push(`${where}.method: use one of ${HTTP_METHODS.join(', ')} (received ${JSON.stringify(method)}); OPTIONS routes are added for every path automatically`);
+    }
+    const pp = typeof path === 'string' ? pathProblem(path) : 'is required, e.g. "/posts/{id}"';
+    if (pp) problems.push(`${where}.path: ${pp} (received ${JSON.stringify(path)})`);
+    const reason = (fn as { public?: unknown }).public;
+    if (reason !== undefined && !isPublicReason(reason)) {
+      problems.push(`${where}.public: give the reason the route needs no authorization in at least 10 characters, or remove the field (received ${JSON.stringify(reason)})`);
+    }
+  }
+  if (options.functionsDir !== undefined) {
+    const handler = resolveHandler(options.functionsDir, fn.handler);
+    if ('problem' in handler) problems.push(`${where}.handler: ${handler.problem} (received ${JSON.stringify(fn.handler)})`);
+  }
+  const maxTimeout = route ? MAX_ROUTE_TIMEOUT_SECONDS : MAX_TASK_TIMEOUT_SECONDS;
+  if (fn.timeoutSeconds !== undefined && !(Number.isInteger(fn.timeoutSeconds) && fn.timeoutSeconds >= 1 && fn.timeoutSeconds <= maxTimeout)) {
+    problems.push(
+      `${where}.timeoutSeconds: use a whole number from 1 to ${maxTimeout}${route ? " (API Gateway's 30 s integration limit)" : " (Lambda's 15 minute limit)"} (received ${fn.timeoutSeconds})`,
+    );
+  }
+  if (fn.memoryMb !== undefined && !(Number.isInteger(fn.memoryMb) && fn.memoryMb >= MEMORY_MB.min && fn.memoryMb <= MEMORY_MB.max)) {
+    problems.push(`${where}.memoryMb: use a whole number of MB from ${MEMORY_MB.min} to ${MEMORY_MB.max} (received ${fn.memoryMb})`);
+  }
+  if (fn.reservedConcurrency !== undefined && !(Number.isInteger(fn.reservedConcurrency) && fn.reservedConcurrency >= 1)) {
+    problems.push(`${where}.reservedConcurrency: use a positive whole number or leave it unset (received ${fn.reservedConcurrency})`);
+  }
+  problems.push(...dataProblems(fn, where, route, options.tableNames));
+  return problems;
+}
+
+function dataProblems(fn: FunctionDefinition, where: string, route: boolean, tableNames: readonly string[]): string[] {
+  const problems: string[] = [];
+  for (const [table, access] of Object.entries(fn.data?.tables ?? {})) {
+    if (!tableNames.includes(table)) {
+      problems.push(`${where}.data.tables: unknown table "${table}"; use one of ${tableNames.map((t) => `"${t}"`).join(', ')} or define it in functions/tables.ts`);
+    }
+    if (access !== 'read' && access !== 'read-write') {
+      problems.push(`${where}.data.tables.${table}: use "read" or "read-write" (received ${JSON.stringify(access)})`);
+    }
+  }
+  const sql = fn.data?.sql as unknown;
+  if (sql !== undefined && sql !== 'proxy' && sql !== 'data-api') {
+    problems.push(`${where}.data.sql: use "proxy" or "data-api" (received ${JSON.stringify(sql)})`);
+  }
+  const sqlUser = fn.data?.sqlUser as unknown;
+  if (sqlUser !== undefined && sqlUser !== 'app' && sqlUser !== 'master') {
+    problems.push(`${where}.data.sqlUser: use "app" or "master" (received ${JSON.stringify(sqlUser)})`);
+  } else if (sqlUser === 'master' && (route || sql !== 'proxy')) {
+    problems.push(
+      `${where}.data.sqlUser: "master" is for the migration task only (a task with data.sql "proxy"); routes log in as the application role: remove sqlUser (received "master" on a ${route ? 'route' : `task with data.sql ${JSON.stringify(sql)}`})`,
+    );
+  }
+  return problems;
+}
+
+/** Problems between entries: a name or a METHOD path used twice. */
+export function duplicateProblems(functions: readonly FunctionDefinition[]): string[] {
+  const problems: string[] = [];
+  const names = new Set<string>();
+  const routeKeys = new Set<string>();
+  for (const fn of functions) {
+    const where = `${isRoute(fn) ? 'routes' : 'tasks'}["${fn.name}"]`;
+    if (names.has(fn.name)) problems.push(`${where}.name: "${fn.name}" is used twice; give every route and task a unique name`);
+    names.add(fn.name);
+    if (isRoute(fn)) {
+      const key = `${fn.method} ${fn.path}`;
+      if (routeKeys.has(key)) problems.push(`${where}: route "${key}" is declared twice; keep one entry per method and path`);
+      routeKeys.add(key);
+    }
+  }
+  return problems;
+}
