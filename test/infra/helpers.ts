@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Testing } from 'cdktf';
 import type { Construct } from 'constructs';
 import type { FunctionArchive } from '../../infra/bundling';
+import { Database, type DatabaseProps } from '../../infra/constructs/database';
 import { ServiceFunction, type ServiceFunctionProps } from '../../infra/constructs/function';
 import { DataKey } from '../../infra/constructs/kms-key';
 import { environments, parseEnvironmentConfig, type EnvironmentConfig, type EnvironmentConfigInput } from '../../infra/config';
@@ -105,9 +106,14 @@ export function idOf(json: TfJson, type: string, prefix: string): string {
   return ids[0]!;
 }
 
-/** `${type.<id>.attribute}`: how Terraform JSON refers to the one resource of `type` (whose id starts with `prefix`). */
+/** `type.<id>`: the Terraform address of the one resource of `type` (whose id starts with `prefix`), as `depends_on` lists it. */
+export function addressOf(json: TfJson, type: string, prefix = ''): string {
+  return `${type}.${idOf(json, type, prefix)}`;
+}
+
+/** `${type.<id>.attribute}`: a reference to an attribute of the one resource of `type` (whose id starts with `prefix`). */
 export function refTo(json: TfJson, type: string, attribute: string, prefix = ''): string {
-  return `\${${type}.${idOf(json, type, prefix)}.${attribute}}`;
+  return `\${${addressOf(json, type, prefix)}.${attribute}}`;
 }
 
 export interface PolicyStatementJson {
@@ -121,6 +127,14 @@ export interface PolicyStatementJson {
 export function rolePolicyStatements(json: TfJson, prefix: string): PolicyStatementJson[] {
   const policy = json.resource.aws_iam_role_policy![idOf(json, 'aws_iam_role_policy', prefix)]!;
   return policyDocumentOf(json, policy.policy).statement;
+}
+
+/** The trust statement of the one `aws_iam_role` whose id starts with `prefix`: who may assume it, on what condition. */
+export function trustOf(json: TfJson, prefix = ''): { principals: { type: string; identifiers: string[] }[]; condition?: PolicyStatementJson['condition'] } {
+  const role = json.resource.aws_iam_role![idOf(json, 'aws_iam_role', prefix)]!;
+  const statements = policyDocumentOf(json, role.assume_role_policy).statement;
+  if (statements.length !== 1) throw new Error(`expected one trust statement, found ${statements.length}`);
+  return statements[0];
 }
 
 /** A construct synthesized alone: the string for cdktf's matchers, and its JSON. */
@@ -138,6 +152,24 @@ export function synthScope(build: (scope: Construct) => void): ScopeSynth {
 /** The data key most constructs encrypt with, id `key`. */
 export function testKey(scope: Construct): DataKey {
   return new DataKey(scope, 'key', { alias: 'test-data' });
+}
+
+/** A Database (id `database`) on the given key or a test key, with stand-in VPC and subnets in two zones. */
+export function testDatabase(scope: Construct, props: Partial<DatabaseProps> = {}): Database {
+  return new Database(scope, 'database', {
+    identifier: 'sps-test',
+    vpcId: 'vpc-test',
+    subnetIds: ['subnet-a', 'subnet-b'],
+    availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+    kmsKey: props.kmsKey ?? testKey(scope),
+    engineVersion: '16.6',
+    minCapacity: 0.5,
+    maxCapacity: 4,
+    databaseName: 'app',
+    masterUsername: 'app_admin',
+    logRetentionDays: 14,
+    ...props,
+  });
 }
 
 /**
