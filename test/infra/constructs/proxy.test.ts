@@ -170,7 +170,7 @@ describe('DatabaseProxy', () => {
   test('dbUserArn names a database user of this proxy: rds-db:…:dbuser:<proxy resource id>/<user>', () => {
     const { json } = synthProxy({}, {}, (proxy, scope) => new TerraformOutput(scope, 'user_arn', { value: proxy.dbUserArn('app_user') }));
     const arn = String(json.output!.user_arn!.value);
-    const proxyArn = refTo(json, 'aws_db_proxy', 'arn').slice(2, -1);
+    const proxyArn = `${addressOf(json, 'aws_db_proxy')}.arn`;
     expect(arn).toBe(
       `\${join(":", ["arn", element(split(":", ${proxyArn}), 1), "rds-db", element(split(":", ${proxyArn}), 3), element(split(":", ${proxyArn}), 4), "dbuser", "\${element(split(":", ${proxyArn}), 6)}/app_user"])}`,
     );
