@@ -61,7 +61,7 @@ describe('Database', () => {
 
   test('forces TLS through its cluster parameter group', () => {
     const { synth, json } = synthDatabase();
-    expect(synth).toHaveResourceWithProperties(RdsClusterParameterGroup, { parameter: [{ name: 'rds.force_ssl', value: '1' }] });
+    expect(synth).toHaveResourceWithProperties(RdsClusterParameterGroup, { family: 'aurora-postgresql16', parameter: [{ name: 'rds.force_ssl', value: '1' }] });
     expect(onlyResource(json, 'aws_rds_cluster').db_cluster_parameter_group_name).toBe(refTo(json, 'aws_rds_cluster_parameter_group', 'name'));
   });
 
