@@ -219,3 +219,19 @@ export function testFunction(scope: Construct, archives: FakeArchives, name: str
     ...props,
   });
 }
+
+/**
+ * The permissions-boundary tests of a construct that owns one IAM role (the
+ * stack gives every role the environment's boundary): none by default, and
+ * the given one on the role.
+ */
+export function permissionsBoundaryTests(role: string, synth: (props: { permissionsBoundary?: string }) => ScopeSynth): void {
+  test(`${role} has no permissions boundary by default`, () => {
+    expect(onlyResource(synth({}).json, 'aws_iam_role').permissions_boundary).toBeUndefined();
+  });
+
+  test(`GIVEN permissionsBoundary WHEN synthesized THEN ${role} carries the boundary`, () => {
+    const boundary = 'arn:aws:iam::111122223333:policy/sps-test-boundary';
+    expect(onlyResource(synth({ permissionsBoundary: boundary }).json, 'aws_iam_role').permissions_boundary).toBe(boundary);
+  });
+}

@@ -5,10 +5,9 @@
  */
 import { Testing } from 'cdktf';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
-import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { VPC_ENI_ACTIONS, type ServiceFunctionProps } from '../../../infra/constructs/function';
-import { addressOf, FakeArchives, onlyResource, refTo, rolePolicyStatements, synthScope, testFunction, trustOf } from '../helpers';
+import { addressOf, FakeArchives, onlyResource, permissionsBoundaryTests, refTo, rolePolicyStatements, synthScope, testFunction, trustOf } from '../helpers';
 
 Testing.setupJest();
 
@@ -87,14 +86,6 @@ describe('ServiceFunction', () => {
     expect(rolePolicyStatements(synthFunction().json, 'fn_')[0]).toEqual(
       expect.objectContaining({ sid: 'VpcNetworkInterfaces', actions: [...VPC_ENI_ACTIONS], resources: ['*'] }),
     );
-    expect(VPC_ENI_ACTIONS).toEqual([
-      'ec2:CreateNetworkInterface',
-      'ec2:DescribeNetworkInterfaces',
-      'ec2:DescribeSubnets',
-      'ec2:DeleteNetworkInterface',
-      'ec2:AssignPrivateIpAddresses',
-      'ec2:UnassignPrivateIpAddresses',
-    ]);
   });
 
   test('its role writes to its own log group only', () => {
@@ -121,14 +112,7 @@ describe('ServiceFunction', () => {
     expect(trustOf(synthFunction().json).principals).toEqual([{ type: 'Service', identifiers: ['lambda.amazonaws.com'] }]);
   });
 
-  test('its role has no permissions boundary by default', () => {
-    expect(onlyResource(synthFunction().json, 'aws_iam_role').permissions_boundary).toBeUndefined();
-  });
-
-  test('GIVEN permissionsBoundary WHEN synthesized THEN its role carries the boundary', () => {
-    const boundary = 'arn:aws:iam::111122223333:policy/sps-test-boundary';
-    expect(synthFunction({ permissionsBoundary: boundary }).synth).toHaveResourceWithProperties(IamRole, { permissions_boundary: boundary });
-  });
+  permissionsBoundaryTests('its role', synthFunction);
 
   test('runs in the given subnets with the given security groups', () => {
     expect(synthFunction().synth).toHaveResourceWithProperties(LambdaFunction, {

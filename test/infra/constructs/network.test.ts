@@ -6,12 +6,11 @@
 import { Testing } from 'cdktf';
 import { DefaultSecurityGroup } from '@cdktf/provider-aws/lib/default-security-group';
 import { FlowLog } from '@cdktf/provider-aws/lib/flow-log';
-import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { Route } from '@cdktf/provider-aws/lib/route';
 import { Vpc } from '@cdktf/provider-aws/lib/vpc';
 import { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint';
 import { Network, type NetworkProps } from '../../../infra/constructs/network';
-import { addressOf, onlyResource, refTo, resourcesOf, rolePolicyStatements, synthScope, trustOf } from '../helpers';
+import { addressOf, onlyResource, permissionsBoundaryTests, refTo, resourcesOf, rolePolicyStatements, synthScope, trustOf } from '../helpers';
 
 Testing.setupJest();
 
@@ -149,14 +148,7 @@ describe('Network', () => {
     ]);
   });
 
-  test('the flow-log role has no permissions boundary by default', () => {
-    expect(onlyResource(synthNetwork().json, 'aws_iam_role').permissions_boundary).toBeUndefined();
-  });
-
-  test('GIVEN permissionsBoundary WHEN synthesized THEN the flow-log role carries the boundary', () => {
-    const boundary = 'arn:aws:iam::111122223333:policy/sps-test-boundary';
-    expect(synthNetwork({ permissionsBoundary: boundary }).synth).toHaveResourceWithProperties(IamRole, { permissions_boundary: boundary });
-  });
+  permissionsBoundaryTests('the flow-log role', synthNetwork);
 
   test('the default security group denies everything', () => {
     const { synth, json } = synthNetwork();

@@ -7,10 +7,9 @@ import type { Construct } from 'constructs';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { DbProxy } from '@cdktf/provider-aws/lib/db-proxy';
 import { DbProxyDefaultTargetGroup } from '@cdktf/provider-aws/lib/db-proxy-default-target-group';
-import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { DatabaseProxy, type DatabaseProxyProps } from '../../../infra/constructs/proxy';
 import type { DatabaseProps } from '../../../infra/constructs/database';
-import { addressOf, onlyResource, refTo, rolePolicyStatements, synthScope, testDatabase, testKey, trustOf, type TfJson } from '../helpers';
+import { addressOf, onlyResource, permissionsBoundaryTests, refTo, rolePolicyStatements, synthScope, testDatabase, testKey, trustOf, type TfJson } from '../helpers';
 
 Testing.setupJest();
 
@@ -149,14 +148,7 @@ describe('DatabaseProxy', () => {
     expect(trustOf(synthProxy().json).principals).toEqual([{ type: 'Service', identifiers: ['rds.amazonaws.com'] }]);
   });
 
-  test('its role has no permissions boundary by default', () => {
-    expect(onlyResource(synthProxy().json, 'aws_iam_role').permissions_boundary).toBeUndefined();
-  });
-
-  test('GIVEN permissionsBoundary WHEN synthesized THEN its role carries the boundary', () => {
-    const boundary = 'arn:aws:iam::111122223333:policy/sps-test-boundary';
-    expect(synthProxy({ permissionsBoundary: boundary }).synth).toHaveResourceWithProperties(IamRole, { permissions_boundary: boundary });
-  });
+  permissionsBoundaryTests('its role', synthProxy);
 
   test('logs to its own log group with the given retention; the proxy waits for it and for its role policy', () => {
     const { synth, json } = synthProxy();

@@ -44,22 +44,15 @@ describe('securityGroup', () => {
 });
 
 describe('allowTcp', () => {
-  test('makes one egress rule on `from` to `to`, with the description', () => {
+  test.each([
+    ['egress', 'on `from` to `to`', VpcSecurityGroupEgressRule, 'functions', 'proxy'],
+    ['ingress', 'on `to` from `from`', VpcSecurityGroupIngressRule, 'proxy', 'functions'],
+  ])('makes one %s rule %s, with the description', (direction, _where, rule, group, referenced) => {
     const { synth, json } = synthLink();
-    expect(Object.keys(json.resource.aws_vpc_security_group_egress_rule!)).toHaveLength(1);
-    expect(synth).toHaveResourceWithProperties(VpcSecurityGroupEgressRule, {
-      security_group_id: '${aws_security_group.functions.id}',
-      referenced_security_group_id: '${aws_security_group.proxy.id}',
-      description,
-    });
-  });
-
-  test('makes one ingress rule on `to` from `from`, with the description', () => {
-    const { synth, json } = synthLink();
-    expect(Object.keys(json.resource.aws_vpc_security_group_ingress_rule!)).toHaveLength(1);
-    expect(synth).toHaveResourceWithProperties(VpcSecurityGroupIngressRule, {
-      security_group_id: '${aws_security_group.proxy.id}',
-      referenced_security_group_id: '${aws_security_group.functions.id}',
+    expect(Object.keys(json.resource[`aws_vpc_security_group_${direction}_rule`]!)).toHaveLength(1);
+    expect(synth).toHaveResourceWithProperties(rule, {
+      security_group_id: `\${aws_security_group.${group}.id}`,
+      referenced_security_group_id: `\${aws_security_group.${referenced}.id}`,
       description,
     });
   });
