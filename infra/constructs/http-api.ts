@@ -6,6 +6,7 @@
  * No `cors_configuration`: with it API Gateway answers preflight itself and
  * ignores the CORS headers our functions return. CORS lives in one place.
  */
+import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
 import { Apigatewayv2Api } from '@cdktf/provider-aws/lib/apigatewayv2-api';
 import { Apigatewayv2Integration } from '@cdktf/provider-aws/lib/apigatewayv2-integration';
@@ -65,6 +66,7 @@ export class HttpApi extends Construct {
 
   constructor(scope: Construct, id: string, private readonly props: HttpApiProps) {
     super(scope, id);
+    this.slugs = uniqueSlugs(props.routes.map((r) => r.path));
     this.api = new Apigatewayv2Api(this, 'api', {
       name: props.name,
       protocolType: 'HTTP',
@@ -85,6 +87,9 @@ export class HttpApi extends Construct {
     return this.stage.invokeUrl;
   }
 
+  /** Construct-id part of each path, unique within this API. */
+  private readonly slugs: Map<string, string>;
+
   private integrationFor(route: HttpRoute): Apigatewayv2Integration {
     let integration = this.integrations.get(route.fn);
     if (!integration) {
@@ -103,7 +108,7 @@ export class HttpApi extends Construct {
   private createRoutes(): void {
     for (const route of this.props.routes) {
       this.routes.push(
-        new Apigatewayv2Route(this, `route-${route.method}-${slug(route.path)}`, {
+        new Apigatewayv2Route(this, `route-${route.method}-${this.slugs.get(route.path)}`, {
           apiId: this.api.id,
           routeKey: `${route.method} ${route.path}`,
           target: `integrations/${this.integrationFor(route).id}`,
@@ -119,7 +124,7 @@ export class HttpApi extends Construct {
     for (const route of this.props.routes) if (!byPath.has(route.path)) byPath.set(route.path, route);
     for (const [path, route] of byPath) {
       this.routes.push(
-        new Apigatewayv2Route(this, `route-OPTIONS-${slug(path)}`, {
+        new Apigatewayv2Route(this, `route-OPTIONS-${this.slugs.get(path)}`, {
           apiId: this.api.id,
           routeKey: `OPTIONS ${path}`,
           target: `integrations/${this.integrationFor(route).id}`,
@@ -136,7 +141,7 @@ export class HttpApi extends Construct {
       if (seen.has(key)) continue;
       seen.add(key);
       this.permissions.push(
-        new LambdaPermission(this, `invoke-${route.fn.node.id}-${slug(route.path)}`, {
+        new LambdaPermission(this, `invoke-${route.fn.node.id}-${this.slugs.get(route.path)}`, {
           statementId: `AllowApiGateway${seen.size}`,
           action: 'lambda:InvokeFunction',
           functionName: route.fn.lambda.functionName,
@@ -162,8 +167,21 @@ export class HttpApi extends Construct {
   }
 }
 
-
-/** A construct-id-safe form of a path: `/posts/{id}` -> `posts_id`. */
-function slug(path: string): string {
-  return path.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_|_$/g, '') || 'root';
+/**
+ * A construct-id-safe form of each path: `/posts/{id}` -> `posts_id`. Paths
+ * that differ only in punctuation (`/posts/{id}`, `/posts/id`: both valid API
+ * Gateway routes) would share it; the later one gets a hash of the path, so
+ * ids already in state keep their names.
+ */
+function uniqueSlugs(paths: readonly string[]): Map<string, string> {
+  const slugs = new Map<string, string>();
+  const taken = new Set<string>();
+  for (const path of paths) {
+    if (slugs.has(path)) continue;
+    let slug = path.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_|_$/g, '') || 'root';
+    if (taken.has(slug)) slug = `${slug}_${createHash('sha256').update(path).digest('hex').slice(0, 8)}`;
+    taken.add(slug);
+    slugs.set(path, slug);
+  }
+  return slugs;
 }
