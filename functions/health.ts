@@ -7,7 +7,7 @@ import { httpHandler } from './lib/http';
 const db = proxyDatabase({ queryTimeoutMs: 2000, connectionTimeoutMillis: 2000 });
 
 /** Checks both databases with one cheap read each; either failing is a 503 `unavailable`. */
-export const handler = httpHandler({ route: 'health' }, async () => {
+export const handler = httpHandler({}, async () => {
   const checks = await Promise.allSettled([
     documentClient.send(new GetCommand({ TableName: tableName('posts'), Key: { id: '__health__' } })),
     db.query('SELECT 1 AS ok'),

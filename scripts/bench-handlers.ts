@@ -297,8 +297,8 @@ async function chainOverhead(): Promise<{ get: Pair; post: Pair }> {
     body: JSON.stringify({ id: post.id, ...(JSON.parse(event.body!) as object) }),
     isBase64Encoded: false,
   });
-  const chainGet = httpHandler({ route: 'posts-get', path: PostId }, ({ path }) => ({ ...post, id: path.id }));
-  const chainPost = httpHandler({ route: 'posts-create', body: PostInput }, ({ body }) => reply(201, { id: post.id, ...body }));
+  const chainGet = httpHandler({ path: PostId }, ({ path }) => ({ ...post, id: path.id }));
+  const chainPost = httpHandler({ body: PostInput }, ({ body }) => reply(201, { id: post.id, ...body }));
 
   type Fn = (e: typeof getTemplate, c: typeof context) => Promise<{ statusCode: number }>;
   // Rounds alternate bare and chain so machine noise hits both; per-invocation

@@ -69,23 +69,23 @@ const takesBody = (method: Method) => method === 'POST' || method === 'PUT' || m
 /** The status a scaffold of this method answers. */
 const statusOf = (method: Method) => (method === 'POST' ? 201 : method === 'DELETE' ? 204 : 200);
 
-function handlerSource(name: string, method: Method, params: string[], libImport: string): string {
+function handlerSource(method: Method, params: string[], libImport: string): string {
   const hasBody = takesBody(method);
   const schemas: string[] = [];
   if (params.length > 0) schemas.push(`const Path = z.strictObject({ ${params.map((p) => `${p}: z.string().check(z.minLength(1), z.maxLength(100))`).join(', ')} });`);
   if (hasBody) schemas.push('const Body = z.strictObject({ message: z.string().check(z.minLength(1), z.maxLength(1000)) });');
-  const options = [`route: '${name}'`, ...(params.length > 0 ? ['path: Path'] : []), ...(hasBody ? ['body: Body'] : [])].join(', ');
+  const options = [...(params.length > 0 ? ['path: Path'] : []), ...(hasBody ? ['body: Body'] : [])].join(', ');
   const args = [...(params.length > 0 ? ['path'] : []), ...(hasBody ? ['body'] : [])];
   const status = statusOf(method);
   const result =
-    status === 204 ? 'reply(204)' : `reply(${status}, { route: '${name}'${params.length > 0 ? ', path' : ''}${hasBody ? ', body' : ''} })`;
+    status === 204 ? 'reply(204)' : `reply(${status}, { ok: true${params.length > 0 ? ', path' : ''}${hasBody ? ', body' : ''} })`;
   return [
     "import * as z from 'zod/mini';",
     `import { httpHandler, reply } from '${libImport}';`,
     '',
     ...schemas,
     ...(schemas.length > 0 ? [''] : []),
-    `export const handler = httpHandler({ ${options} }, async (${args.length > 0 ? `{ ${args.join(', ')} }` : ''}) => ${result});`,
+    `export const handler = httpHandler({${options ? ` ${options} ` : ''}}, async (${args.length > 0 ? `{ ${args.join(', ')} }` : ''}) => ${result});`,
     '',
   ]
     .join('\n')
@@ -105,8 +105,8 @@ function testSource(name: string, method: Method, path: string, params: string[]
     const init = [...(params.length > 0 ? [`pathParameters: ${pathObject}`] : []), ...(json ? [`json: ${json}`] : [])];
     return `httpEvent('${method}', '${rawPath}'${init.length > 0 ? `, { ${init.join(', ')} }` : ''})`;
   };
-  // What the scaffolded handler answers: its route, and the path and body it received.
-  const expected = `{ route: '${name}'${params.length > 0 ? `, path: ${pathObject}` : ''}${hasBody ? `, body: ${hello}` : ''} }`;
+  // What the scaffolded handler answers: the path and body it received.
+  const expected = `{ ok: true${params.length > 0 ? `, path: ${pathObject}` : ''}${hasBody ? `, body: ${hello}` : ''} }`;
   return [
     `import { handler } from '${handlerImport}';`,
     `import { captureLogs, httpEvent, lambdaContext } from '${eventsImport}';`,
@@ -160,7 +160,7 @@ export function scaffoldHandler(input: ScaffoldInput): ScaffoldResult {
   const registryLine = `  { name: '${name}', method: '${method}', path: '${path}', handler: '${handlerRel}'${input.public !== undefined ? `, public: ${tsString(input.public.trim())}` : ''} },`;
   mkdirSync(dirname(handlerFile), { recursive: true });
   mkdirSync(dirname(testFile), { recursive: true });
-  writeFileSync(handlerFile, handlerSource(name, method, params, rel(handlerFile, join(root, 'functions', 'lib', 'http', 'index.ts')).replace(/\/index$/, '')));
+  writeFileSync(handlerFile, handlerSource(method, params, rel(handlerFile, join(root, 'functions', 'lib', 'http', 'index.ts')).replace(/\/index$/, '')));
   writeFileSync(testFile, testSource(name, method, path, params, rel(testFile, handlerFile), rel(testFile, join(root, 'test', 'functions', 'events.ts'))));
   writeFileSync(registryFile, `${registry.slice(0, end)}${registryLine}\n${registry.slice(end)}`);
   return { handlerFile, testFile, registryLine };

@@ -4,4 +4,4 @@ import { httpHandler, reply } from '../lib/http';
 
 const db = dataApiDatabase();
 
-export const handler = httpHandler({ route: 'events-create', body: EventInput }, async ({ body }) => reply(201, await createEvent(db, body)));
+export const handler = httpHandler({ body: EventInput }, async ({ body }) => reply(201, await createEvent(db, body)));

@@ -4,4 +4,4 @@ import { httpHandler } from '../lib/http';
 
 const db = dataApiDatabase();
 
-export const handler = httpHandler({ route: 'events-get', path: EventPath }, ({ path }) => getEvent(db, path.id));
+export const handler = httpHandler({ path: EventPath }, ({ path }) => getEvent(db, path.id));

@@ -1,7 +1,7 @@
 import { deletePost, PostId } from '../lib/domain/posts';
 import { httpHandler, reply } from '../lib/http';
 
-export const handler = httpHandler({ route: 'posts-delete', path: PostId }, async ({ path }) => {
+export const handler = httpHandler({ path: PostId }, async ({ path }) => {
   await deletePost(path.id);
   return reply(204);
 });

@@ -1,4 +1,4 @@
 import { getPost, PostId } from '../lib/domain/posts';
 import { httpHandler } from '../lib/http';
 
-export const handler = httpHandler({ route: 'posts-get', path: PostId }, ({ path }) => getPost(path.id));
+export const handler = httpHandler({ path: PostId }, ({ path }) => getPost(path.id));

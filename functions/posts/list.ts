@@ -1,4 +1,4 @@
 import { ListQuery, listPosts } from '../lib/domain/posts';
 import { httpHandler } from '../lib/http';
 
-export const handler = httpHandler({ route: 'posts-list', query: ListQuery }, ({ query }) => listPosts(query.limit, query.cursor));
+export const handler = httpHandler({ query: ListQuery }, ({ query }) => listPosts(query.limit, query.cursor));

@@ -5,6 +5,6 @@ import { httpHandler, reply } from '../lib/http';
 const db = proxyDatabase();
 
 export const handler = httpHandler(
-  { route: 'registrations-create', path: EventPath, body: RegistrationInput },
+  { path: EventPath, body: RegistrationInput },
   async ({ path, body }) => reply(201, await register(db, path.id, body)),
 );

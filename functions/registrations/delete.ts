@@ -4,7 +4,7 @@ import { httpHandler, reply } from '../lib/http';
 
 const db = proxyDatabase();
 
-export const handler = httpHandler({ route: 'registrations-delete', path: RegistrationPath }, async ({ path }) => {
+export const handler = httpHandler({ path: RegistrationPath }, async ({ path }) => {
   await unregister(db, path.id, path.registrationId);
   return reply(204);
 });

@@ -4,4 +4,4 @@ import { httpHandler } from '../lib/http';
 
 const db = proxyDatabase();
 
-export const handler = httpHandler({ route: 'registrations-list', path: EventPath }, ({ path }) => listRegistrations(db, path.id));
+export const handler = httpHandler({ path: EventPath }, ({ path }) => listRegistrations(db, path.id));

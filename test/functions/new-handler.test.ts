@@ -49,16 +49,16 @@ test('the scaffolded handler runs: typed path and body, 201, and 400 validation_
   const { handler } = (await import(path.join(tmp, 'functions', 'comments', 'create.ts'))) as { handler: HttpHandler };
   const ok = await handler(httpEvent('POST', '/posts/p1/comments', { pathParameters: { id: 'p1' }, json: { message: 'hi' } }), lambdaContext());
   expect(ok.statusCode).toBe(201);
-  expect(JSON.parse(ok.body)).toEqual({ route: 'comments-create', path: { id: 'p1' }, body: { message: 'hi' } });
+  expect(JSON.parse(ok.body)).toEqual({ ok: true, path: { id: 'p1' }, body: { message: 'hi' } });
   const bad = await handler(httpEvent('POST', '/posts/p1/comments', { pathParameters: { id: 'p1' }, json: {} }), lambdaContext());
   expect(bad.statusCode).toBe(400);
   const generatedTest = readFileSync(path.join(tmp, 'test', 'functions', 'comments', 'create.test.ts'), 'utf8');
   expect(generatedTest).toContain("from '../../../functions/comments/create'");
   // The generated test checks what the handler answers, with the same values the handler gets.
   expect(generatedTest).toContain("handler(httpEvent('POST', '/posts/test-id/comments', { pathParameters: { id: 'test-id' }, json: { message: 'hello' } }), lambdaContext())");
-  expect(generatedTest).toContain("expect(JSON.parse(result.body)).toEqual({ route: 'comments-create', path: { id: 'test-id' }, body: { message: 'hello' } });");
+  expect(generatedTest).toContain("expect(JSON.parse(result.body)).toEqual({ ok: true, path: { id: 'test-id' }, body: { message: 'hello' } });");
   const answer = await handler(httpEvent('POST', '/posts/test-id/comments', { pathParameters: { id: 'test-id' }, json: { message: 'hello' } }), lambdaContext());
-  expect(JSON.parse(answer.body)).toEqual({ route: 'comments-create', path: { id: 'test-id' }, body: { message: 'hello' } });
+  expect(JSON.parse(answer.body)).toEqual({ ok: true, path: { id: 'test-id' }, body: { message: 'hello' } });
 });
 
 test('scaffolds GET and DELETE handlers without a body schema', async () => {
@@ -66,7 +66,7 @@ test('scaffolds GET and DELETE handlers without a body schema', async () => {
   expect((await handler(httpEvent('GET', '/status'), lambdaContext())).statusCode).toBe(200);
   const generatedTest = readFileSync(path.join(tmp, 'test', 'functions', 'status.test.ts'), 'utf8');
   expect(generatedTest).toContain("handler(httpEvent('GET', '/status'), lambdaContext())");
-  expect(generatedTest).toContain("expect(JSON.parse(result.body)).toEqual({ route: 'status' });");
+  expect(generatedTest).toContain("expect(JSON.parse(result.body)).toEqual({ ok: true });");
   const del = (await import(path.join(tmp, 'functions', 'comments', 'delete.ts'))) as { handler: HttpHandler };
   const r = await del.handler(httpEvent('DELETE', '/posts/a/comments/b', { pathParameters: { id: 'a', commentId: 'b' } }), lambdaContext());
   expect(r.statusCode).toBe(204);

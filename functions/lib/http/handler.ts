@@ -2,11 +2,12 @@
  * `httpHandler`: the typed factory every HTTP handler uses.
  *
  *   export const handler = httpHandler(
- *     { route: 'posts-create', body: PostInput },
+ *     { body: PostInput },
  *     async ({ body }) => reply(201, await createPost(body)),
  *   );
  *
- * The zod schemas ARE the input types: `body`, `path` and `query` arrive
+ * The route is named once, in functions/registry.ts; log lines carry the
+ * event's routeKey (`POST /posts`). The zod schemas ARE the input types: `body`, `path` and `query` arrive
  * validated and typed as the schemas' output. The chain is `@middy/core` as
  * published, with its official middlewares and ours in the same shape.
  */
@@ -27,8 +28,6 @@ type Params = Record<string, string | undefined>;
 type Out<S, Fallback> = S extends $ZodType ? output<S> : Fallback;
 
 export interface HttpHandlerOptions<B, P, Q> {
-  /** Registry name of the route, written in every log line. @default - the event's routeKey */
-  readonly route?: string;
   /** Schema of the JSON body. Setting it makes the route a JSON route. @default - body ignored */
   readonly body?: B;
   /** Schema of the path parameters. @default - raw `pathParameters` */
@@ -63,7 +62,6 @@ export function httpHandler<
   Q extends $ZodType | undefined = undefined,
 >(options: HttpHandlerOptions<B, P, Q>, fn: (input: HandlerInput<B, P, Q>) => unknown): HttpHandler {
   const corsSetup = cors(options.cors);
-  const route = options.route;
 
   const chain = middy<HttpEvent, unknown>(
     (event: HttpEvent, context: LambdaContext, { signal }: { signal: AbortSignal }) =>
@@ -81,12 +79,12 @@ export function httpHandler<
     { timeoutEarlyInMillis: options.timeoutEarlyInMillis ?? 50 },
   )
     // First in, so its `after` and `onError` run last: every answer leaves through it.
-    .use(lastGate({ route, origins: corsSetup.origins }))
+    .use(lastGate({ origins: corsSetup.origins }))
     .use(httpHeaderNormalizer())
     .use(corsSetup.middleware)
     .use(httpSecurityHeaders(SECURITY_HEADERS))
     .use(httpErrorHandler({ logger: false }))
-    .use(errorContract({ route }))
+    .use(errorContract())
     .use(proxyResponse())
     .use(httpEventNormalizer());
   if (options.json ?? options.body !== undefined) {
@@ -102,7 +100,7 @@ export function httpHandler<
     try {
       return (await chain(event, context)) as ProxyResult;
     } catch (err) {
-      log({ level: 'error', msg: 'unhandled error', requestId: context?.awsRequestId, route: route ?? event?.routeKey, error: describeError(err) });
+      log({ level: 'error', msg: 'unhandled error', requestId: context?.awsRequestId, route: event?.routeKey, error: describeError(err) });
       return internalErrorResult(corsFallbackHeaders(corsSetup.origins, event?.headers?.origin));
     }
   };

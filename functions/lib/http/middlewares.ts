@@ -157,11 +157,6 @@ export function proxyResponse() {
 // errorContract: every error -> {"error":{"code","message","details"?}}
 // ---------------------------------------------------------------------------
 
-export interface ErrorContractOptions {
-  /** Route name written in error logs. @default - the event's routeKey */
-  readonly route?: string;
-}
-
 const CODE_BY_STATUS: Record<number, string> = {
   400: 'bad_request',
   401: 'unauthorized',
@@ -205,7 +200,7 @@ export function toAppError(err: unknown): AppError {
  * Turns `request.error` into a middy HttpError whose message is our JSON error
  * body, for `@middy/http-error-handler` (which must run after it) to render.
  */
-export function errorContract(opts: ErrorContractOptions = {}) {
+export function errorContract() {
   const errorContractOnError = (request: MiddyRequest) => {
     if (request.response !== undefined) return;
     const appError = toAppError(request.error);
@@ -214,7 +209,7 @@ export function errorContract(opts: ErrorContractOptions = {}) {
         level: 'error',
         msg: appError.code === 'internal' ? 'unhandled error' : 'dependency unavailable',
         requestId: request.context?.awsRequestId,
-        route: opts.route ?? request.event?.routeKey,
+        route: request.event?.routeKey,
         error: describeError(request.error),
       });
     }
@@ -237,8 +232,6 @@ export function errorContract(opts: ErrorContractOptions = {}) {
 // ---------------------------------------------------------------------------
 
 export interface LastGateOptions {
-  /** Route name written in the log line. @default - the event's routeKey */
-  readonly route?: string;
   /** Allowed CORS origins, for an answer the chain could not make (last-resort 500). */
   readonly origins: readonly string[];
 }
@@ -260,7 +253,7 @@ export function lastGate(opts: LastGateOptions) {
       msg: 'request',
       requestId: request.context?.awsRequestId,
       apiRequestId: request.event?.requestContext?.requestId,
-      route: opts.route ?? request.event?.routeKey,
+      route: request.event?.routeKey,
       method: request.event?.requestContext?.http?.method,
       status: result.statusCode,
       durationMs: t0 === undefined ? undefined : Math.round((performance.now() - t0) * 100) / 100,
