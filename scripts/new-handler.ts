@@ -95,7 +95,7 @@ function handlerSource(method: Method, params: string[], libImport: string): str
 /** A single-quoted TypeScript string literal, as the rest of the code base writes them. */
 const tsString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r')}'`;
 
-function testSource(name: string, method: Method, path: string, params: string[], handlerImport: string, eventsImport: string): string {
+function testSource(method: Method, path: string, params: string[], handlerImport: string, eventsImport: string): string {
   const hasBody = takesBody(method);
   const pathObject = `{ ${params.map((p) => `${p}: 'test-${p}'`).join(', ')} }`;
   const rawPath = path.replace(/\{([A-Za-z][A-Za-z0-9_]*)\+?\}/g, (_m, p: string) => `test-${p}`);
@@ -161,7 +161,7 @@ export function scaffoldHandler(input: ScaffoldInput): ScaffoldResult {
   mkdirSync(dirname(handlerFile), { recursive: true });
   mkdirSync(dirname(testFile), { recursive: true });
   writeFileSync(handlerFile, handlerSource(method, params, rel(handlerFile, join(root, 'functions', 'lib', 'http', 'index.ts')).replace(/\/index$/, '')));
-  writeFileSync(testFile, testSource(name, method, path, params, rel(testFile, handlerFile), rel(testFile, join(root, 'test', 'functions', 'events.ts'))));
+  writeFileSync(testFile, testSource(method, path, params, rel(testFile, handlerFile), rel(testFile, join(root, 'test', 'functions', 'events.ts'))));
   writeFileSync(registryFile, `${registry.slice(0, end)}${registryLine}\n${registry.slice(end)}`);
   return { handlerFile, testFile, registryLine };
 }
