@@ -27,7 +27,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateRawSync } from 'node:zlib';
 import type { FunctionDefinition } from '../functions/registry-types';
-import { hashInputs, isRunning } from '../scripts/build-support.mjs';
+import { hashInputs, isRunning } from './build-support.mjs';
 
 /** Repository root (this file lives in `<root>/infra`). */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
