@@ -83,7 +83,7 @@ function prune(keep) {
 /**
  * Our TypeScript sources keep their own `import.meta` values. esbuild's
  * `define` replaces the expressions in the syntax tree, never text inside a
- * string (infra/bundling.ts writes `import.meta.url` into the functions'
+ * string (infra/bundling/banner.ts writes `import.meta.url` into the functions'
  * banner, which must stay as it is); the inline source map keeps stack traces
  * pointing at the .ts lines.
  */
