@@ -17,7 +17,7 @@ import type { FunctionArchive } from './outputs';
 const CACHE_KEEP_MS = 10 * 60 * 1000;
 
 /** Bump when the bytes written for the same esbuild output change. */
-const POST_PROCESS = 'trim-banner-2+imported';
+const POST_PROCESS = 'trim-banner-2+imported+fflate-zip';
 
 interface CacheIndex {
   readonly contentKey: string;

@@ -6,7 +6,7 @@ import { BuildCache } from './cache';
 import { bundleWithInputs, bundleWithInputsAsync, type BuildResult } from './esbuild';
 import type { BundleOptions } from './options';
 import type { FunctionArchive, FunctionBundle } from './outputs';
-import { zipDeterministic, type ZipEntryCache } from './zip';
+import { zipDeterministic } from './zip';
 
 /** Bundles and zips functions (one esbuild run per bundle group); `<build dir>/zips/<name>.zip` each. */
 export function packageFunctions(fns: readonly FunctionDefinition[], options: BundleOptions = {}): FunctionArchive[] {
@@ -29,14 +29,13 @@ export function packageFunction(fn: FunctionDefinition, options: BundleOptions =
 }
 
 function archiveAll(result: BuildResult, cache: BuildCache | undefined): FunctionArchive[] {
-  const zips: ZipEntryCache = new Map();
-  const archives = result.bundles.map((bundle) => archive(bundle, zips));
+  const archives = result.bundles.map(archive);
   return cache ? cache.store(archives, result.inputs) : archives;
 }
 
-function archive(bundle: FunctionBundle, zips: ZipEntryCache): FunctionArchive {
+function archive(bundle: FunctionBundle): FunctionArchive {
   const zipFile = join(bundle.outdir, 'zips', `${bundle.name}.zip`);
-  const zip = zipDeterministic(bundle.outdir, bundle.files, zipFile, zips);
+  const zip = zipDeterministic(bundle.outdir, bundle.files, zipFile);
   const digest = createHash('sha256').update(zip).digest();
   return { ...bundle, zipFile, zipBytes: zip.length, sha256Base64: digest.toString('base64'), sha256Hex: digest.toString('hex') };
 }
