@@ -29,7 +29,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { hashInputs, isRunning } from './build-support.mjs';
+import { hashInputs, isRunning } from '../infra/build-support.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const entry = resolve(process.argv[2] ?? join(ROOT, 'infra', 'main.ts'));
@@ -83,7 +83,7 @@ function prune(keep) {
 /**
  * Our TypeScript sources keep their own `import.meta` values. esbuild's
  * `define` replaces the expressions in the syntax tree, never text inside a
- * string (infra/bundling.ts writes `import.meta.url` into the functions'
+ * string (infra/bundling/banner.ts writes `import.meta.url` into the functions'
  * banner, which must stay as it is); the inline source map keeps stack traces
  * pointing at the .ts lines.
  */

@@ -4,7 +4,7 @@
  *   npm run bench:handlers [-- --runs 15 --iterations 20000]
  *
  * Per function in the registry it prints:
- *   - bundle bytes, raw and gzip (bundled by infra/bundling.ts, as deployed);
+ *   - bundle bytes, raw and gzip (bundled by infra/bundling/, as deployed);
  *   - import time of the bundle in a fresh `node` (median of --runs, >= 15),
  *     from a directory that holds exactly the function's zip contents at a
  *     short path, as Lambda unpacks it into /var/task (see `deployLike`);
@@ -354,7 +354,7 @@ async function main(): Promise<void> {
   const floors = [...floorByKind.values()];
   const baselineOf = (fn: FunctionDefinition) => baselineByKind.get(kindOf(clientsOf(fn)))!;
   const bundleOf = (fn: FunctionDefinition) => bundles.find((b) => b.name === fn.name)!;
-  console.log(`bundled ${bundles.length} functions + ${baselines.length} SDK baselines + ${floors.length} floors in ${Date.now() - started} ms (infra/bundling.ts, minified ESM, node22)`);
+  console.log(`bundled ${bundles.length} functions + ${baselines.length} SDK baselines + ${floors.length} floors in ${Date.now() - started} ms (infra/bundling/, minified ESM, node22)`);
 
   console.log(`measuring import time in fresh node processes (${RUNS} rounds; each bundle imported next to its baseline, ratios are medians of the paired ratios), from ${DEPLOY_ROOT}/<name>/...`);
   rmSync(DEPLOY_ROOT, { recursive: true, force: true });

@@ -25,7 +25,7 @@ export const VPC_ENI_ACTIONS = [
 export interface ServiceFunctionProps {
   /** Physical function name, e.g. `sps-dev-posts-create` (at most 64 characters). */
   readonly functionName: string;
-  /** The bundled, zipped code (see infra/bundling.ts). */
+  /** The bundled, zipped code (see infra/bundling/). */
   readonly code: FunctionArchive;
   /** @default "Runs <functionName>" */
   readonly description?: string;

@@ -14,7 +14,7 @@ import type { FunctionDefinition } from '../../functions/registry-types';
 import { physicalTableName, type TableDefinition } from '../../functions/tables';
 import type { EnvironmentConfig } from '../../infra/config';
 import { functionEnvironment, functionGrants, proxyBorrowTimeoutSeconds, type ContractValues, type Grant } from '../../infra/function-contract';
-import { isRunning } from '../build-support.mjs';
+import { isRunning } from '../../infra/build-support.mjs';
 import { startDataApiServer, type DataApiServer } from './data-api';
 import { ensureTables, startDynamo, type LocalDynamo } from './dynamo';
 import { faultHooks, type LocalFaults } from './faults';

@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { isRunning } from '../build-support.mjs';
+import { isRunning } from '../../infra/build-support.mjs';
 
 const execFileAsync = promisify(execFile);
 

@@ -97,7 +97,7 @@ test('the real app synthesizes through it (what `cdktf synth` runs)', () => {
   expect(cdktfJson.app).toBe('node scripts/app.mjs infra/main.ts');
 
   // The zips are the bytes the bundler makes in any process: the runner must not rewrite the
-  // `import.meta.url` that infra/bundling.ts writes into the functions' banner as text.
+  // `import.meta.url` that infra/bundling/banner.ts writes into the functions' banner as text.
   const stack = JSON.parse(readFileSync(join(out, 'stacks', 'dev', 'cdk.tf.json'), 'utf8')) as {
     resource: { aws_lambda_function: Record<string, { function_name: string; source_code_hash: string }> };
   };

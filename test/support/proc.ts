@@ -51,4 +51,4 @@ export function processEnvironment(pid: number): string[] {
 }
 
 /** True while `pid` runs; an exited process not reaped yet (a zombie) counts as gone. */
-export { isRunning } from '../../scripts/build-support.mjs';
+export { isRunning } from '../../infra/build-support.mjs';

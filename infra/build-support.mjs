@@ -1,7 +1,7 @@
 /**
  * Helpers shared by the app runner (scripts/app.mjs, plain JavaScript so that
  * `node` runs it without a TypeScript loader) and the TypeScript code: the
- * bundler (infra/bundling.ts), the local runtime and its tests.
+ * bundler (infra/bundling/), the local runtime and its tests.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
