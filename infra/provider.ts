@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { LocalBackend, S3Backend, type TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import type { EnvironmentConfig } from './config';
-import { PROJECT_ROOT } from './bundling';
+import { REPO_ROOT } from './paths';
 
 /** Terraform versions the stacks accept. */
 export const TERRAFORM_VERSION_CONSTRAINT = '>= 1.10.0';
@@ -62,6 +62,6 @@ export function configureBackend(stack: TerraformStack, config: EnvironmentConfi
     // cdktf 0.21's S3Backend has no field for S3-native locking (Terraform >= 1.10).
     backend.addOverride('use_lockfile', true);
   } else {
-    new LocalBackend(stack, { path: join(PROJECT_ROOT, `terraform.${config.name}.tfstate`) });
+    new LocalBackend(stack, { path: join(REPO_ROOT, `terraform.${config.name}.tfstate`) });
   }
 }

@@ -13,7 +13,8 @@ import { routes as registryRoutes, tasks as registryTasks } from '../functions/r
 import type { FunctionDefinition, RouteDefinition, TaskDefinition } from '../functions/registry-types';
 import { DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS } from '../functions/registry-schema';
 import { tables as registryTables, physicalTableName, type TableDefinition } from '../functions/tables';
-import { FUNCTIONS_DIR, packageFunctions, type BundleOptions, type FunctionArchive } from './bundling';
+import { packageFunctions, type BundleOptions, type FunctionArchive } from './bundling';
+import { FUNCTIONS_DIR } from './paths';
 import type { EnvironmentConfig } from './config';
 import { reservedConcurrencyOf, validateAgainstRegistry } from './config';
 import { SecureDefaults } from './aspects';

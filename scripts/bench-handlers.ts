@@ -42,7 +42,8 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { bundleFunctions, PROJECT_ROOT, type FunctionBundle } from '../infra/bundling';
+import { bundleFunctions, type FunctionBundle } from '../infra/bundling';
+import { BUILD_DIR, REPO_ROOT } from '../infra/paths';
 import { routes, tasks } from '../functions/registry';
 import { SAMPLE_FUNCTION_ENV } from './bench/function-env';
 import type { FunctionDefinition } from '../functions/registry-types';
@@ -55,7 +56,7 @@ const arg = (name: string, fallback: number) => {
 const RUNS = Math.max(15, arg('runs', 15));
 const ITERATIONS = Math.max(1000, arg('iterations', 20_000));
 
-const BENCH_DIR = join(PROJECT_ROOT, '.build', 'bench-handlers');
+const BENCH_DIR = join(BUILD_DIR, 'bench-handlers');
 const BASELINE_SRC = join(BENCH_DIR, 'baseline-src');
 
 // ---------------------------------------------------------------------------
@@ -108,7 +109,7 @@ const BASELINE_HANDLER = "export const handler = async () => ({ statusCode: 200,
 // handlers do. No function can import faster than its floor, so the floor's
 // ratio shows how much of a function's ratio the required libraries take
 // before our framework adds anything. Printed for information, not judged.
-const httpModule = (file: string) => JSON.stringify(join(PROJECT_ROOT, 'functions', 'lib', 'http', file));
+const httpModule = (file: string) => JSON.stringify(join(REPO_ROOT, 'functions', 'lib', 'http', file));
 const FLOOR_SOURCE = `import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpEventNormalizer from '@middy/http-event-normalizer';

@@ -15,9 +15,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../infra/bundling';
+import { REPO_ROOT } from '../infra/paths';
 
-const PROBE = join(PROJECT_ROOT, 'scripts', 'bench', 'rss-probe.mjs');
+const PROBE = join(REPO_ROOT, 'scripts', 'bench', 'rss-probe.mjs');
 const TIME_TARGET = 0.6;
 const RSS_TARGET_MB = 300;
 
@@ -37,7 +37,7 @@ async function measure(args: string[], env: NodeJS.ProcessEnv): Promise<Sample> 
   const start = performance.now();
   const code = await new Promise<number>((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', PROBE, ...args], {
-      cwd: PROJECT_ROOT,
+      cwd: REPO_ROOT,
       env: { ...process.env, ...env, BENCH_RSS_FILE: rssFile, CHECKPOINT_DISABLE: '1', NODE_NO_WARNINGS: '1' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
       SPS_BUILD_DIR: join(work, warm ? 'build' : `build-${i}`),
     });
     // What `cdktf synth` runs (cdktf.json's app command).
-    const synthArgs = [join(PROJECT_ROOT, 'scripts', 'app.mjs'), join(PROJECT_ROOT, 'infra', 'main.ts')];
+    const synthArgs = [join(REPO_ROOT, 'scripts', 'app.mjs'), join(REPO_ROOT, 'infra', 'main.ts')];
     const barrelArgs = ['--input-type=module', '-e', "await import('@cdktf/provider-aws')"];
     await measure(synthArgs, synthEnv(-1));
     await measure(barrelArgs, {});

@@ -7,14 +7,14 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { PROJECT_ROOT } from '../infra/bundling';
+import { BUILD_DIR } from '../infra/paths';
 import { countByType, planOffline, pluginMirror, prepareOfflineStack, synthApp, type OfflinePlan } from './plan-offline-lib';
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
   const mirror = pluginMirror();
   if (!mirror) console.log('no local provider mirror (TF_PLUGIN_MIRROR, Terraform\'s implied mirrors, /opt/tf-plugins): terraform init downloads hashicorp/aws 5.100.0');
-  const root = join(PROJECT_ROOT, '.build', 'plan-offline');
+  const root = join(BUILD_DIR, 'plan-offline');
   const outdir = join(root, 'cdktf.out');
   mkdirSync(root, { recursive: true });
 

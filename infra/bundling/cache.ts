@@ -10,7 +10,8 @@ import type { FunctionDefinition } from '../../functions/registry-types';
 import { hashInputs } from '../build-support.mjs';
 import { bundleGroupOf } from './entries';
 import { buildOptions } from './esbuild';
-import { PROJECT_ROOT, resolveOptions, type BundleOptions } from './options';
+import { resolveOptions, type BundleOptions } from './options';
+import { REPO_ROOT } from '../paths';
 import type { FunctionArchive } from './outputs';
 
 /** Older entries of the same function set are removed after this long (runs still using them finish first). */
@@ -39,7 +40,7 @@ export class BuildCache {
 
   constructor(fns: readonly FunctionDefinition[], options: BundleOptions) {
     const resolved = resolveOptions(options);
-    const lock = join(PROJECT_ROOT, 'package-lock.json');
+    const lock = join(REPO_ROOT, 'package-lock.json');
     this.dir = join(resolved.outRoot, 'cache');
     this.setKey = sha256Hex(
       JSON.stringify({
@@ -61,14 +62,14 @@ export class BuildCache {
     } catch {
       return undefined;
     }
-    if (hashInputs(PROJECT_ROOT, index.inputs) !== index.contentKey) return undefined;
+    if (hashInputs(REPO_ROOT, index.inputs) !== index.contentKey) return undefined;
     const archives = relocate(index.archives, '.', this.entryDir(index.contentKey));
     return archives.every((a) => existsSync(a.zipFile)) ? archives : undefined;
   }
 
   /** Moves this build into the cache, records it, and returns the archives at their new place. */
   store(archives: FunctionArchive[], inputs: string[]): FunctionArchive[] {
-    const contentKey = hashInputs(PROJECT_ROOT, inputs);
+    const contentKey = hashInputs(REPO_ROOT, inputs);
     if (!contentKey || archives.length === 0) return archives;
     const buildDir = archives[0]!.outdir;
     const entryDir = this.entryDir(contentKey);

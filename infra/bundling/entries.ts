@@ -1,8 +1,10 @@
 /** Which file each function is built from, and which functions are built together. */
 import { existsSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { relative } from 'node:path';
+import { duplicateProblems, isRoute, resolveHandler } from '../../functions/registry-schema';
 import type { FunctionDefinition } from '../../functions/registry-types';
-import { BundlingError, PROJECT_ROOT } from './options';
+import { BundlingError } from './options';
+import { REPO_ROOT } from '../paths';
 
 /** Functions built by one esbuild run, and their entry points (`<name>.mjs` from each handler file). */
 export interface BundleGroup {
@@ -31,15 +33,12 @@ export function bundleGroupOf(fn: FunctionDefinition): string {
 }
 
 /**
- * Checks every function's name and handler file before anything is built,
+ * Checks names and handler files with the registry's rules before anything is built,
  * then groups the functions (`bundleGroupOf`), in group-name order.
  */
 export function bundleGroups(fns: readonly FunctionDefinition[], functionsDir: string): BundleGroup[] {
-  const seen = new Set<string>();
-  for (const fn of fns) {
-    if (seen.has(fn.name)) throw new BundlingError(`routes["${fn.name}"].name: "${fn.name}" is used twice; give every function a unique name`);
-    seen.add(fn.name);
-  }
+  const duplicate = duplicateProblems(fns)[0];
+  if (duplicate) throw new BundlingError(duplicate);
   const entries = fns.map((fn) => ({ fn, in: entryPathOf(fn, functionsDir), out: fn.name }));
   const names = [...new Set(fns.map(bundleGroupOf))].sort();
   return names.map((name) => {
@@ -48,18 +47,14 @@ export function bundleGroups(fns: readonly FunctionDefinition[], functionsDir: s
   });
 }
 
+/** The handler file of a function, by the registry's rule (functions/registry-schema.ts); it must exist. */
 function entryPathOf(fn: FunctionDefinition, functionsDir: string): string {
-  const entry = resolve(functionsDir, fn.handler);
-  const where = relative(PROJECT_ROOT, functionsDir) || functionsDir;
-  if (!entry.startsWith(functionsDir + '/')) {
-    throw new BundlingError(
-      `routes["${fn.name}"].handler: "${fn.handler}" points outside ${where}/; use a path relative to functions/, e.g. "posts/create.ts"`,
-    );
+  const where = `${isRoute(fn) ? 'routes' : 'tasks'}["${fn.name}"].handler`;
+  const handler = resolveHandler(functionsDir, fn.handler);
+  if ('problem' in handler) throw new BundlingError(`${where}: ${handler.problem}`);
+  if (!existsSync(handler.file)) {
+    const dir = relative(REPO_ROOT, functionsDir) || functionsDir;
+    throw new BundlingError(`${where}: file "${fn.handler}" does not exist in ${dir}/; create it (exporting \`handler\`) or fix the path in functions/registry.ts`);
   }
-  if (!existsSync(entry)) {
-    throw new BundlingError(
-      `routes["${fn.name}"].handler: file "${fn.handler}" does not exist in ${where}/; create it (exporting \`handler\`) or fix the path in functions/registry.ts`,
-    );
-  }
-  return entry;
+  return handler.file;
 }

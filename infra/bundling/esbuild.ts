@@ -9,7 +9,8 @@ import type { FunctionDefinition } from '../../functions/registry-types';
 import { isRunning } from '../build-support.mjs';
 import { ESM_REQUIRE_BANNER, trimBanners } from './banner';
 import { bundleGroups, type BundleGroup } from './entries';
-import { BundlingError, PROJECT_ROOT, resolveOptions, type BundleOptions, type ResolvedOptions } from './options';
+import { BundlingError, resolveOptions, type BundleOptions, type ResolvedOptions } from './options';
+import { REPO_ROOT } from '../paths';
 import { describeOutputs, type FunctionBundle } from './outputs';
 
 /**
@@ -49,13 +50,13 @@ export function buildOptions(options: Pick<ResolvedOptions, 'minify' | 'sourcema
     banner: { js: ESM_REQUIRE_BANNER },
     external: EXTERNAL,
     logLevel: 'silent',
-    absWorkingDir: PROJECT_ROOT,
+    absWorkingDir: REPO_ROOT,
   };
 }
 
 export interface BuildResult {
   readonly bundles: FunctionBundle[];
-  /** Files esbuild read, relative to PROJECT_ROOT. */
+  /** Files esbuild read, relative to REPO_ROOT. */
   readonly inputs: string[];
 }
 
@@ -128,11 +129,11 @@ function planBuild(fns: readonly FunctionDefinition[], options: BundleOptions): 
 function finishBuild(fns: readonly FunctionDefinition[], buildDir: string, metafiles: readonly Metafile[]): BuildResult {
   const merged: Metafile = { inputs: {}, outputs: {} };
   for (const metafile of metafiles) {
-    trimBanners(metafile, PROJECT_ROOT);
+    trimBanners(metafile, REPO_ROOT);
     Object.assign(merged.inputs, metafile.inputs);
     Object.assign(merged.outputs, metafile.outputs);
   }
-  return { bundles: describeOutputs(fns, buildDir, merged, PROJECT_ROOT), inputs: Object.keys(merged.inputs).sort() };
+  return { bundles: describeOutputs(fns, buildDir, merged, REPO_ROOT), inputs: Object.keys(merged.inputs).sort() };
 }
 
 function failure(group: BundleGroup, err: unknown): BundlingError {

@@ -19,6 +19,6 @@
 export { bundleGroupOf } from './entries';
 export { bundleFunctions } from './esbuild';
 export { usesName } from './banner';
-export { BUILD_DIR, BundlingError, FUNCTIONS_DIR, PROJECT_ROOT, type BundleOptions } from './options';
+export { BUNDLE_DIR, BundlingError, type BundleOptions } from './options';
 export type { FunctionArchive, FunctionBundle } from './outputs';
 export { packageFunction, packageFunctions, packageFunctionsAsync } from './package';

@@ -1,18 +1,14 @@
-/** Paths, options and the error type shared by the bundling modules. */
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+/** Options and the error type shared by the bundling modules. */
+import { join, resolve } from 'node:path';
+import { BUILD_DIR, FUNCTIONS_DIR } from '../paths';
 
-/** Repository root (this file lives in `<root>/infra/bundling`). */
-export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** Where handler modules live; `FunctionDefinition.handler` is relative to it. */
-export const FUNCTIONS_DIR = join(PROJECT_ROOT, 'functions');
-/** Deterministic output root (git-ignored); `SPS_BUILD_DIR` overrides it. */
-export const BUILD_DIR = process.env.SPS_BUILD_DIR || join(PROJECT_ROOT, '.build', 'functions');
+/** Deterministic output root of the function bundles (git-ignored); `SPS_BUILD_DIR` overrides it. */
+export const BUNDLE_DIR = process.env.SPS_BUILD_DIR || join(BUILD_DIR, 'functions');
 
 export interface BundleOptions {
   /** Directory holding the handler modules. @default FUNCTIONS_DIR */
   readonly functionsDir?: string;
-  /** Output root; each build writes `<outRoot>/builds/<pid>-<n>/{<name>.mjs,chunks/,zips/}`. @default BUILD_DIR */
+  /** Output root; each build writes `<outRoot>/builds/<pid>-<n>/{<name>.mjs,chunks/,zips/}`. @default BUNDLE_DIR */
   readonly outRoot?: string;
   /** Minify the bundle. @default true */
   readonly minify?: boolean;
@@ -40,7 +36,7 @@ export type ResolvedOptions = Required<BundleOptions>;
 export function resolveOptions(options: BundleOptions): ResolvedOptions {
   return {
     functionsDir: resolve(options.functionsDir ?? FUNCTIONS_DIR),
-    outRoot: resolve(options.outRoot ?? BUILD_DIR),
+    outRoot: resolve(options.outRoot ?? BUNDLE_DIR),
     minify: options.minify ?? true,
     sourcemap: options.sourcemap ?? false,
     cache: options.cache ?? false,

@@ -8,20 +8,21 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { bundleGroupOf, packageFunctions, PROJECT_ROOT } from '../../infra/bundling';
+import { bundleGroupOf, packageFunctions } from '../../infra/bundling';
+import { BUILD_DIR, REPO_ROOT } from '../../infra/paths';
 import { routes, tasks } from '../../functions/registry';
 
-const RUNNER = join(PROJECT_ROOT, 'scripts', 'app.mjs');
-const APP_DIR = join(PROJECT_ROOT, '.build', 'app');
+const RUNNER = join(REPO_ROOT, 'scripts', 'app.mjs');
+const APP_DIR = join(BUILD_DIR, 'app');
 
-const slugOf = (entry: string) => relative(PROJECT_ROOT, entry).replace(/\.ts$/, '').replace(/[^\w.-]+/g, '_');
+const slugOf = (entry: string) => relative(REPO_ROOT, entry).replace(/\.ts$/, '').replace(/[^\w.-]+/g, '_');
 
 let dir: string;
 beforeAll(() => {
   // Inside the repository, so the entry can import our modules as the real app does.
   // (.build does not exist yet on a fresh clone.)
-  mkdirSync(join(PROJECT_ROOT, '.build'), { recursive: true });
-  dir = mkdtempSync(join(PROJECT_ROOT, '.build', 'app-runner-test-'));
+  mkdirSync(BUILD_DIR, { recursive: true });
+  dir = mkdtempSync(join(BUILD_DIR, 'app-runner-test-'));
 });
 afterAll(() => {
   if (!dir) return;
@@ -32,7 +33,7 @@ afterAll(() => {
 });
 
 function run(entry: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [RUNNER, entry], { cwd: PROJECT_ROOT, encoding: 'utf8', env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+  const r = spawnSync(process.execPath, [RUNNER, entry], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, NODE_NO_WARNINGS: '1' } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -58,7 +59,7 @@ test('import.meta and lazy imports behave as in the source; the build is reused 
 
   const indexFile = join(APP_DIR, `${slugOf(entry)}.json`);
   const index = JSON.parse(readFileSync(indexFile, 'utf8')) as { key: string; inputs: string[] };
-  expect(index.inputs).toEqual(expect.arrayContaining([relative(PROJECT_ROOT, entry), 'functions/registry.ts']));
+  expect(index.inputs).toEqual(expect.arrayContaining([relative(REPO_ROOT, entry), 'functions/registry.ts']));
   expect(existsSync(join(APP_DIR, `${slugOf(entry)}-${index.key}`, 'main.mjs'))).toBe(true);
 
   // Unchanged: the same build runs again.
@@ -87,13 +88,13 @@ test('a missing entry and a syntax error fail with the file named', () => {
 test('the real app synthesizes through it (what `cdktf synth` runs)', () => {
   const out = join(dir, 'synth-out');
   execFileSync(process.execPath, [RUNNER, 'infra/main.ts'], {
-    cwd: PROJECT_ROOT,
+    cwd: REPO_ROOT,
     env: { ...process.env, CDKTF_OUTDIR: out, CHECKPOINT_DISABLE: '1', NODE_NO_WARNINGS: '1' },
     stdio: 'pipe',
   });
   const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { stacks: Record<string, unknown> };
   expect(Object.keys(manifest.stacks).sort()).toEqual(['dev', 'prod']);
-  const cdktfJson = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdktf.json'), 'utf8')) as { app: string };
+  const cdktfJson = JSON.parse(readFileSync(join(REPO_ROOT, 'cdktf.json'), 'utf8')) as { app: string };
   expect(cdktfJson.app).toBe('node scripts/app.mjs infra/main.ts');
 
   // The zips are the bytes the bundler makes in any process: the runner must not rewrite the
