@@ -7,10 +7,10 @@
  *
  *   node scripts/app.mjs [entry]        (default entry: infra/main.ts)
  *
- * Why not `tsx`: tsx resolves every import (hundreds of provider-class
- * modules) through loader hooks on a second thread and costs ~0.25 s to start;
- * a synth ran ~0.5 s slower under it (measured: ~1.5 s against ~1.0 s with
- * warm function bundles). This build takes ~50 ms.
+ * Why not `tsx` or Node's type stripping: a synth takes about twice as long
+ * under tsx, and Node cannot strip these sources (extensionless imports,
+ * parameter properties); figures in docs/benchmarks.md#synth. Plain JavaScript,
+ * so it finds the repository itself instead of importing infra/paths.ts.
  *
  * Behaviour is the source's: `import.meta.url` / `import.meta.dirname` keep
  * the value they have in the source file (the code finds the repository by

@@ -163,7 +163,7 @@ describe('function bundling', () => {
   test('fails when the handler file does not exist, naming the function and the fix', () => {
     expect(() => packageFunction({ name: 'ghost', handler: 'ghost.ts' }, { functionsDir, outRoot })).toThrow(BundlingError);
     expect(() => packageFunction({ name: 'ghost', handler: 'ghost.ts' }, { functionsDir, outRoot })).toThrow(
-      /routes\["ghost"\]\.handler: file "ghost\.ts" does not exist/,
+      /tasks\["ghost"\]\.handler: file "ghost\.ts" does not exist/,
     );
   });
 

@@ -14,13 +14,10 @@ import { label, pathId, text } from './text';
 const title = () => label(200);
 const postBody = () => text(10_000);
 
-// Each schema is built when first used (`z.lazy`): a function bundle loads
-// this whole module but uses one or two of them, and building a zod schema
-// costs ~1 ms at cold start. `httpHandler` builds the ones its route uses at
-// init, so requests never pay for it. `@__PURE__` lets esbuild drop a schema
-// that no function of the bundle group uses (with the zod code only it needs):
-// the pg group's functions do not carry EventInput and its ISO date-time code
-// (-5.4 KB loaded per registrations function).
+// Each schema is built when first used (`z.lazy`): a bundle loads this whole
+// module but uses one or two schemas, and building one costs cold-start time;
+// `httpHandler` builds its route's at init. `@__PURE__` lets esbuild drop a
+// schema no function of the bundle group uses (docs/benchmarks.md).
 export const PostInput = /* @__PURE__ */ z.lazy(() =>
   z.strictObject({
     title: title(),

@@ -73,8 +73,8 @@ export function jsonBody(opts: JsonBodyOptions = {}) {
 // zodValidator: the schemas are the handler's input types
 // ---------------------------------------------------------------------------
 
-// English issue messages (zod/mini loads no locale; zod's `en` locale costs more cold start than ours,
-// and the classic `zod` entry would add ~440 KB per bundle).
+// English issue messages: zod/mini loads no locale, and ours cost less cold start than zod's `en`
+// (docs/benchmarks.md).
 config({ localeError: issueMessage });
 
 /** Any zod schema: `zod/mini` (what the example app uses: tree-shakable) or classic `zod`. */
