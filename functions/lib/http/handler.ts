@@ -40,6 +40,12 @@ export interface HttpHandlerOptions<B, P, Q> {
   readonly maxBodyBytes?: number;
   /** @default - origins from `CORS_ORIGINS`, methods of the route's path from `CORS_METHODS` */
   readonly cors?: CorsOptions;
+  /**
+   * `cache-control` of the route's answers when the handler sets none. API
+   * answers carry data for one caller (a registration list has names and
+   * emails): no cache keeps them unless a route says so. @default "no-store"
+   */
+  readonly cacheControl?: string;
   /** Answer 503 this many ms before the Lambda timeout instead of timing out. @default 50 */
   readonly timeoutEarlyInMillis?: number;
 }
@@ -79,7 +85,7 @@ export function httpHandler<
     { timeoutEarlyInMillis: options.timeoutEarlyInMillis ?? 50 },
   )
     // First in, so its `after` and `onError` run last: every answer leaves through it.
-    .use(lastGate({ origins: corsSetup.origins }))
+    .use(lastGate({ origins: corsSetup.origins, cacheControl: options.cacheControl }))
     .use(httpHeaderNormalizer())
     .use(corsSetup.middleware)
     .use(httpSecurityHeaders(SECURITY_HEADERS))
