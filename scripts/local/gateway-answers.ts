@@ -43,10 +43,11 @@ export const NOT_FOUND = answer(404, 'Not Found');
  * are not verified for HTTP APIs (REST APIs answer plain text).
  */
 export const TOO_LARGE = answer(413, 'Request Entity Too Large');
-/** A function error, a malformed or oversize result (recorded, see above). */
+/** A function error or timeout, a malformed or oversize result (recorded, see above). */
 export const INTERNAL_ERROR = answer(500, 'Internal Server Error');
-/** The integration timed out (serverless/serverless#11222, anomalyco/sst#2232). */
-export const SERVICE_UNAVAILABLE = answer(503, 'Service Unavailable');
+// The integration timeout's 503 {"message":"Service Unavailable"}
+// (serverless/serverless#11222, anomalyco/sst#2232) is never produced locally: the
+// stack's integration waits the function's timeout + 1 s, so the function times out first (500).
 
 /**
  * A request id as API Gateway's look: 16 characters, URL-safe base64 of 11

@@ -2,7 +2,7 @@
  * A local stand-in for API Gateway HTTP API (payload format 2.0): route
  * matching, request -> event translation, and result -> HTTP response
  * conversion by the service's rules; the answers it makes itself (404, 413,
- * 500, 503) are in gateway-answers.ts.
+ * 500) are in gateway-answers.ts.
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -14,7 +14,6 @@ import {
   MAX_REQUEST_BYTES,
   NOT_FOUND,
   requestId,
-  SERVICE_UNAVAILABLE,
   TOO_LARGE,
   type HttpResponse,
 } from './gateway-answers';
@@ -378,7 +377,9 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
         if (outcome.kind === 'timeout') {
           integrationStatus = 'timeout';
           options.onFunctionError?.(match.route.fn, `Task timed out after ${match.route.fn.timeoutSeconds} seconds`);
-          send(SERVICE_UNAVAILABLE());
+          // The stack sets each integration timeout to the function's + 1 s, so
+          // in AWS the function times out first: a function error, API Gateway's 500.
+          send(INTERNAL_ERROR());
           return;
         }
         if (outcome.kind === 'error') {

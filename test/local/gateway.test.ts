@@ -1,7 +1,7 @@
 /**
  * The API Gateway HTTP API stand-in with fixture handlers in real sandboxes
  * (child processes): event shape, result conversion, the answers API Gateway
- * makes itself (404/413/500/503, with AWS's exact headers) and timeouts, over
+ * makes itself (404/413/500, with AWS's exact headers) and timeouts, over
  * real HTTP on loopback. No databases needed.
  */
 import http from 'node:http';
@@ -270,20 +270,20 @@ describe('answers API Gateway makes itself', () => {
     expect(json(after)).toEqual({ invocations: 1 });
   });
 
-  test('a function that outlives its timeout is 503 {"message":"Service Unavailable"} and the runtime stays healthy', async () => {
+  test('a function that outlives its timeout is 500 {"message":"Internal Server Error"} (Lambda stops it before the integration timeout) and the runtime stays healthy', async () => {
     const started = Date.now();
     const res = await request('GET', '/results?kind=slow', fromBrowser);
-    expectGatewayAnswer(res, 503, 'Service Unavailable');
+    expectGatewayAnswer(res, 500, 'Internal Server Error');
     expect(Date.now() - started).toBeLessThan(3000);
     expect((await request('GET', '/echo')).status).toBe(200);
     expect((await request('GET', '/results?kind=object')).status).toBe(200);
   });
 
-  test('a CPU-bound function past its timeout is 503 and its sandbox is terminated', async () => {
+  test('a CPU-bound function past its timeout is 500 and its sandbox is terminated', async () => {
     await request('GET', '/results?kind=object');
     const before = host.sandboxes();
     const res = await request('GET', '/results?kind=busy');
-    expect(res.status).toBe(503);
+    expect(res.status).toBe(500);
     // The busy thread is terminated (it would spin for seconds otherwise).
     const end = Date.now() + 3000;
     while (host.sandboxes() >= before && Date.now() < end) await new Promise((r) => setTimeout(r, 20));

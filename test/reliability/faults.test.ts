@@ -249,10 +249,10 @@ describe('function timeout', () => {
   test.each([
     ['awaits past its timeout', 'sleep&ms=30000'],
     ['blocks its thread forever', 'spin'],
-  ])('a handler that %s gets 503 at the timeout, as API Gateway answers, and the runtime stays healthy', async (_label, mode) => {
+  ])('a handler that %s gets 500 at the timeout, as API Gateway answers a timed-out function, and the runtime stays healthy', async (_label, mode) => {
     const r = await call(h.url, 'GET', `/slow?mode=${mode}`);
-    expect(r.status).toBe(503);
-    expect(r.json).toEqual({ message: 'Service Unavailable' });
+    expect(r.status).toBe(500);
+    expect(r.json).toEqual({ message: 'Internal Server Error' });
     expect(r.ms).toBeGreaterThanOrEqual(900);
     expect(r.ms).toBeLessThan(QUICK_MS);
     // The next invocation gets a fresh sandbox; every other function is untouched.
@@ -268,7 +268,7 @@ describe('function timeout', () => {
     const fast = await call(h.url, 'GET', `/posts/${postId}`);
     expect(fast.status).toBe(200);
     expect(slowDone).toBe(0); // answered while the three were still waiting for their timeout
-    expect((await slow).map((r) => r.status)).toEqual([503, 503, 503]);
+    expect((await slow).map((r) => r.status)).toEqual([500, 500, 500]);
   });
 });
 
