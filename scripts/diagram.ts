@@ -4,9 +4,10 @@
  * and its subnets, the HTTP API, each function with its routes, the RDS Proxy,
  * Aurora, DynamoDB, the VPC endpoints, the security-group chain, and which
  * function reaches which data (read from the functions' IAM grants), with a
- * legend. Functions with the same data access are drawn as one group with one
- * edge per datastore, so the picture stays readable as routes are added.
- * Renders DOT to SVG with Graphviz compiled to WebAssembly (@hpcc-js/wasm-graphviz).
+ * legend. Functions with the same data access form one group, drawn with one
+ * labelled edge per datastore, so the picture stays readable as routes are
+ * added. Renders DOT to SVG with Graphviz compiled to WebAssembly
+ * (@hpcc-js/wasm-graphviz).
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -18,42 +19,45 @@ import { whyPublic } from '../infra/policy/rules/util';
 import { REPO_ROOT } from '../infra/paths';
 import { loadSynthesizedStacks, synthApp } from '../infra/policy/synth';
 
-const esc = (s: string) => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
-const html = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-const id = (r: TfResource | string) => `"${esc(typeof r === 'string' ? r : r.address)}"`;
-const attrs = (a: Record<string, string | number | boolean | undefined>) =>
-  Object.entries(a)
-    .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? `"${esc(v)}"` : String(v)}`)
-    .join(', ');
-
 /** How a function reaches a datastore, read from its IAM grants. */
-export type Access = 'read' | 'read-write' | 'proxy' | 'data-api' | 'secret';
+export type Access = 'proxy' | 'secret' | 'data-api' | 'read-write' | 'read';
+
+/** Order of access kinds in groups and edges: SQL first, then DynamoDB. */
+const ACCESS_ORDER: readonly Access[] = ['proxy', 'secret', 'data-api', 'read-write', 'read'];
+
+type Attrs = Record<string, string | number | boolean | undefined>;
 
 /**
- * Every kind of edge, its look and what the legend says it means. Data edges
- * carry `label` (short, attached to the edge); the legend explains it in full.
+ * Every kind of edge: its look, the short label it carries (attached to the
+ * edge), and what the legend says it means.
  */
 export const EDGE_KINDS = {
   route: { legend: 'API route: the HTTP API invokes the function(s)', look: { color: '#c55a11' } },
   proxy: { label: 'SQL, IAM token + TLS', legend: 'SQL through the RDS Proxy (pg, IAM token, TLS)', look: { color: '#7f6000', penwidth: 1.6 } },
   'data-api': { label: 'SQL, Data API', legend: 'SQL through the Data API (HTTPS, rds-data endpoint)', look: { color: '#7f6000', penwidth: 1.6, style: 'dashed' } },
+  'read-write': { label: 'read-write', legend: 'DynamoDB read-write (table and its indexes)', look: { color: '#2e75b6', penwidth: 2.4, dir: 'both' } },
   read: { label: 'read', legend: 'DynamoDB read (table and its indexes)', look: { color: '#2e75b6' } },
-  'read-write': { label: 'read-write', legend: 'DynamoDB read-write', look: { color: '#2e75b6', penwidth: 2.4, dir: 'both' } },
   secret: { label: 'writes secret', legend: 'Secrets Manager: writes a secret (through its endpoint)', look: { color: '#7030a0' } },
   sg: { legend: 'security group allows (protocol/port)', look: { color: '#c00000', fontcolor: '#c00000' } },
-  service: { legend: 'managed path (proxy pool, Data API, gateway endpoint)', look: { color: '#7f7f7f', style: 'dotted' } },
-} as const satisfies Record<string, { label?: string; legend: string; look: Record<string, string | number> }>;
+  service: { legend: 'managed path (proxy connection pool, Data API)', look: { color: '#7f7f7f', style: 'dotted' } },
+} as const satisfies Record<string, { label?: string; legend: string; look: Attrs }>;
+
+export type EdgeKind = keyof typeof EDGE_KINDS;
 
 /** IPv4 `cidrsubnet(prefix, newbits, netnum)`, as Terraform computes it. */
 export function cidrsubnet(prefix: string, newbits: number, netnum: number): string | undefined {
   const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(prefix);
   if (!m) return undefined;
-  const base = m.slice(1, 5).reduce((acc, o) => acc * 256 + Number(o), 0);
   const bits = Number(m[5]) + newbits;
   if (bits > 32) return undefined;
-  const addr = base + netnum * 2 ** (32 - bits);
+  const addr = ipv4(prefix)! + netnum * 2 ** (32 - bits);
   return `${[24, 16, 8, 0].map((s) => Math.floor(addr / 2 ** s) % 256).join('.')}/${bits}`;
+}
+
+/** The address of an IPv4 CIDR as a number. */
+function ipv4(cidr: string): number | undefined {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\//.exec(cidr);
+  return m ? m.slice(1, 5).reduce((acc, o) => acc * 256 + Number(o), 0) : undefined;
 }
 
 /** The CIDR of a subnet: literal, or `cidrsubnet(<vpc cidr>, n, i)` evaluated. */
@@ -67,70 +71,69 @@ function subnetCidr(model: StackModel, subnet: TfResource): string {
   return (prefix && cidrsubnet(prefix, Number(m[2]), Number(m[3]))) ?? 'computed';
 }
 
-/** Sort key of a CIDR: its address as a number (unknown CIDRs last). */
-const cidrOrder = (cidr: string) => {
-  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\//.exec(cidr);
-  return m ? m.slice(1, 5).reduce((acc, o) => acc * 256 + Number(o), 0) : Number.MAX_SAFE_INTEGER;
-};
-
 export interface SubnetView {
   readonly zone: string;
   readonly cidr: string;
 }
 
-/** Subnets in address order (then zone), as a reader scans a table of them. */
+/** Subnets in address order, then by zone (computed CIDRs last), as a reader scans them. */
 export function subnetsInOrder(model: StackModel, subnets: readonly TfResource[]): SubnetView[] {
+  const order = (cidr: string) => ipv4(cidr) ?? Number.MAX_SAFE_INTEGER;
   return subnets
     .map((s) => ({ zone: String(s.values.availability_zone ?? '?'), cidr: subnetCidr(model, s) }))
-    .sort((a, b) => cidrOrder(a.cidr) - cidrOrder(b.cidr) || a.zone.localeCompare(b.zone));
+    .sort((a, b) => order(a.cidr) - order(b.cidr) || a.zone.localeCompare(b.zone));
 }
 
-const WRITE = /:(Put|Update|Delete|BatchWrite|TransactWrite)/;
+/** A datastore a function reaches (a table, the proxy, an endpoint) and how. */
+export interface Reach {
+  readonly target: TfResource;
+  readonly access: Access;
+}
 
 export interface FunctionView {
   readonly resource: TfResource;
+  /** The function's name without the `<project>-<env>-` prefix. */
   readonly name: string;
   /** Route keys, without the CORS preflight (OPTIONS) routes. */
   readonly routes: string[];
   readonly invokedOnApply: boolean;
-  /** Datastore address -> how the function reaches it. */
-  readonly reach: Map<string, { target: TfResource; access: Access }>;
+  /** What it reaches, in ACCESS_ORDER. */
+  readonly reach: Reach[];
 }
 
-/** Functions with the same data access (and all routed, or all tasks): drawn as one box, one edge per datastore. */
+/** Functions that reach the same datastores the same way (and are all routes, or all tasks). */
 export interface FunctionGroup {
-  readonly key: string;
   readonly members: FunctionView[];
+  readonly reach: Reach[];
+  readonly routed: boolean;
 }
 
-/** Where a function's grants let it go: tables (read or read-write), the proxy, the Data API endpoint. */
-function reachOf(model: StackModel, fn: TfResource): FunctionView['reach'] {
-  const reach: FunctionView['reach'] = new Map();
+const WRITE = /:(Put|Update|Delete|BatchWrite|TransactWrite)/;
+
+/** Where a function's grants let it go: tables (read or read-write), the proxy, the Data API and Secrets Manager endpoints. */
+function reachOf(model: StackModel, fn: TfResource): Reach[] {
+  const reach = new Map<string, Reach>();
   const role = model.targets(fn.values.role, 'aws_iam_role')[0];
-  if (!role) return reach;
   const endpoint = (service: string) => model.ofType('aws_vpc_endpoint').find((e) => String(e.values.service_name).endsWith(`.${service}`));
-  const dataApiEndpoint = endpoint('rds-data');
-  const secretsEndpoint = endpoint('secretsmanager');
-  for (const policy of policiesOfRole(model, role)) {
+  const add = (target: TfResource, access: Access) => reach.set(target.address, { target, access });
+  for (const policy of role ? policiesOfRole(model, role) : []) {
     if (!policy.document.ok) continue;
     for (const s of policy.document.statements.filter((x) => x.effect === 'Allow')) {
       for (const target of model.targets(s.resources)) {
         if (target.type === 'aws_dynamodb_table') {
-          const write = s.actions.some((a) => WRITE.test(a)) || reach.get(target.address)?.access === 'read-write';
-          reach.set(target.address, { target, access: write ? 'read-write' : 'read' });
+          add(target, s.actions.some((a) => WRITE.test(a)) || reach.get(target.address)?.access === 'read-write' ? 'read-write' : 'read');
         } else if (target.type === 'aws_db_proxy' && s.actions.includes('rds-db:connect')) {
-          reach.set(target.address, { target, access: 'proxy' });
+          add(target, 'proxy');
         } else if (target.type === 'aws_rds_cluster' && s.actions.some((a) => a.startsWith('rds-data:'))) {
-          const via = dataApiEndpoint ?? target;
-          reach.set(via.address, { target: via, access: 'data-api' });
+          add(endpoint('rds-data') ?? target, 'data-api');
         } else if (target.type === 'aws_secretsmanager_secret' && s.actions.includes('secretsmanager:PutSecretValue')) {
-          const via = secretsEndpoint ?? target;
-          reach.set(via.address, { target: via, access: 'secret' });
+          // Reading a secret is the Data API's business (server-side); writing one goes through the endpoint.
+          add(endpoint('secretsmanager') ?? target, 'secret');
         }
       }
     }
   }
-  return reach;
+  return [...reach.values()].sort((a, b) => ACCESS_ORDER.indexOf(a.access) - ACCESS_ORDER.indexOf(b.access) || a.target.address.localeCompare(b.target.address));
 }
 
 /** Every Lambda function of the stack, with its routes and the data it reaches. */
@@ -154,222 +157,311 @@ export function functionViews(model: StackModel, prefix: string): FunctionView[]
   });
 }
 
-const ACCESS_ORDER: Access[] = ['proxy', 'secret', 'data-api', 'read-write', 'read'];
-
-/**
- * Groups functions by what they reach (and whether the API calls them), in a
- * stable order: SQL first, then DynamoDB; members by name.
- */
+/** Groups functions by what they reach and whether the API invokes them; SQL groups first, members by name. */
 export function groupFunctions(functions: readonly FunctionView[]): FunctionGroup[] {
-  const keyOf = (f: FunctionView) =>
-    [
-      f.routes.length ? 'api' : f.invokedOnApply ? 'on-apply' : 'task',
-      ...[...f.reach.values()]
-        .map((r) => `${ACCESS_ORDER.indexOf(r.access)}:${r.access}:${r.target.address}`)
-        .sort(),
-    ].join(' ');
-  const groups = new Map<string, FunctionView[]>();
-  for (const f of [...functions].sort((a, b) => a.name.localeCompare(b.name))) groups.set(keyOf(f), [...(groups.get(keyOf(f)) ?? []), f]);
-  return [...groups.entries()].sort(([a], [b]) => a.split(' ').slice(1).join(' ').localeCompare(b.split(' ').slice(1).join(' ')) || a.localeCompare(b)).map(([key, members]) => ({ key, members }));
+  const signature = (f: FunctionView) => f.reach.map((r) => `${ACCESS_ORDER.indexOf(r.access)} ${r.target.address}`).join(', ');
+  const groups = new Map<string, FunctionGroup>();
+  for (const f of [...functions].sort((a, b) => a.name.localeCompare(b.name))) {
+    const key = `${signature(f)} | ${f.routes.length > 0}`;
+    const group = groups.get(key) ?? { members: [], reach: f.reach, routed: f.routes.length > 0 };
+    group.members.push(f);
+    groups.set(key, group);
+  }
+  return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, g]) => g);
 }
 
-/** DOT lines, indented by nesting. */
+const esc = (s: string) => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+const html = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const id = (r: TfResource | string) => `"${esc(typeof r === 'string' ? r : r.address)}"`;
+const attrs = (a: Attrs) =>
+  Object.entries(a)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? `"${esc(v)}"` : String(v)}`)
+    .join(', ');
+
+/** DOT source, indented by nesting. */
 class Dot {
-  readonly lines: string[] = [];
-  private depth = 1;
+  private readonly lines: string[] = [];
+  private depth = 0;
   line(text: string): void {
     this.lines.push(`${'  '.repeat(this.depth)}${text}`);
   }
-  /** A subgraph (a cluster when its name starts with `cluster`), its body drawn by `body`. */
-  subgraph(name: string, graphAttrs: string, body: () => void): void {
+  /** A subgraph (a cluster when its name starts with `cluster`) with its graph attributes (`label` may be HTML: `<...>`). */
+  subgraph(name: string, a: Attrs, body: () => void): void {
     this.line(`subgraph ${id(name)} {`);
     this.depth++;
-    if (graphAttrs) this.line(`graph [${graphAttrs}];`);
+    const { label, ...rest } = a;
+    const htmlLabel = typeof label === 'string' && label.startsWith('<');
+    this.line(`graph [${attrs({ ...rest, label: htmlLabel ? undefined : label })}${htmlLabel ? `, label=<${label.slice(1, -1)}>` : ''}];`);
     body();
     this.depth--;
     this.line('}');
   }
-  node(nodeId: string, a: Record<string, string | number | boolean | undefined>): void {
+  node(nodeId: string, a: Attrs): void {
     this.line(`${nodeId} [${attrs(a)}];`);
   }
-  /** A node with an HTML-like label (`<...>`, not escaped). */
-  htmlNode(nodeId: string, label: string, a: Record<string, string | number | undefined> = {}): void {
-    this.line(`${nodeId} [label=<${label}>${Object.keys(a).length ? `, ${attrs(a)}` : ''}];`);
+  edge(from: string, to: string, kind: EdgeKind | undefined, a: Attrs = {}): void {
+    this.line(`${from} -> ${to} [${attrs({ ...(kind ? EDGE_KINDS[kind].look : {}), ...a })}];`);
   }
-  edge(from: string, to: string, kind: keyof typeof EDGE_KINDS, a: Record<string, string | number | boolean | undefined> = {}): void {
-    this.line(`${from} -> ${to} [${attrs({ ...EDGE_KINDS[kind].look, ...a })}];`);
+  /** Nodes in one rank (one column, left to right). */
+  sameRank(nodes: readonly (TfResource | string)[]): void {
+    if (nodes.length) this.line(`{ rank=same; ${nodes.map((n) => (typeof n === 'string' ? n : id(n))).join('; ')} }`);
+  }
+  toString(): string {
+    return `${this.lines.join('\n')}\n`;
   }
 }
 
-/** An HTML table listing subnets left to right in address order, under a title. */
+/** An HTML label: a title over the subnets, left to right in address order. */
 function subnetTable(title: string, subnets: readonly SubnetView[]): string {
-  const cells = subnets.map((s) => `<td>${html(s.zone)}<br/>${html(s.cidr)}</td>`).join('');
-  return `<table border="0" cellborder="1" cellspacing="0" cellpadding="3" bgcolor="#deebf7" color="#9dc3e6"><tr><td colspan="${Math.max(subnets.length, 1)}" border="0" bgcolor="white"><font color="#2e75b6">${html(title)}</font></td></tr><tr>${cells || '<td>none</td>'}</tr></table>`;
+  const cells = subnets.map((s) => `<td>${html(s.zone)}<br/>${html(s.cidr)}</td>`).join('') || '<td>none</td>';
+  return (
+    `<<table border="0" cellborder="1" cellspacing="0" cellpadding="3" bgcolor="#deebf7" color="#9dc3e6">` +
+    `<tr><td colspan="${Math.max(subnets.length, 1)}" border="0" bgcolor="white"><font color="#2e75b6">${html(title)}</font></td></tr>` +
+    `<tr>${cells.replace(/<td>/g, '<td><font point-size="10">').replace(/<\/td>/g, '</font></td>')}</tr></table>>`
+  );
 }
 
-/** Draws the legend: one sample edge per kind, with what it means. */
-function drawLegend(dot: Dot): void {
-  dot.subgraph('cluster_legend', attrs({ label: 'Legend', style: 'rounded', color: '#999999', fontcolor: '#404040', margin: 8 }), () => {
-    for (const [kind, { legend }] of Object.entries(EDGE_KINDS)) {
-      dot.node(`"legend_${kind}"`, { label: '', shape: 'point', width: 0.01, style: 'invis' });
-      // `\l`: left-justified, so the samples line up.
-      dot.line(`"legend_${kind}_text" [label="${esc(legend)}\\l", ${attrs({ shape: 'plaintext', fontsize: 9, style: '', height: 0.2, width: 3.2 })}];`);
-      dot.edge(`"legend_${kind}"`, `"legend_${kind}_text"`, kind as keyof typeof EDGE_KINDS, { minlen: 1 });
-    }
-  });
-}
+/**
+ * Draws one stack. The constructor reads the views once; `toDot` lists the
+ * steps, each drawing one part of the picture.
+ */
+class ArchitectureDrawing {
+  private readonly dot = new Dot();
+  private readonly prefix: string;
+  private readonly functions: FunctionView[];
+  private readonly groups: FunctionGroup[];
+  private readonly api?: TfResource;
+  private readonly endpoints: TfResource[];
 
-/** Builds the DOT source for one synthesized stack. */
-export function stackToDot(model: StackModel, options: { title: string; project: string; env: string }): string {
-  const dot = new Dot();
-  const prefix = `${options.project}-${options.env}-`;
-  const shortName = (name: string) => (name.startsWith(prefix) ? name.slice(prefix.length) : name);
-  const functions = functionViews(model, prefix);
-  const groups = groupFunctions(functions);
-  const sgName = (sg: TfResource) => model.resolveString(sg.values.name) ?? sg.name;
-  const endpoints = model.ofType('aws_vpc_endpoint');
-  const serviceOf = (ep: TfResource) => String(ep.values.service_name ?? '').split('.').pop() ?? '';
-  /** Egress rules to an endpoint's prefix list, as "SG <name>: tcp/443". */
-  const prefixListRules = (ep: TfResource) =>
-    model
-      .ofType('aws_vpc_security_group_egress_rule')
-      .filter((r) => model.targets(r.values.prefix_list_id, 'aws_vpc_endpoint').some((t) => t.address === ep.address))
-      .map((r) => `SG ${model.targets(r.values.security_group_id, 'aws_security_group').map(sgName).join(', ')}: ${r.values.ip_protocol}/${r.values.from_port} (prefix list)`);
-  const endpointNode = (ep: TfResource) =>
-    dot.node(id(ep), { label: [`${serviceOf(ep)} endpoint (${ep.values.vpc_endpoint_type ?? 'Gateway'})`, ...prefixListRules(ep)].join('\n'), shape: 'cds', fillcolor: '#ededed' });
-  const groupId = (i: number) => `cluster_group_${i}`;
-  /** The member edges of a group leave from and arrive at: its middle one, so they meet the box in its middle. */
-  const anchor = (g: FunctionGroup) => id(g.members[Math.floor((g.members.length - 1) / 2)].resource);
-
-  const lines = dot.lines;
-  lines.push('digraph architecture {');
-  dot.line(`graph [${attrs({ rankdir: 'LR', fontname: 'Helvetica', fontsize: 13, label: options.title, labelloc: 't', newrank: true, nodesep: 0.18, ranksep: 0.9, compound: true, pad: 0.2 })}];`);
-  dot.line('node [fontname="Helvetica", fontsize=10, shape=box, style="rounded,filled", fillcolor="#ffffff", margin="0.08,0.03"];');
-  dot.line('edge [fontname="Helvetica", fontsize=9, color="#555555", arrowsize=0.7];');
-  drawLegend(dot);
-  dot.node('clients', { label: 'Clients\n(browsers, CORS origins)', shape: 'oval', fillcolor: '#eeeeee' });
-
-  // The HTTP API (its routes are drawn on the functions they invoke).
-  const api = model.ofType('aws_apigatewayv2_api')[0];
-  if (api) {
-    const stage = model.ofType('aws_apigatewayv2_stage')[0];
-    const throttle = blocks(stage?.values.default_route_settings)[0];
-    const allRoutes = model.ofType('aws_apigatewayv2_route').map((r) => String(r.values.route_key));
-    const preflight = allRoutes.filter((k) => k.startsWith('OPTIONS ')).length;
-    const label = [`HTTP API ${model.resolveString(api.values.name) ?? ''}`, `${api.values.protocol_type ?? 'HTTP'}, payload 2.0, stage ${stage?.values.name ?? ''}`];
-    if (throttle) label.push(`throttling ${throttle.throttling_rate_limit}/s, burst ${throttle.throttling_burst_limit}`);
-    label.push(`${allRoutes.length - preflight} routes${preflight ? ` + ${preflight} CORS preflight` : ''}, access logs`);
-    dot.node(id(api), { label: label.join('\n'), fillcolor: '#fde9d9' });
-    dot.line(`clients -> ${id(api)} [label="HTTPS"];`);
+  constructor(
+    private readonly model: StackModel,
+    private readonly options: { title: string; project: string; env: string },
+  ) {
+    this.prefix = `${options.project}-${options.env}-`;
+    this.functions = functionViews(model, this.prefix);
+    this.groups = groupFunctions(this.functions);
+    this.api = model.ofType('aws_apigatewayv2_api')[0];
+    this.endpoints = model.ofType('aws_vpc_endpoint');
   }
 
-  // The VPC: subnets, the SG chain, the functions and what they reach inside it.
-  for (const vpc of model.ofType('aws_vpc')) {
-    dot.subgraph(`cluster_${vpc.address}`, attrs({ label: `VPC ${String(vpc.values.cidr_block)} (flow logs, default SG denies all)`, style: 'rounded', color: '#2e75b6', fontcolor: '#2e75b6' }), () => {
-      const subnets = model.ofType('aws_subnet').filter((s) => model.refs(s.values.vpc_id).some((r) => r.address === vpc.address));
-      const publicSubnets = subnetsInOrder(model, subnets.filter((s) => whyPublic(model, s)));
-      const privateSubnets = subnetsInOrder(model, subnets.filter((s) => !whyPublic(model, s)));
-      const nats = model.ofType('aws_nat_gateway');
+  toDot(): string {
+    this.dot.line('digraph architecture {');
+    this.defaults();
+    this.legend();
+    this.clientsAndApi();
+    for (const vpc of this.model.ofType('aws_vpc')) this.vpc(vpc);
+    this.functionColumn();
+    this.securityGroupRules();
+    this.dynamoDb();
+    this.dataAccess();
+    this.dot.line('}');
+    return this.dot.toString();
+  }
+
+  private defaults(): void {
+    const graph = { rankdir: 'LR', fontname: 'Helvetica', fontsize: 13, label: this.options.title, labelloc: 't', newrank: true, compound: true, nodesep: 0.18, ranksep: 0.9, pad: 0.2 };
+    this.dot.line(`graph [${attrs(graph)}];`);
+    this.dot.line(`node [${attrs({ fontname: 'Helvetica', fontsize: 10, shape: 'box', style: 'rounded,filled', fillcolor: '#ffffff', margin: '0.08,0.03' })}];`);
+    this.dot.line(`edge [${attrs({ fontname: 'Helvetica', fontsize: 9, color: '#555555', arrowsize: 0.7 })}];`);
+  }
+
+  /** One sample edge per kind, with what it means (listed bottom up: dot stacks a rank's nodes that way). */
+  private legend(): void {
+    this.dot.subgraph('cluster_legend', { label: 'Legend', style: 'rounded', color: '#999999', fontcolor: '#404040', margin: 8 }, () => {
+      for (const [kind, { legend }] of Object.entries(EDGE_KINDS).reverse()) {
+        this.dot.node(`"legend_${kind}"`, { label: '', shape: 'point', width: 0.01, style: 'invis' });
+        // `\l` left-justifies the text, so the samples line up.
+        this.dot.line(`"legend_${kind}_text" [label="${esc(legend)}\\l", ${attrs({ shape: 'plaintext', fontsize: 9, style: '', height: 0.2, width: 3.2 })}];`);
+        this.dot.edge(`"legend_${kind}"`, `"legend_${kind}_text"`, kind as EdgeKind);
+      }
+    });
+  }
+
+  /** Clients and the HTTP API; its routes are written on the functions they invoke. */
+  private clientsAndApi(): void {
+    this.dot.node('clients', { label: 'Clients\n(browsers, CORS origins)', shape: 'oval', fillcolor: '#eeeeee' });
+    const api = this.api;
+    if (!api) return;
+    const stage = this.model.ofType('aws_apigatewayv2_stage')[0];
+    const throttle = blocks(stage?.values.default_route_settings)[0];
+    const routeKeys = this.model.ofType('aws_apigatewayv2_route').map((r) => String(r.values.route_key));
+    const preflight = routeKeys.filter((k) => k.startsWith('OPTIONS ')).length;
+    const label = [`HTTP API ${this.model.resolveString(api.values.name) ?? ''}`, `${api.values.protocol_type ?? 'HTTP'}, payload 2.0, stage ${stage?.values.name ?? ''}`];
+    if (throttle) label.push(`throttling ${throttle.throttling_rate_limit}/s, burst ${throttle.throttling_burst_limit}`);
+    label.push(`${routeKeys.length - preflight} routes${preflight ? ` + ${preflight} CORS preflight` : ''}, access logs`);
+    this.dot.node(id(api), { label: label.join('\n'), fillcolor: '#fde9d9' });
+    this.dot.edge('clients', id(api), undefined, { label: 'HTTPS' });
+  }
+
+  /** The VPC: public subnets with NAT, the security-group chain, the private subnets and what runs in them. */
+  private vpc(vpc: TfResource): void {
+    const subnets = this.model.ofType('aws_subnet').filter((s) => this.model.refs(s.values.vpc_id).some((r) => r.address === vpc.address));
+    const isPublic = (s: TfResource) => whyPublic(this.model, s) !== undefined;
+    const nats = this.model.ofType('aws_nat_gateway');
+    this.dot.subgraph(`cluster_${vpc.address}`, { label: `VPC ${String(vpc.values.cidr_block)} (flow logs, default SG denies all)`, style: 'rounded', color: '#2e75b6', fontcolor: '#2e75b6' }, () => {
+      const publicSubnets = subnetsInOrder(this.model, subnets.filter(isPublic));
       if (publicSubnets.length) {
-        dot.subgraph('cluster_public', `label=<${subnetTable('Public subnets (NAT gateways only)', publicSubnets)}>; style="dashed"; color="#9dc3e6";`, () => {
-          dot.node('"nat"', { label: `${nats.length} NAT gateway(s), one per zone\ninternet gateway`, shape: 'box', fillcolor: '#ededed' });
+        this.dot.subgraph('cluster_public', { label: subnetTable('Public subnets (NAT gateways only)', publicSubnets), style: 'dashed', color: '#9dc3e6' }, () => {
+          this.dot.node('"nat"', { label: `${nats.length} NAT gateway(s), one per zone\ninternet gateway`, fillcolor: '#ededed' });
         });
       }
       const privateTitle = nats.length ? 'Private subnets (egress through NAT only)' : 'Private isolated subnets (no route to the internet)';
-      dot.subgraph('cluster_private', `label=<${subnetTable(privateTitle, privateSubnets)}>; style="rounded,dashed"; color="#9dc3e6";`, () => {
-        dot.subgraph('cluster_functions', attrs({ label: 'Lambda functions (private subnets, functions SG), grouped by data access', style: 'rounded,filled', fillcolor: '#f3f9ec', color: '#70ad47', fontcolor: '#385723' }), () => {
-          groups.forEach((g, i) =>
-            dot.subgraph(groupId(i), attrs({ label: '', style: 'rounded', color: '#a9d18e', margin: 6 }), () => {
-              for (const f of g.members) {
-                const lines = [`λ ${f.name}`, ...f.routes, ...(f.invokedOnApply ? ['(invoked on apply)'] : []), `${f.resource.values.memory_size ?? '?'} MB, ${f.resource.values.timeout ?? '?'} s`];
-                dot.node(id(f.resource), { label: lines.join('\n'), fillcolor: '#e2f0d9' });
-              }
-            }),
-          );
-        });
-        for (const proxy of model.ofType('aws_db_proxy')) {
-          dot.node(id(proxy), { label: `RDS Proxy ${model.resolveString(proxy.values.name) ?? ''}\nTLS required, IAM auth REQUIRED`, shape: 'box3d', fillcolor: '#fff2cc' });
-        }
-        for (const cluster of model.ofType('aws_rds_cluster')) {
-          const scaling = blocks(cluster.values.serverlessv2_scaling_configuration)[0];
-          const label = [
-            `Aurora ${cluster.values.engine} ${cluster.values.engine_version ?? ''}`,
-            `Serverless v2 ${scaling?.min_capacity ?? '?'}-${scaling?.max_capacity ?? '?'} ACU, ${model.ofType('aws_rds_cluster_instance').length} instance(s)`,
-            'KMS-encrypted, IAM auth, rds.force_ssl=1',
-            cluster.values.enable_http_endpoint === true ? 'Data API on' : 'Data API off',
-          ];
-          dot.node(id(cluster), { label: label.join('\n'), shape: 'cylinder', fillcolor: '#fff2cc' });
-        }
-        for (const ep of endpoints.filter((e) => e.values.vpc_endpoint_type === 'Interface')) endpointNode(ep);
+      const privateSubnets = subnetsInOrder(this.model, subnets.filter((s) => !isPublic(s)));
+      this.dot.subgraph('cluster_private', { label: subnetTable(privateTitle, privateSubnets), style: 'rounded,dashed', color: '#9dc3e6' }, () => {
+        this.functionGroups();
+        this.database();
+        for (const ep of this.endpoints.filter((e) => e.values.vpc_endpoint_type === 'Interface')) this.endpoint(ep);
       });
-
-      dot.subgraph('cluster_sgs', attrs({ label: 'Security-group chain', style: 'dotted', color: '#c00000', fontcolor: '#c00000' }), () => {
-        for (const sg of model.ofType('aws_security_group')) {
-          const members = model.resources.filter(
-            (r) =>
-              r.type !== 'aws_security_group' &&
-              !r.type.startsWith('aws_vpc_security_group') &&
-              [r.values.security_group_ids, r.values.vpc_security_group_ids, blocks(r.values.vpc_config)[0]?.security_group_ids].some((v) =>
-                model.refs(v).some((ref) => ref.address === sg.address),
-              ),
-          );
-          const kinds = [...new Set(members.map((m) => m.type.replace(/^aws_/, '')))].map((k) => `${members.filter((m) => m.type === `aws_${k}`).length} ${k}`);
-          dot.node(id(sg), { label: `SG ${sgName(sg)}\n${kinds.join(', ') || 'no members'}`, shape: 'note', fillcolor: '#fbe5e5' });
-        }
-      });
+      this.securityGroups();
+      // Gateway endpoints are route-table entries in no subnet; DynamoDB's is written on the tables' box.
+      for (const ep of this.endpoints.filter((e) => e.values.vpc_endpoint_type !== 'Interface' && e !== this.dynamoDbGateway())) this.endpoint(ep);
     });
   }
 
-  // One column of functions, with their security group above them (its chain then runs above the data path).
-  const functionSg = model.ofType('aws_security_group').find((sg) => model.refs(blocks(functions[0]?.resource.values.vpc_config)[0]?.security_group_ids).some((r) => r.address === sg.address));
-  dot.line(`{ rank=same; ${[...(functionSg ? [functionSg] : []), ...functions.map((f) => f.resource)].map(id).join('; ')} }`);
-  if (functionSg && groups.length) dot.line(`${id(functionSg)} -> ${id(groups[0].members[0].resource)} [style=invis];`);
-
-  // Security-group rules: SG -> SG, SG -> endpoint prefix list, SG -> internet (NAT).
-  for (const rule of model.ofType('aws_vpc_security_group_ingress_rule')) {
-    const from = model.targets(rule.values.referenced_security_group_id, 'aws_security_group')[0];
-    const to = model.targets(rule.values.security_group_id, 'aws_security_group')[0];
-    if (from && to) dot.edge(id(from), id(to), 'sg', { label: `${rule.values.ip_protocol}/${rule.values.from_port}` });
-  }
-  for (const rule of model.ofType('aws_vpc_security_group_egress_rule')) {
-    const from = model.targets(rule.values.security_group_id, 'aws_security_group')[0];
-    const ep = model.targets(rule.values.prefix_list_id, 'aws_vpc_endpoint')[0];
-    const port = `${rule.values.ip_protocol}/${rule.values.from_port}`;
-    if (from && ep) continue; // written on the endpoint: an edge there would cross the whole data path
-    if (from && rule.values.cidr_ipv4 === '0.0.0.0/0' && model.ofType('aws_nat_gateway').length) dot.edge(id(from), '"nat"', 'sg', { label: `${port} internet` });
-  }
-
-  // DynamoDB, regional, below the VPC. Its gateway endpoint is route-table
-  // entries in no subnet: written on the tables' box, where the traffic goes.
-  const tables = model.ofType('aws_dynamodb_table');
-  const gateways = endpoints.filter((e) => e.values.vpc_endpoint_type !== 'Interface');
-  const dynamodbGateway = tables.length ? gateways.find((e) => serviceOf(e) === 'dynamodb') : undefined;
-  if (tables.length) {
-    const via = dynamodbGateway ? [`through the dynamodb gateway endpoint`, ...prefixListRules(dynamodbGateway)] : [];
-    dot.subgraph('cluster_dynamodb', attrs({ label: ['DynamoDB (regional, outside the VPC)', ...via].join('\n'), labelloc: 'b', style: 'rounded', color: '#2e75b6', fontcolor: '#2e75b6' }), () => {
-      for (const table of tables) dot.node(id(table), { label: `DynamoDB ${model.resolveString(table.values.name) ?? ''}\non demand, PITR, KMS`, shape: 'cylinder', fillcolor: '#dae3f3' });
+  /** Each group of functions in its own box, inside the functions' box. */
+  private functionGroups(): void {
+    const box = { label: 'Lambda functions (private subnets, functions SG), grouped by data access', style: 'rounded,filled', fillcolor: '#f3f9ec', color: '#70ad47', fontcolor: '#385723' };
+    this.dot.subgraph('cluster_functions', box, () => {
+      this.groups.forEach((g, i) =>
+        this.dot.subgraph(groupId(i), { label: '', style: 'rounded', color: '#a9d18e', margin: 6 }, () => {
+          for (const f of g.members) {
+            const lines = [`λ ${f.name}`, ...f.routes, ...(f.invokedOnApply ? ['(invoked on apply)'] : []), `${f.resource.values.memory_size ?? '?'} MB, ${f.resource.values.timeout ?? '?'} s`];
+            this.dot.node(id(f.resource), { label: lines.join('\n'), fillcolor: '#e2f0d9' });
+          }
+        }),
+      );
     });
   }
-  for (const ep of gateways.filter((e) => e !== dynamodbGateway)) endpointNode(ep);
 
-  // API -> each group of routed functions; each group -> each datastore it reaches, once, labelled.
-  groups.forEach((g, i) => {
-    if (api && g.members.some((f) => f.routes.length)) dot.edge(id(api), anchor(g), 'route', { lhead: groupId(i) });
-    const reach = g.members[0].reach;
-    for (const { target, access } of [...reach.values()].sort((a, b) => ACCESS_ORDER.indexOf(a.access) - ACCESS_ORDER.indexOf(b.access))) {
-      const kind = EDGE_KINDS[access];
-      // A table edge names its table: edges into neighbouring tables stay told apart where they cross.
-      const label = target.type === 'aws_dynamodb_table' ? `${kind.label} ${shortName(model.resolveString(target.values.name) ?? target.name)}` : kind.label;
-      dot.edge(anchor(g), id(target), access, { ltail: groupId(i), label, fontcolor: kind.look.color, decorate: true });
+  /** The RDS Proxy and Aurora. */
+  private database(): void {
+    for (const proxy of this.model.ofType('aws_db_proxy')) {
+      this.dot.node(id(proxy), { label: `RDS Proxy ${this.model.resolveString(proxy.values.name) ?? ''}\nTLS required, IAM auth REQUIRED`, shape: 'box3d', fillcolor: '#fff2cc' });
     }
-  });
-  for (const proxy of model.ofType('aws_db_proxy')) {
-    for (const cluster of model.ofType('aws_rds_cluster')) dot.edge(id(proxy), id(cluster), 'service', { label: 'pooled, TLS' });
+    for (const cluster of this.model.ofType('aws_rds_cluster')) {
+      const scaling = blocks(cluster.values.serverlessv2_scaling_configuration)[0];
+      const label = [
+        `Aurora ${cluster.values.engine} ${cluster.values.engine_version ?? ''}`,
+        `Serverless v2 ${scaling?.min_capacity ?? '?'}-${scaling?.max_capacity ?? '?'} ACU, ${this.model.ofType('aws_rds_cluster_instance').length} instance(s)`,
+        'KMS-encrypted, IAM auth, rds.force_ssl=1',
+        cluster.values.enable_http_endpoint === true ? 'Data API on' : 'Data API off',
+      ];
+      this.dot.node(id(cluster), { label: label.join('\n'), shape: 'cylinder', fillcolor: '#fff2cc' });
+    }
   }
-  const dataApi = endpoints.find((e) => String(e.values.service_name).endsWith('.rds-data'));
-  if (dataApi) for (const cluster of model.ofType('aws_rds_cluster')) dot.edge(id(dataApi), id(cluster), 'service', { label: 'Data API' });
-  lines.push('}');
-  return `${lines.join('\n')}\n`;
+
+  private endpoint(ep: TfResource): void {
+    const label = [`${serviceOf(ep)} endpoint (${ep.values.vpc_endpoint_type ?? 'Gateway'})`, ...this.prefixListRules(ep)];
+    this.dot.node(id(ep), { label: label.join('\n'), shape: 'cds', fillcolor: '#ededed' });
+  }
+
+  /** Egress rules to an endpoint's prefix list, as "SG <name>: tcp/443 (prefix list)". */
+  private prefixListRules(ep: TfResource): string[] {
+    return this.model
+      .ofType('aws_vpc_security_group_egress_rule')
+      .filter((r) => this.model.targets(r.values.prefix_list_id, 'aws_vpc_endpoint').some((t) => t.address === ep.address))
+      .map((r) => `SG ${this.model.targets(r.values.security_group_id, 'aws_security_group').map(this.sgName).join(', ')}: ${r.values.ip_protocol}/${r.values.from_port} (prefix list)`);
+  }
+
+  private readonly sgName = (sg: TfResource) => this.model.resolveString(sg.values.name) ?? sg.name;
+
+  /** Each security group, with how many resources of each type it holds. */
+  private securityGroups(): void {
+    this.dot.subgraph('cluster_sgs', { label: 'Security-group chain', style: 'dotted', color: '#c00000', fontcolor: '#c00000' }, () => {
+      for (const sg of this.model.ofType('aws_security_group')) {
+        const members = this.model.resources.filter(
+          (r) =>
+            r.type !== 'aws_security_group' &&
+            !r.type.startsWith('aws_vpc_security_group') &&
+            [r.values.security_group_ids, r.values.vpc_security_group_ids, blocks(r.values.vpc_config)[0]?.security_group_ids].some((v) =>
+              this.model.refs(v).some((ref) => ref.address === sg.address),
+            ),
+        );
+        const kinds = [...new Set(members.map((m) => m.type.replace(/^aws_/, '')))].map((k) => `${members.filter((m) => m.type === `aws_${k}`).length} ${k}`);
+        this.dot.node(id(sg), { label: `SG ${this.sgName(sg)}\n${kinds.join(', ') || 'no members'}`, shape: 'note', fillcolor: '#fbe5e5' });
+      }
+    });
+  }
+
+  /**
+   * All functions in one column, with their security group: its chain then
+   * runs parallel to the data path (above it: the VPC draws it after the
+   * private subnets) instead of across it.
+   */
+  private functionColumn(): void {
+    const fnSgIds = blocks(this.functions[0]?.resource.values.vpc_config)[0]?.security_group_ids;
+    const functionSg = this.model.targets(fnSgIds, 'aws_security_group')[0];
+    this.dot.sameRank([...(functionSg ? [functionSg] : []), ...this.functions.map((f) => f.resource)]);
+  }
+
+  /** SG -> SG (ingress rules referencing a group), SG -> NAT (egress to the internet). Prefix-list rules are written on their endpoint. */
+  private securityGroupRules(): void {
+    for (const rule of this.model.ofType('aws_vpc_security_group_ingress_rule')) {
+      const from = this.model.targets(rule.values.referenced_security_group_id, 'aws_security_group')[0];
+      const to = this.model.targets(rule.values.security_group_id, 'aws_security_group')[0];
+      if (from && to) this.dot.edge(id(from), id(to), 'sg', { label: `${rule.values.ip_protocol}/${rule.values.from_port}` });
+    }
+    if (!this.model.ofType('aws_nat_gateway').length) return;
+    for (const rule of this.model.ofType('aws_vpc_security_group_egress_rule').filter((r) => r.values.cidr_ipv4 === '0.0.0.0/0')) {
+      const from = this.model.targets(rule.values.security_group_id, 'aws_security_group')[0];
+      if (from) this.dot.edge(id(from), '"nat"', 'sg', { label: `${rule.values.ip_protocol}/${rule.values.from_port} internet` });
+    }
+  }
+
+  private dynamoDbGateway(): TfResource | undefined {
+    return this.model.ofType('aws_dynamodb_table').length ? this.endpoints.find((e) => e.values.vpc_endpoint_type !== 'Interface' && serviceOf(e) === 'dynamodb') : undefined;
+  }
+
+  /** DynamoDB, regional, below the VPC, with the gateway endpoint its traffic takes written on its box. */
+  private dynamoDb(): void {
+    const tables = this.model.ofType('aws_dynamodb_table');
+    if (!tables.length) return;
+    const gateway = this.dynamoDbGateway();
+    const label = ['DynamoDB (regional, outside the VPC)', ...(gateway ? ['through the dynamodb gateway endpoint', ...this.prefixListRules(gateway)] : [])];
+    // The label goes at the bottom: edges arrive from above and would cross it.
+    this.dot.subgraph('cluster_dynamodb', { label: label.join('\n'), labelloc: 'b', style: 'rounded', color: '#2e75b6', fontcolor: '#2e75b6' }, () => {
+      for (const table of tables) {
+        this.dot.node(id(table), { label: `DynamoDB ${this.model.resolveString(table.values.name) ?? ''}\non demand, PITR, KMS`, shape: 'cylinder', fillcolor: '#dae3f3' });
+      }
+    });
+  }
+
+  /**
+   * API -> each routed group, once; each group -> each datastore it reaches,
+   * once, with a label attached to the edge (`decorate`) in the edge's colour;
+   * then the managed paths to Aurora. Edges start and end on the group's box
+   * (`ltail`/`lhead`), from its middle member.
+   */
+  private dataAccess(): void {
+    this.groups.forEach((g, i) => {
+      const anchor = id(g.members[Math.floor((g.members.length - 1) / 2)].resource);
+      if (this.api && g.routed) this.dot.edge(id(this.api), anchor, 'route', { lhead: groupId(i) });
+      for (const { target, access } of g.reach) {
+        const kind = EDGE_KINDS[access];
+        // A table edge names its table, so edges into neighbouring tables stay apart where they cross.
+        const label = target.type === 'aws_dynamodb_table' ? `${kind.label} ${this.shortName(target)}` : kind.label;
+        this.dot.edge(anchor, id(target), access, { ltail: groupId(i), label, fontcolor: kind.look.color, decorate: true });
+      }
+    });
+    const clusters = this.model.ofType('aws_rds_cluster');
+    for (const proxy of this.model.ofType('aws_db_proxy')) for (const c of clusters) this.dot.edge(id(proxy), id(c), 'service', { label: 'pooled, TLS' });
+    const dataApi = this.endpoints.find((e) => serviceOf(e) === 'rds-data');
+    if (dataApi) for (const c of clusters) this.dot.edge(id(dataApi), id(c), 'service', { label: 'Data API' });
+  }
+
+  private shortName(r: TfResource): string {
+    const name = this.model.resolveString(r.values.name) ?? r.name;
+    return name.startsWith(this.prefix) ? name.slice(this.prefix.length) : name;
+  }
+}
+
+const groupId = (i: number) => `cluster_group_${i}`;
+const serviceOf = (ep: TfResource) => String(ep.values.service_name ?? '').split('.').pop() ?? '';
+
+/** Builds the DOT source for one synthesized stack. */
+export function stackToDot(model: StackModel, options: { title: string; project: string; env: string }): string {
+  return new ArchitectureDrawing(model, options).toDot();
 }
 
 /** Renders DOT to SVG with Graphviz (WebAssembly, no system packages). */
@@ -378,19 +470,19 @@ export async function renderSvg(dot: string): Promise<string> {
   return graphviz.dot(dot, 'svg');
 }
 
-/** The DOT and SVG of one synthesized stack (`cdk.tf.json` parsed). */
-export async function diagramOfStack(json: Record<string, unknown>, options: { project: string; env: string; region: string }): Promise<{ dot: string; svg: string }> {
+/** The DOT and SVG of one synthesized stack (its `cdk.tf.json`, parsed). */
+export async function diagramOfStack(
+  json: Record<string, unknown>,
+  options: { project: string; env: string; region: string },
+): Promise<{ dot: string; svg: string }> {
   const model = new StackModel(options.env, json);
-  const fnCount = model.ofType('aws_lambda_function').length;
-  const dot = stackToDot(model, {
-    title: `${options.project} ${options.env}: ${options.region}, ${fnCount} functions (generated by npm run diagram from the synthesized stack)`,
-    project: options.project,
-    env: options.env,
-  });
+  const functions = model.ofType('aws_lambda_function').length;
+  const title = `${options.project} ${options.env}: ${options.region}, ${functions} functions (generated by npm run diagram from the synthesized stack)`;
+  const dot = stackToDot(model, { title, project: options.project, env: options.env });
   return { dot, svg: await renderSvg(dot) };
 }
 
-/** Synthesizes the app (into `outdir`, else a temporary folder removed afterwards) and returns the DOT and SVG of one environment. */
+/** Synthesizes the app (or reads the synth in `outdir`) and returns the DOT and SVG of one environment. */
 export async function diagramFor(env = 'dev', outdir?: string): Promise<{ dot: string; svg: string }> {
   const dir = outdir ?? synthApp();
   try {
@@ -404,6 +496,21 @@ export async function diagramFor(env = 'dev', outdir?: string): Promise<{ dot: s
   }
 }
 
+/**
+ * Writes the diagram of `env` (default: the dev stack to docs/architecture.svg),
+ * for `npm run diagram` and for tooling that changes the stack (e.g. after
+ * `new:handler` adds a route). Returns the path written.
+ */
+export async function writeDiagram(options: { env?: string; out?: string; outdir?: string; dotOut?: string } = {}): Promise<string> {
+  const env = options.env ?? 'dev';
+  const out = resolve(REPO_ROOT, options.out ?? 'docs/architecture.svg');
+  const { dot, svg } = await diagramFor(env, options.outdir);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, svg);
+  if (options.dotOut) writeFileSync(resolve(REPO_ROOT, options.dotOut), dot);
+  return out;
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const value = (flag: string) => {
@@ -411,13 +518,8 @@ async function main(): Promise<void> {
     return i >= 0 ? args[i + 1] : undefined;
   };
   const env = value('--stack') ?? 'dev';
-  const out = resolve(REPO_ROOT, value('--out') ?? 'docs/architecture.svg');
-  const { dot, svg } = await diagramFor(env, value('--outdir'));
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, svg);
-  const dotOut = value('--dot');
-  if (dotOut) writeFileSync(resolve(REPO_ROOT, dotOut), dot);
-  console.log(`diagram: ${env} -> ${out} (${(svg.length / 1024).toFixed(1)} KiB)`);
+  const out = await writeDiagram({ env, out: value('--out'), outdir: value('--outdir'), dotOut: value('--dot') });
+  console.log(`diagram: ${env} -> ${out}`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
