@@ -6,6 +6,8 @@
  * where a careless layout stops being readable. Synthesized on stand-in zips
  * (no bundling).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Testing } from 'cdktf';
 import type { DataNeeds, RouteDefinition, TaskDefinition } from '../../functions/registry-types';
@@ -50,11 +52,12 @@ export const manyConfig = configFor('dev', {
   natGateways: true,
 });
 
-/** The synthesized Terraform JSON of the fixture stack. */
+/** The synthesized Terraform JSON of the fixture stack (no temporary folder left behind). */
 export function synthManyFunctions(): Record<string, unknown> {
   const archives = new FakeArchives();
+  const outdir = mkdtempSync(join(tmpdir(), 'sps-diagram-test-'));
   try {
-    const stack = new PlatformStack(Testing.app(), manyConfig.name, {
+    const stack = new PlatformStack(Testing.app({ outdir }), manyConfig.name, {
       config: manyConfig,
       routes: manyRoutes,
       tasks: manyTasks,
@@ -67,5 +70,6 @@ export function synthManyFunctions(): Record<string, unknown> {
     return JSON.parse(Testing.synth(stack)) as Record<string, unknown>;
   } finally {
     archives.dispose();
+    rmSync(outdir, { recursive: true, force: true });
   }
 }
