@@ -18,6 +18,7 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpSecurityHeaders from '@middy/http-security-headers';
 import type { $ZodType, output } from 'zod/v4/core';
 import { describeError, log } from '../log';
+import { access, requireUser, type User } from './auth';
 import { cors, corsFallbackHeaders, type CorsOptions } from './cors';
 import { errorContract, jsonBody, lastGate, proxyResponse, zodValidator } from './middlewares';
 import { internalErrorResult, reply } from './proxy';
@@ -51,6 +52,11 @@ export interface HttpHandlerOptions<B, P, Q> {
 }
 
 export interface HandlerInput<B, P, Q> {
+  /**
+   * The verified caller of a route whose registry entry declares `auth` (its
+   * token's claims, checked by API Gateway). Reading it on a public route is a 401.
+   */
+  readonly user: User;
   readonly body: Out<B, undefined>;
   readonly path: Out<P, Params>;
   readonly query: Out<Q, Params>;
@@ -75,6 +81,9 @@ export function httpHandler<
       event.requestContext?.http?.method === 'OPTIONS'
         ? reply(204)
         : fn({
+            get user() {
+              return requireUser(event);
+            },
             body: event.body as Out<B, undefined>,
             path: (event.pathParameters ?? {}) as Out<P, Params>,
             query: (event.queryStringParameters ?? {}) as Out<Q, Params>,
@@ -92,7 +101,8 @@ export function httpHandler<
     .use(httpErrorHandler({ logger: false }))
     .use(errorContract())
     .use(proxyResponse())
-    .use(httpEventNormalizer());
+    .use(httpEventNormalizer())
+    .use(access());
   if (options.json ?? options.body !== undefined) {
     chain.use(jsonBody(options.maxBodyBytes === undefined ? {} : { maxBytes: options.maxBodyBytes }));
   }
