@@ -206,9 +206,9 @@ export function testSource(plan: ScaffoldPlan, imports: { testing: string; log: 
         : 'dynalite and PostgreSQL';
   return [
     '/**',
-    ` * ${w.title} (${plan.entry.name}) as API Gateway calls it: functions/testing.ts starts`,
-    ` * the local stand-ins for this file (${stands}), sets the function's`,
-    ' * environment from its registry entry and passes real payload 2.0 events.',
+    ` * ${w.title} (${plan.entry.name}), called as API Gateway calls it. functions/testing.ts`,
+    ` * starts the local stand-ins once for this file (${stands}),`,
+    " * sets the function's environment from its registry entry and passes real payload 2.0 events.",
     ' */',
     ...(commands.length > 0 ? [`import { ${commands.join(', ')} } from '@aws-sdk/lib-dynamodb';`] : []),
     `import { setLogSink, type LogRecord } from '${imports.log}';`,
