@@ -9,6 +9,7 @@
  *   const local = await startLocalServices({ functions: ['posts-create', 'posts-get'] });
  *   const res = await local.invoke('posts-create', { json: { title: 'Hi', body: '', author: 'ada' } });
  *   expect(res.statusCode).toBe(201);
+ *   await local.documentClient.send(new GetCommand({ TableName: local.tableName('posts'), Key: { id } }));
  *   afterAll(() => local.stop());
  *
  * Handlers reach the stand-ins exactly as in AWS (same adapter code: IAM
@@ -22,16 +23,19 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadConfig, type EnvironmentConfig } from '../infra/config';
 import { FUNCTIONS_DIR } from '../infra/paths';
 import { startLocalCloud, type LocalCloud } from '../scripts/local/cloud';
+import { LOCAL_AWS_CREDENTIALS } from '../scripts/local/dynamo';
 import { FunctionHost } from '../scripts/local/functions';
 import { closeDatabases } from './lib/data/proxy';
 import type { HttpEvent, LambdaContext, ProxyResult } from './lib/http/types';
 import { routes as registryRoutes, tasks as registryTasks } from './registry';
 import type { FunctionDefinition, RouteDefinition } from './registry-types';
 import { DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS } from './registry-schema';
-import { tables as registryTables, type TableDefinition } from './tables';
+import { physicalTableName, tables as registryTables, type TableDefinition } from './tables';
 
 // ---------------------------------------------------------------------------
 // Events and contexts as API Gateway and the Lambda runtime deliver them
@@ -187,6 +191,14 @@ export interface LocalServices {
   readonly environment: Readonly<Record<string, string>>;
   /** Calls a route's handler in-process with a payload 2.0 event for its method and path. */
   invoke(name: string, init?: InvokeInit): Promise<ProxyResult>;
+  /**
+   * A DocumentClient on the local tables with every right, to put the data a
+   * test needs first and to check what a handler wrote (handlers keep their
+   * own grants).
+   */
+  readonly documentClient: DynamoDBDocumentClient;
+  /** The physical name of a table of functions/tables.ts in the local stand-ins, e.g. `sps-dev-posts`. */
+  tableName(name: string): string;
   /** Ends the handlers' pools, restores process.env, stops the stand-ins and removes their data. */
   stop(): Promise<void>;
 }
@@ -213,6 +225,7 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
     return def;
   });
   const functionsDir = options.functionsDir ?? FUNCTIONS_DIR;
+  const tables = options.tables ?? registryTables;
   // A private folder: as root, Postgres runs as "postgres" and must reach its data.
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sps-local-services-'));
   chmodSync(dataDir, 0o755);
@@ -220,7 +233,7 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
     config: options.config ?? loadConfig('dev'),
     dataDir,
     functions: all,
-    tables: options.tables ?? registryTables,
+    tables,
     inMemoryDynamo: true,
     log: options.log,
   }).catch((err: unknown) => {
@@ -274,9 +287,19 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
     return h;
   };
 
+  const documentClient = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ endpoint: cloud.dynamo.endpoint, region: cloud.config.region, credentials: LOCAL_AWS_CREDENTIALS }),
+    { marshallOptions: { removeUndefinedValues: true } },
+  );
+
   return {
     cloud,
     environment,
+    documentClient,
+    tableName(name) {
+      if (!(name in tables)) throw new Error(`tableName: "${name}" is not a table of functions/tables.ts; use one of ${Object.keys(tables).join(', ')}`);
+      return physicalTableName(cloud.config.project, cloud.config.name, name);
+    },
     async invoke(name, init = {}) {
       const def = selected.find((f) => f.name === name) as RouteDefinition | undefined;
       if (!def || !('path' in def)) throw new Error(`invoke: "${name}" is not a route named in startLocalServices({ functions })`);
@@ -291,6 +314,7 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
       return handler(event, lambdaContext(init.timeoutMs ?? (def.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000, name));
     },
     async stop() {
+      documentClient.destroy();
       await closeDatabases();
       for (const [k, v] of previous) {
         if (v === undefined) delete process.env[k];

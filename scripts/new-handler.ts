@@ -1,46 +1,49 @@
 /**
- * Scaffolds an HTTP handler, its test and its registry entry:
+ * Scaffolds an HTTP route: its handler, a test that passes as written, and its
+ * registry line with its data needs; then brings the generated files up to
+ * date, so `npm test` stays green.
  *
- *   npm run new:handler -- <name> <METHOD> <path>
- *   npm run new:handler -- comments-create POST /posts/{id}/comments
+ *   npm run new:handler -- <name> <METHOD> <path> --public "<reason>" [--table <table>:read|read-write]... [--sql proxy|data-api]
+ *   npm run new:handler -- comments-create POST /posts/{id}/comments --public "Public comments, rate limited"
+ *   npm run new:handler -- notes-get GET /notes/{id} --public "Public notes" --table notes:read
  *
  * - <name>: unique kebab-case function name (the Lambda is <project>-<env>-<name>).
  *   The handler file is derived from it: `comments-create` -> functions/comments/create.ts,
- *   `status` -> functions/status.ts.
- * - <METHOD>: GET, POST, PUT, PATCH or DELETE.
+ *   `status` -> functions/status.ts; the test goes to test/functions/comments/create.test.ts.
+ * - <METHOD>: GET, POST, PUT, PATCH or DELETE. POST, PUT and PATCH take a JSON body `{ message }`.
  * - <path>: API path with `{param}` segments, e.g. /posts/{id}/comments.
+ * - --public "<reason>": why the route needs no authorization (at least 10
+ *   characters). Required: the registry has no authorizer yet, and the policy
+ *   pack fails a route without one or a reason.
+ * - --table <table>:read|read-write (repeatable): a table of functions/tables.ts
+ *   and the access the route gets (IAM grants on the table and its indexes,
+ *   TABLE_<NAME> in its environment). The handler reads or writes an item of
+ *   the first table by key: the path parameters fill the key in order
+ *   (partition key, then sort key); GET reads (an item, a partition, or the
+ *   first items), POST creates, PUT/PATCH update, DELETE deletes.
+ * - --sql proxy|data-api: SQL as the application role through the RDS Proxy
+ *   (pg, IAM token, TLS) or the Data API; the handler runs one parameterised
+ *   statement. Not with --table: the scaffold shows one kind of data.
  *
- * `--public "<reason>"` records why the route needs no authorization (the
- * policy pack reports routes without an authorizer or such a reason).
- *
- * Refuses invalid input, a name or METHOD+path already registered, and
- * existing files. `--root <dir>` works on another checkout (used by tests).
+ * Refuses (changing nothing) invalid input, a name or METHOD+path already
+ * registered and existing files; every message names the option, the value
+ * and the fix. Then regenerates functions/migrations/bundle.ts when a .sql
+ * file changed and docs/architecture.svg (`npm run diagram`).
+ * `--root <dir>` works on another checkout (tests).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { entryProblems, handlerPathFor, HTTP_METHODS, pathParams } from '../functions/registry-schema';
-import { environments } from '../infra/config/environments';
+import { renderBundle } from '../functions/migrations/generate';
+import type { RouteDefinition } from '../functions/registry-types';
 import { REPO_ROOT } from '../infra/paths';
+import { handlerSource } from './new-handler/handler-source';
+import { planScaffold, ScaffoldError, type ScaffoldInput } from './new-handler/plan';
+import { testSource } from './new-handler/test-source';
 
-type Method = (typeof HTTP_METHODS)[number];
-
-export class ScaffoldError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ScaffoldError';
-  }
-}
-
-export interface ScaffoldInput {
-  readonly name: string;
-  readonly method: string;
-  readonly path: string;
-  /** Repository root. @default - this checkout */
-  readonly root?: string;
-  /** Why the route needs no authorization (≥ 10 characters). @default - none: SPS-API-3 reports the route */
-  readonly public?: string;
-}
+export { ScaffoldError, type ScaffoldInput } from './new-handler/plan';
 
 export interface ScaffoldResult {
   readonly handlerFile: string;
@@ -48,153 +51,142 @@ export interface ScaffoldResult {
   readonly registryLine: string;
 }
 
-/** The longest `<project>-<env>-` of the environments: the Lambda name must fit in every one. */
-const longestPrefix = () =>
-  Object.values(environments)
-    .map((e) => `${e.project}-${e.name}-`)
-    .sort((a, b) => b.length - a.length)[0];
-
-/** The entry the scaffold would register, checked with the registry's own rules (functions/registry-schema.ts). */
-function validate(input: ScaffoldInput, root: string): { name: string; method: Method; path: string; params: string[] } {
-  const { name, path } = input;
-  const method = input.method.toUpperCase() as Method;
-  const entry = { name, method, path, handler: handlerPathFor(name), ...(input.public !== undefined ? { public: input.public } : {}) };
-  const problems = entryProblems(entry, { tableNames: [], prefix: longestPrefix(), functionsDir: join(root, 'functions') });
-  if (problems.length > 0) throw new ScaffoldError(problems.join('\n'));
-  return { name, method, path, params: pathParams(path) };
-}
-
-/** Whether a scaffold of this method takes a JSON body. */
-const takesBody = (method: Method) => method === 'POST' || method === 'PUT' || method === 'PATCH';
-/** The status a scaffold of this method answers. */
-const statusOf = (method: Method) => (method === 'POST' ? 201 : method === 'DELETE' ? 204 : 200);
-
-function handlerSource(method: Method, params: string[], libImport: string): string {
-  const hasBody = takesBody(method);
-  const schemas: string[] = [];
-  if (params.length > 0) schemas.push(`const Path = z.strictObject({ ${params.map((p) => `${p}: z.string().check(z.minLength(1), z.maxLength(100))`).join(', ')} });`);
-  if (hasBody) schemas.push('const Body = z.strictObject({ message: z.string().check(z.minLength(1), z.maxLength(1000)) });');
-  const options = [...(params.length > 0 ? ['path: Path'] : []), ...(hasBody ? ['body: Body'] : [])].join(', ');
-  const args = [...(params.length > 0 ? ['path'] : []), ...(hasBody ? ['body'] : [])];
-  const status = statusOf(method);
-  const result =
-    status === 204 ? 'reply(204)' : `reply(${status}, { ok: true${params.length > 0 ? ', path' : ''}${hasBody ? ', body' : ''} })`;
-  return [
-    "import * as z from 'zod/mini';",
-    `import { httpHandler, reply } from '${libImport}';`,
-    '',
-    ...schemas,
-    ...(schemas.length > 0 ? [''] : []),
-    `export const handler = httpHandler({${options ? ` ${options} ` : ''}}, async (${args.length > 0 ? `{ ${args.join(', ')} }` : ''}) => ${result});`,
-    '',
-  ]
-    .join('\n')
-    .replace("import * as z from 'zod/mini';\n", schemas.length > 0 ? "import * as z from 'zod/mini';\n" : '');
-}
+/** Where scaffolded tests go, relative to the repository root. */
+export const SCAFFOLD_TEST_DIR = join('test', 'functions');
+const ROUTES_END = '] as const satisfies readonly RouteDefinition[];';
 
 /** A single-quoted TypeScript string literal, as the rest of the code base writes them. */
 const tsString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r')}'`;
 
-function testSource(method: Method, path: string, params: string[], handlerImport: string, eventsImport: string): string {
-  const hasBody = takesBody(method);
-  const pathObject = `{ ${params.map((p) => `${p}: 'test-${p}'`).join(', ')} }`;
-  const rawPath = path.replace(/\{([A-Za-z][A-Za-z0-9_]*)\+?\}/g, (_m, p: string) => `test-${p}`);
-  const status = statusOf(method);
-  const hello = "{ message: 'hello' }";
-  const eventOf = (json: string | undefined) => {
-    const init = [...(params.length > 0 ? [`pathParameters: ${pathObject}`] : []), ...(json ? [`json: ${json}`] : [])];
-    return `httpEvent('${method}', '${rawPath}'${init.length > 0 ? `, { ${init.join(', ')} }` : ''})`;
-  };
-  // What the scaffolded handler answers: the path and body it received.
-  const expected = `{ ok: true${params.length > 0 ? `, path: ${pathObject}` : ''}${hasBody ? `, body: ${hello}` : ''} }`;
-  return [
-    `import { handler } from '${handlerImport}';`,
-    `import { captureLogs, httpEvent, lambdaContext } from '${eventsImport}';`,
-    '',
-    'const logs = captureLogs();',
-    'afterAll(() => logs.restore());',
-    '',
-    `test('${method} ${path} answers ${status}', async () => {`,
-    `  const result = await handler(${eventOf(hasBody ? hello : undefined)}, lambdaContext());`,
-    `  expect(result.statusCode).toBe(${status});`,
-    ...(status === 204 ? ["  expect(result.body).toBe('');"] : [`  expect(JSON.parse(result.body)).toEqual(${expected});`]),
-    '});',
-    ...(hasBody
-      ? [
-          '',
-          `test('${method} ${path} rejects an invalid body with 400 validation_failed', async () => {`,
-          `  const result = await handler(${eventOf("{ message: '' }")}, lambdaContext());`,
-          '  expect(result.statusCode).toBe(400);',
-          "  expect(JSON.parse(result.body).error.code).toBe('validation_failed');",
-          '});',
-        ]
-      : []),
-    '',
-  ].join('\n');
+/** The registry line of an entry, in the order the registry writes its fields. */
+function registryLineOf(entry: RouteDefinition): string {
+  const fields = [`name: '${entry.name}'`, `method: '${entry.method}'`, `path: '${entry.path}'`, `handler: '${entry.handler}'`];
+  const data: string[] = [];
+  const tables = Object.entries(entry.data?.tables ?? {});
+  if (tables.length > 0) data.push(`tables: { ${tables.map(([t, a]) => `${/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(t) ? t : tsString(t)}: '${a}'`).join(', ')} }`);
+  if (entry.data?.sql) data.push(`sql: '${entry.data.sql}'`);
+  if (data.length > 0) fields.push(`data: { ${data.join(', ')} }`);
+  if (entry.public !== undefined) fields.push(`public: ${tsString(entry.public)}`);
+  return `  { ${fields.join(', ')} },`;
 }
 
-const ROUTES_END = '] as const satisfies readonly RouteDefinition[];';
+/** `./x` or `../x`, without the .ts extension: an import specifier from one file to another. */
+function importPath(from: string, to: string): string {
+  const r = relative(dirname(from), to).replace(/\.ts$/, '');
+  return r.startsWith('.') ? r : `./${r}`;
+}
 
-export function scaffoldHandler(input: ScaffoldInput): ScaffoldResult {
+/** Writes the handler, its test and the registry line; the registry is the last file written. */
+export async function scaffoldHandler(input: ScaffoldInput): Promise<ScaffoldResult> {
   const root = resolve(input.root ?? REPO_ROOT);
-  const { name, method, path, params } = validate(input, root);
+  const plan = await planScaffold(input, root);
   const registryFile = join(root, 'functions', 'registry.ts');
   const registry = readFileSync(registryFile, 'utf8');
-  if (new RegExp(`name: '${name}'`).test(registry)) throw new ScaffoldError(`name "${name}" is already registered in functions/registry.ts`);
-  const routeRe = new RegExp(`method: '${method}', path: '${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`);
-  if (routeRe.test(registry)) throw new ScaffoldError(`${method} ${path} is already registered in functions/registry.ts`);
   const end = registry.indexOf(ROUTES_END);
-  if (end === -1) throw new ScaffoldError(`functions/registry.ts: cannot find the end of \`routes\` ("${ROUTES_END}")`);
+  if (end === -1) throw new ScaffoldError(`functions/registry.ts: cannot find the end of \`routes\` ("${ROUTES_END}"); keep that line as it is`);
 
-  const handlerRel = handlerPathFor(name);
-  const handlerFile = join(root, 'functions', handlerRel);
-  const testFile = join(root, 'test', 'functions', handlerRel.replace(/\.ts$/, '.test.ts'));
+  const handlerFile = join(root, 'functions', plan.handlerRel);
+  const testFile = join(root, SCAFFOLD_TEST_DIR, plan.handlerRel.replace(/\.ts$/, '.test.ts'));
   for (const f of [handlerFile, testFile]) {
-    if (existsSync(f)) throw new ScaffoldError(`${relative(root, f)} already exists; choose another name or remove it`);
+    if (existsSync(f)) throw new ScaffoldError(`${relative(root, f)} already exists; choose another name or remove the file`);
   }
 
-  const rel = (from: string, to: string) => {
-    const r = relative(dirname(from), to).replace(/\.ts$/, '');
-    return r.startsWith('.') ? r : `./${r}`;
-  };
-  const registryLine = `  { name: '${name}', method: '${method}', path: '${path}', handler: '${handlerRel}'${input.public !== undefined ? `, public: ${tsString(input.public.trim())}` : ''} },`;
+  const registryLine = registryLineOf(plan.entry);
+  const libDir = importPath(handlerFile, join(root, 'functions', 'lib', 'x.ts')).replace(/\/x$/, '');
   mkdirSync(dirname(handlerFile), { recursive: true });
   mkdirSync(dirname(testFile), { recursive: true });
-  writeFileSync(handlerFile, handlerSource(method, params, rel(handlerFile, join(root, 'functions', 'lib', 'http', 'index.ts')).replace(/\/index$/, '')));
-  writeFileSync(testFile, testSource(method, path, params, rel(testFile, handlerFile), rel(testFile, join(root, 'test', 'functions', 'events.ts'))));
+  writeFileSync(handlerFile, handlerSource(plan, libDir));
+  writeFileSync(
+    testFile,
+    testSource(plan, { testing: importPath(testFile, join(root, 'functions', 'testing.ts')), log: importPath(testFile, join(root, 'functions', 'lib', 'log.ts')) }),
+  );
   writeFileSync(registryFile, `${registry.slice(0, end)}${registryLine}\n${registry.slice(end)}`);
   return { handlerFile, testFile, registryLine };
 }
 
-function main(argv: string[]): number {
-  const args = [...argv];
-  let root: string | undefined;
-  const at = args.indexOf('--root');
-  if (at !== -1) {
-    root = args[at + 1];
-    args.splice(at, 2);
+/**
+ * Brings the generated files a new route affects up to date: the migrations
+ * bundle when a .sql file changed since it was generated (the local services
+ * migrate from it), and the architecture diagram (`npm run diagram`, which
+ * draws every function). Returns what it regenerated; throws when the diagram fails.
+ */
+export function updateGeneratedFiles(root: string = REPO_ROOT): string[] {
+  const updated: string[] = [];
+  const migrationsDir = join(root, 'functions', 'migrations');
+  const bundleFile = join(migrationsDir, 'bundle.ts');
+  const bundle = renderBundle(migrationsDir);
+  if (readFileSync(bundleFile, 'utf8') !== bundle) {
+    writeFileSync(bundleFile, bundle);
+    updated.push(relative(root, bundleFile));
   }
-  let publicReason: string | undefined;
-  const pub = args.indexOf('--public');
-  if (pub !== -1) {
-    publicReason = args[pub + 1] ?? '';
-    args.splice(pub, 2);
-  }
-  if (args.length !== 3 || args.includes('--help')) {
-    console.error('usage: npm run new:handler -- <name> <METHOD> <path> [--public "<why no authorization>"]\n  e.g. npm run new:handler -- comments-create POST /posts/{id}/comments');
-    return 2;
-  }
-  const [name, method, path] = args as [string, string, string];
+  // The synth behind the diagram writes to the temporary folder: give it one that is removed afterwards.
+  const scratch = mkdtempSync(join(tmpdir(), 'sps-new-handler-'));
+  let diagram: ReturnType<typeof spawnSync>;
   try {
-    const result = scaffoldHandler({ name, method, path, ...(root ? { root } : {}), ...(publicReason !== undefined ? { public: publicReason } : {}) });
-    const base = root ?? process.cwd();
-    console.log(`created ${relative(base, result.handlerFile)}`);
-    console.log(`created ${relative(base, result.testFile)}`);
-    console.log(`registered in functions/registry.ts:\n${result.registryLine}`);
-    if (publicReason === undefined) {
-      console.log('note: the policy pack (npm run check, npm test) reports this route until it gets an authorizer or a `public: \'<reason>\'` in its registry line');
+    diagram = spawnSync('npm', ['run', '--silent', 'diagram'], { cwd: root, encoding: 'utf8', env: { ...process.env, TMPDIR: scratch } });
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  if (diagram.status !== 0) {
+    throw new ScaffoldError(
+      `npm run diagram failed (exit ${diagram.status ?? diagram.signal}), so docs/architecture.svg lacks the new route; the route is scaffolded: fix the error below, then run npm run diagram\n${String(diagram.stderr || diagram.stdout).trim()}`,
+    );
+  }
+  updated.push(join('docs', 'architecture.svg'));
+  return updated;
+}
+
+const USAGE = `usage: npm run new:handler -- <name> <METHOD> <path> --public "<why no authorization>" [--table <table>:read|read-write]... [--sql proxy|data-api]
+  e.g. npm run new:handler -- comments-create POST /posts/{id}/comments --public "Public comments, rate limited"
+       npm run new:handler -- notes-get GET /notes/{id} --public "Public notes" --table notes:read
+  guide: docs/handlers.md`;
+
+/** The command line as a ScaffoldInput; throws ScaffoldError on an unknown or incomplete option. */
+export function parseArgs(argv: readonly string[]): ScaffoldInput {
+  const positional: string[] = [];
+  const tables: [string, string][] = [];
+  let publicReason: string | undefined;
+  let sql: string | undefined;
+  let root: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) {
+      positional.push(arg);
+      continue;
     }
-    console.log('next: add data needs (tables / sql), memory and timeout to the registry line if it needs them, then `npm test -- test/functions`');
+    const value = argv[i + 1];
+    if (value === undefined || value.startsWith('--')) throw new ScaffoldError(`${arg}: needs a value; ${USAGE}`);
+    i++;
+    if (arg === '--public') publicReason = value;
+    else if (arg === '--root') root = value;
+    else if (arg === '--sql') {
+      if (sql !== undefined) throw new ScaffoldError(`--sql ${value}: given twice (${sql}, ${value}); a route uses one SQL adapter, "proxy" or "data-api"`);
+      sql = value;
+    } else if (arg === '--table') {
+      const at = value.lastIndexOf(':');
+      if (at <= 0) throw new ScaffoldError(`--table ${value}: give the access after a colon, "${value}:read" or "${value}:read-write"`);
+      tables.push([value.slice(0, at), value.slice(at + 1)]);
+    } else throw new ScaffoldError(`${arg}: unknown option; use --public, --table or --sql\n${USAGE}`);
+  }
+  if (positional.length !== 3) throw new ScaffoldError(`expected <name> <METHOD> <path>, received ${positional.length} argument(s)${positional.length > 0 ? ` (${positional.join(' ')})` : ''}\n${USAGE}`);
+  const [name, method, path] = positional as [string, string, string];
+  return { name, method, path, tables, ...(publicReason !== undefined ? { public: publicReason } : {}), ...(sql !== undefined ? { sql } : {}), ...(root !== undefined ? { root } : {}) };
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    return 0;
+  }
+  try {
+    const input = parseArgs(argv);
+    const root = resolve(input.root ?? REPO_ROOT);
+    const result = await scaffoldHandler(input);
+    console.log(`created ${relative(root, result.handlerFile)}`);
+    console.log(`created ${relative(root, result.testFile)}`);
+    console.log(`registered in functions/registry.ts:\n${result.registryLine}`);
+    for (const file of updateGeneratedFiles(root)) console.log(`regenerated ${file}`);
+    console.log(`next: npm test -- ${relative(root, result.testFile)}; then make the handler and its test yours (docs/handlers.md). npm run dev serves it.`);
     return 0;
   } catch (err) {
     if (err instanceof ScaffoldError) {
@@ -206,5 +198,7 @@ function main(argv: string[]): number {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  process.exitCode = main(process.argv.slice(2));
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }
