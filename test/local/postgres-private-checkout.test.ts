@@ -126,7 +126,8 @@ asRoot(`where the staging folder is not root's alone, the start fails with one l
   try {
     const failure = startPostgres({ dataDir: path.join(privateDir, 'checkout', '.local', 'postgres') });
     await expect(failure).rejects.toThrow(
-      new RegExp(`^Postgres runs as the "postgres" user, who cannot enter ${privateDir}; it would run from ${foreign}, but that folder is not a directory owned by root and writable only by root; set LOCAL_POSTGRES_ROOT_DIR to another folder, or run as a non-root user, or clone into a folder the "postgres" user can enter$`),
+      // (the folder named is the private one, or this checkout's own when it is private too)
+      new RegExp(`^Postgres runs as the "postgres" user, who cannot enter [^;\n]+; it would run from ${foreign}, but that folder is not a directory owned by root and writable only by root; set LOCAL_POSTGRES_ROOT_DIR to another folder, or run as a non-root user, or clone into a folder the "postgres" user can enter$`),
     );
   } finally {
     if (before === undefined) delete process.env.LOCAL_POSTGRES_ROOT_DIR;
