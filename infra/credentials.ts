@@ -30,7 +30,7 @@ const AWS_COMMANDS = new Set(['diff', 'plan', 'deploy', 'apply', 'destroy', 'wat
 export class CredentialsError extends Error {
   constructor(
     readonly command: string,
-    /** The stack the command was given, if any (the error is reported on it). */
+    /** The stack the command was given, if any (named in the plan:offline hint). */
     readonly environment: string | undefined,
   ) {
     super(

@@ -205,10 +205,11 @@ async function reportUserError(err) {
     process.exitCode = 1;
     return;
   }
+  // On a stack of its own, named for the kind of error (config, credentials,
+  // bundling), so that no environment's synthesized stack is overwritten.
   const { Annotations, App, TerraformStack } = await import('cdktf');
   const app = new App({ stackTraces: false });
-  const name = /^[\w-]+$/.test(err.environment ?? '') ? err.environment : 'app';
-  Annotations.of(new TerraformStack(app, name)).addError(err.message);
+  Annotations.of(new TerraformStack(app, err.name.replace(/Error$/, '').toLowerCase())).addError(err.message);
   app.synth();
 }
 

@@ -112,7 +112,7 @@ describe('a configuration error', () => {
     expect(code).toBe(1);
     const lines = readable(output);
     expect(lines.join('\n')).toBe(
-      `ERROR [dev]: ${MESSAGE}\nError: While synthesizing one or more error annotations have been encountered. Please check the log output above.`,
+      `ERROR [config]: ${MESSAGE}\nError: While synthesizing one or more error annotations have been encountered. Please check the log output above.`,
     );
   }, 120_000);
 });
@@ -129,7 +129,7 @@ describe('cdktf diff and deploy without AWS credentials', () => {
       `No AWS credentials for \`cdktf ${command}\`: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or run it in CI with the environment's plan or apply role (docs/ci-cd.md); to plan without an AWS account, run \`npm run plan:offline -- dev\``,
     );
     expect(readable(output)).toEqual([
-      `ERROR [dev]: ${line}`,
+      `ERROR [credentials]: ${line}`,
       'Error: While synthesizing one or more error annotations have been encountered. Please check the log output above.',
     ]);
   }, 120_000);
