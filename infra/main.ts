@@ -5,6 +5,7 @@
  */
 import { routes, tasks } from '../functions/registry';
 import { packageFunctionsAsync } from './bundling';
+import { requireCredentialsForCommand } from './credentials';
 
 // 1. Start bundling: esbuild works in its own process (or the previous build
 // is reused when nothing it read changed; SPS_BUNDLE_CACHE=0 turns that off)...
@@ -19,8 +20,10 @@ const { App } = await import('cdktf');
 const { loadAllConfigs } = await import('./config');
 const { archivesByName, PlatformStack } = await import('./stack');
 
-// 3. One stack per environment, then synth.
+// 3. One stack per environment, then synth. `cdktf diff|deploy` without any
+// AWS credentials stops here with one line saying what to set.
 const configs = loadAllConfigs();
+await requireCredentialsForCommand();
 const archives = archivesByName(await bundling);
 const app = new App({ stackTraces: false });
 for (const config of configs) new PlatformStack(app, config.name, { config, archives });

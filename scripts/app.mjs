@@ -12,6 +12,24 @@
  * parameter properties); figures in docs/benchmarks.md#synth. Plain JavaScript,
  * so it finds the repository itself instead of importing infra/paths.ts.
  *
+ * cdktf.json and infra/policy/synth.ts run it as `node --disable-warning=DEP0044
+ * scripts/app.mjs`: cdktf 0.21's TerraformOutput calls `util.isArray`
+ * (node_modules/cdktf/lib/terraform-output.js), which Node 22 reports as
+ * deprecated (DEP0044) on every synth; the flag (Node >= 20.11) hides that
+ * one warning and no other.
+ *
+ * An error the user fixes in the configuration (ConfigError, BundlingError,
+ * CredentialsError) is printed once, as its message alone: its stack frames
+ * point into .build/app and help nobody. Run directly, the message goes to
+ * stderr (exit 1). Under the cdktf CLI, which prints an app's stderr twice
+ * (streamed, then again in its failure report: @cdktf/commons src/util.ts
+ * `exec`, @cdktf/cli-core src/lib/synth-stack.ts), it becomes an error
+ * annotation instead, which the CLI prints once and then fails on
+ * (cli-core src/lib/synth.ts `printAnnotations`); the CLI tells the app so by
+ * setting CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS ("we want to display the
+ * errors ourselves"). Sources: the CLI's source map,
+ * node_modules/cdktf-cli/bundle/bin/cmds/handlers.js.map.
+ *
  * Behaviour is the source's: `import.meta.url` / `import.meta.dirname` keep
  * the value they have in the source file (the code finds the repository by
  * them), dynamic `import()` stays lazy (code splitting), and stack traces point
@@ -178,5 +196,27 @@ async function buildApp(dir) {
   }
 }
 
+/** Errors whose message says what to change (see the header). */
+const USER_ERRORS = new Set(['ConfigError', 'BundlingError', 'CredentialsError']);
+
+async function reportUserError(err) {
+  if (process.env.CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS !== 'true') {
+    console.error(err.message);
+    process.exitCode = 1;
+    return;
+  }
+  // On a stack of its own, named for the kind of error (config, credentials,
+  // bundling), so that no environment's synthesized stack is overwritten.
+  const { Annotations, App, TerraformStack } = await import('cdktf');
+  const app = new App({ stackTraces: false });
+  Annotations.of(new TerraformStack(app, err.name.replace(/Error$/, '').toLowerCase())).addError(err.message);
+  app.synth();
+}
+
 process.setSourceMapsEnabled(true);
-await import(pathToFileURL(join(outdir, 'main.mjs')).href);
+try {
+  await import(pathToFileURL(join(outdir, 'main.mjs')).href);
+} catch (err) {
+  if (!USER_ERRORS.has(err?.name)) throw err;
+  await reportUserError(err);
+}

@@ -1,5 +1,5 @@
 /**
- * Bootstrap app: `npx cdktf deploy bootstrap --app "node scripts/app.mjs infra/bootstrap/main.ts" --output cdktf.out.bootstrap`
+ * Bootstrap app: `npx cdktf deploy bootstrap --app "node --disable-warning=DEP0044 scripts/app.mjs infra/bootstrap/main.ts" --output cdktf.out.bootstrap`
  * (see docs/ci-cd.md). Project and region come from the dev environment config.
  */
 import { App } from 'cdktf';

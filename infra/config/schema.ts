@@ -7,10 +7,10 @@
  */
 import { z } from 'zod';
 import { ORIGIN_FIX, ORIGIN_PATTERN } from '../../functions/lib/http/origin';
+import { isAwsRegion, regionProblem } from './regions';
 
 const AURORA_PG_VERSION = /^(1[3-9]|2\d)\.\d+$/;
-const AZ = /^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/;
-const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+const AZ = /^[a-z]{2,4}(-[a-z]+)+-\d+[a-z]$/;
 const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
 /** CloudWatch Logs accepts only these retention periods (days). */
@@ -36,8 +36,11 @@ export const environmentConfigSchema = z
     project: z
       .string()
       .regex(/^[a-z][a-z0-9-]{1,20}$/, 'use 2-21 lower-case letters, digits or dashes, starting with a letter'),
-    /** AWS region, e.g. `eu-west-1`. */
-    region: z.string().regex(REGION, 'use an AWS region code such as "eu-west-1"'),
+    /** AWS region, e.g. `eu-west-1`: one the pinned AWS provider accepts (./regions.ts). */
+    region: z.string().superRefine((region, ctx) => {
+      const problem = regionProblem(region);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
     /**
      * Availability zones, given explicitly so synth never calls AWS.
      * At least two, all in `region`.
@@ -184,7 +187,8 @@ export const environmentConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
-    for (const [i, az] of c.availabilityZones.entries()) {
+    // Zones are checked against a real region only: a mistyped region is reported once, as itself.
+    for (const [i, az] of isAwsRegion(c.region) ? c.availabilityZones.entries() : []) {
       if (!az.startsWith(c.region)) {
         ctx.addIssue({
           code: 'custom',

@@ -23,7 +23,8 @@ export function synthApp(options: { entry?: string; outdir?: string; env?: NodeJ
   rmSync(outdir, { recursive: true, force: true });
   const entry = options.entry ?? 'infra/main.ts';
   try {
-    execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'app.mjs'), entry], {
+    // As cdktf.json's app command: hides cdktf 0.21's util.isArray deprecation warning (see scripts/app.mjs).
+    execFileSync(process.execPath, ['--disable-warning=DEP0044', join(REPO_ROOT, 'scripts', 'app.mjs'), entry], {
       cwd: REPO_ROOT,
       env: { ...process.env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: '1', DISABLE_VERSION_CHECK: '1', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],

