@@ -3,9 +3,9 @@
  * functions/testing.ts: the tables of functions/tables.ts, each handler's
  * environment and grants from its registry entry.
  */
-import { startLocalServices, type InvokeInit, type LocalServices } from '../../functions/testing';
-import { errorOf, expectValidProxyResult } from './assertions';
-import { captureLogs } from './events';
+import { startLocalServices, type InvokeInit, type LocalServices } from '../../../functions/testing';
+import { errorOf, expectValidProxyResult } from '../../functions/assertions';
+import { captureLogs } from '../../functions/events';
 
 let local: LocalServices;
 const logs = captureLogs();
