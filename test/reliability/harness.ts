@@ -76,33 +76,36 @@ export async function scanCount(endpoint: string, table: string): Promise<number
 export async function startHarness(name: string, options: Partial<LocalRuntimeOptions> = {}): Promise<Harness> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const dataDir = options.dataDir ?? (await tempDir(name));
+  const removeDataDir = () => (options.dataDir ? undefined : fs.rm(dataDir, { recursive: true, force: true }));
   const logs: string[] = [];
-  const runtime = await startLocalRuntime({
-    port: 0,
-    dataDir,
-    log: (m) => {
-      logs.push(m);
-      if (process.env.RELIABILITY_DEBUG) console.log(m);
-    },
-    // Thousands of request log lines would bury the test report.
-    functionLogs: (text) => {
-      if (process.env.RELIABILITY_DEBUG) process.stdout.write(text);
-    },
-    ...options,
-  });
+  let runtime: LocalRuntime | undefined;
   try {
+    runtime = await startLocalRuntime({
+      port: 0,
+      dataDir,
+      log: (m) => {
+        logs.push(m);
+        if (process.env.RELIABILITY_DEBUG) console.log(m);
+      },
+      // Thousands of request log lines would bury the test report.
+      functionLogs: (text) => {
+        if (process.env.RELIABILITY_DEBUG) process.stdout.write(text);
+      },
+      ...options,
+    });
     await warmUp(runtime.url, options.routes ?? registryRoutes, logs);
   } catch (err) {
-    await runtime.stop();
-    if (!options.dataDir) await fs.rm(dataDir, { recursive: true, force: true });
+    await runtime?.stop();
+    await removeDataDir();
     throw err;
   }
-  const sql = <Row>(text: string, values?: unknown[]) => pgQuery<Row>(runtime.postgres, text, values);
-  const tableName = (table: string) => physicalTableName(runtime.cloud.config.project, runtime.cloud.config.name, table);
-  const itemCount = (table: string) => scanCount(runtime.dynamo.endpoint, tableName(table));
+  const started = runtime;
+  const sql = <Row>(text: string, values?: unknown[]) => pgQuery<Row>(started.postgres, text, values);
+  const tableName = (table: string) => physicalTableName(started.cloud.config.project, started.cloud.config.name, table);
+  const itemCount = (table: string) => scanCount(started.dynamo.endpoint, tableName(table));
   return {
-    runtime,
-    url: runtime.url,
+    runtime: started,
+    url: started.url,
     dataDir,
     logs,
     sql,
@@ -115,8 +118,8 @@ export async function startHarness(name: string, options: Partial<LocalRuntimeOp
       return Object.fromEntries(await Promise.all([...items, ...rows]));
     },
     async close() {
-      await runtime.stop();
-      if (!options.dataDir) await fs.rm(dataDir, { recursive: true, force: true });
+      await started.stop();
+      await removeDataDir();
     },
   };
 }
