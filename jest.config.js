@@ -13,7 +13,7 @@ const UNIT = [
   'test/infra/{stack,validation}.test.ts',
   'test/policy/{rules,engine,bootstrap,docs,variants}.test.ts',
   'test/config.test.ts',
-  'test/functions/{http,formatter,issue-messages,fuzz,proxy-auth}.test.ts',
+  'test/functions/{http,formatter,issue-messages,fuzz,proxy-auth,auth,page}.test.ts',
 ];
 
 const project = {

@@ -4,7 +4,7 @@ import { documentClient, tableName } from './lib/data/dynamo';
 import { proxyDatabase } from './lib/data/proxy';
 import { httpHandler } from './lib/http';
 
-const db = proxyDatabase({ queryTimeoutMs: 2000, connectionTimeoutMillis: 2000 });
+const db = proxyDatabase({ readTimeoutMs: 1500, connectionTimeoutMillis: 1500 });
 
 /** Checks both databases with one cheap read each; either failing is a 503 `unavailable`. */
 export const handler = httpHandler({}, async () => {

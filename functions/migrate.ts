@@ -18,7 +18,7 @@ import { describeError, log } from './lib/log';
 import { runMigrations, type MigrationRun } from './lib/migrations';
 import { migrations } from './migrations/bundle';
 
-const db = proxyDatabase({ max: 1, queryTimeoutMs: 240_000 });
+const db = proxyDatabase({ max: 1, readTimeoutMs: 240_000, writeTimeoutMs: 240_000 });
 
 /** Time kept back from the task's deadline: the last attempt must be able to finish. */
 const FINISH_MARGIN_MS = 60_000;

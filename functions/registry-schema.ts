@@ -107,10 +107,7 @@ export function entryProblems(fn: FunctionDefinition, options: EntryCheckOptions
     }
     const pp = typeof path === 'string' ? pathProblem(path) : 'is required, e.g. "/posts/{id}"';
     if (pp) problems.push(`${where}.path: ${pp} (received ${JSON.stringify(path)})`);
-    const reason = (fn as { public?: unknown }).public;
-    if (reason !== undefined && !isPublicReason(reason)) {
-      problems.push(`${where}.public: give the reason the route needs no authorization in at least 10 characters, or remove the field (received ${JSON.stringify(reason)})`);
-    }
+    problems.push(...accessProblems(fn as FunctionDefinition & { auth?: unknown; public?: unknown }, where));
   }
   if (options.functionsDir !== undefined) {
     const handler = resolveHandler(options.functionsDir, fn.handler);
@@ -129,6 +126,36 @@ export function entryProblems(fn: FunctionDefinition, options: EntryCheckOptions
     problems.push(`${where}.reservedConcurrency: use a positive whole number or leave it unset (received ${fn.reservedConcurrency})`);
   }
   problems.push(...dataProblems(fn, where, route, options.tableNames));
+  return problems;
+}
+
+const GROUP_NAME = /^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u;
+const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]{1,256}$/;
+
+/** A route declares `auth` (who may call it) or `public` (why anyone may), never both and never neither. */
+function accessProblems(fn: { auth?: unknown; public?: unknown }, where: string): string[] {
+  const { auth, public: reason } = fn;
+  if (auth !== undefined && reason !== undefined) {
+    return [`${where}: declares both auth and public; keep auth for a route that needs sign-in, or public with its reason`];
+  }
+  if (auth === undefined && reason === undefined) return [];
+  if (reason !== undefined) {
+    return isPublicReason(reason)
+      ? []
+      : [`${where}.public: give the reason the route needs no sign-in in at least 10 characters, or use auth instead (received ${JSON.stringify(reason)})`];
+  }
+  const problems: string[] = [];
+  const a = auth as { groups?: unknown; scopes?: unknown };
+  if (typeof auth !== 'object' || auth === null || Array.isArray(auth)) return [`${where}.auth: use an object, e.g. {} or { groups: ['organizers'] } (received ${JSON.stringify(auth)})`];
+  for (const key of Object.keys(a)) if (key !== 'groups' && key !== 'scopes') problems.push(`${where}.auth.${key}: unknown field; use groups or scopes`);
+  // Cognito group names: 1-128 characters of \p{L}\p{M}\p{S}\p{N}\p{P} (CreateGroup API); scopes: RFC 6749 scope-token.
+  for (const [field, pattern, example] of [['groups', GROUP_NAME, 'organizers'], ['scopes', SCOPE, 'aws.cognito.signin.user.admin']] as const) {
+    const list = a[field];
+    if (list === undefined) continue;
+    if (!Array.isArray(list) || list.length === 0 || list.some((g) => typeof g !== 'string' || !pattern.test(g))) {
+      problems.push(`${where}.auth.${field}: use a non-empty list of names such as ["${example}"], or leave it out (received ${JSON.stringify(list)})`);
+    }
+  }
   return problems;
 }
 

@@ -42,15 +42,30 @@ export interface FunctionDefinition {
   readonly reservedConcurrency?: number;
 }
 
+/**
+ * Who may call a route: a signed-in user of the environment's Cognito user
+ * pool (API Gateway's JWT authorizer checks the token before the function
+ * runs), in one of `groups` (checked by the handler chain from the token's
+ * `cognito:groups`: 403 `forbidden` otherwise), with every one of `scopes`
+ * (checked by API Gateway: access tokens only).
+ */
+export interface RouteAuth {
+  /** The caller must be in at least one of these groups (declared in the config's `auth.groups`). @default - any signed-in user */
+  readonly groups?: readonly string[];
+  /** OAuth scopes the access token must carry, e.g. `aws.cognito.signin.user.admin`. @default - none */
+  readonly scopes?: readonly string[];
+}
+
 export interface RouteDefinition extends FunctionDefinition {
   readonly method: HttpMethod;
   /** API Gateway path with `{param}` segments, e.g. `/posts/{id}`. */
   readonly path: string;
+  /** Who may call it. Every route declares `auth` or `public`, never both (checked at synth). */
+  readonly auth?: RouteAuth;
   /**
-   * Why this route needs no authorization (at least 10 characters). The policy
-   * pack (SPS-API-3) reports every route without an authorizer; this reason is
-   * the written-down decision that suppresses it, listed in every report.
-   * @default - the route is reported until it gets an authorizer or a reason
+   * Why this route needs no sign-in (at least 10 characters); for a route that
+   * writes data it must also say how abuse is bounded. The policy pack
+   * (SPS-API-3) lists it as the written-down decision.
    */
   readonly public?: string;
 }

@@ -145,7 +145,41 @@ export interface InvokeInit extends RequestInit {
   readonly path?: string;
   /** @default - the route's timeout */
   readonly timeoutMs?: number;
+  /**
+   * The signed-in caller, as API Gateway's JWT authorizer passes a verified
+   * token's claims. A route with `auth` called without one gets the
+   * authorizer's 401 and its handler is not called, as in AWS.
+   * @default - no token
+   */
+  readonly user?: TestUser;
 }
+
+export interface TestUser {
+  readonly sub: string;
+  /** @default - none */
+  readonly email?: string;
+  /** @default - none */
+  readonly groups?: readonly string[];
+  /** `id` tokens carry the email; `access` tokens do not. @default "id" */
+  readonly tokenUse?: 'id' | 'access';
+}
+
+/** Claims as API Gateway's JWT authorizer renders them in payload 2.0 (array claims as "[a b]"). */
+export function authorizerClaims(user: TestUser): Record<string, string> {
+  const tokenUse = user.tokenUse ?? 'id';
+  return {
+    sub: user.sub,
+    token_use: tokenUse,
+    ...(user.groups?.length ? { 'cognito:groups': `[${user.groups.join(' ')}]` } : {}),
+    ...(tokenUse === 'id' && user.email ? { email: user.email, email_verified: 'true' } : {}),
+  };
+}
+
+/** API Gateway's own answer when its JWT authorizer refuses a request. */
+const AUTHORIZER_REFUSAL: ProxyResult = { statusCode: 401, headers: { 'content-type': 'application/json' }, body: '{"message":"Unauthorized"}', isBase64Encoded: false };
+
+/** Variables that differ between the routes of one test file, set for each handler before its import. */
+const ROUTE_VARIABLES = ['CORS_METHODS', 'ROUTE_ACCESS', 'AUTH_GROUPS'];
 
 export interface LocalServices {
   readonly cloud: LocalCloud;
@@ -218,13 +252,19 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
   }
 
   const environment = cloud.environmentFor(selected);
-  const previous = new Map(Object.keys(environment).map((k) => [k, process.env[k]]));
+  const previous = new Map([...Object.keys(environment), ...ROUTE_VARIABLES].map((k) => [k, process.env[k]]));
   Object.assign(process.env, environment);
 
   const handlers = new Map<string, Promise<(event: HttpEvent, context: LambdaContext) => Promise<ProxyResult>>>();
   const handlerOf = (def: FunctionDefinition) => {
     let h = handlers.get(def.name);
     if (!h) {
+      // Read at the handler's init: its own route's values, not another route's of the same file.
+      const own = cloud.environmentOf(def);
+      for (const key of ROUTE_VARIABLES) {
+        if (own[key] === undefined) delete process.env[key];
+        else process.env[key] = own[key];
+      }
       h = import(path.resolve(functionsDir, def.handler)).then((m: { handler?: unknown }) => {
         if (typeof m.handler !== 'function') throw new Error(`${def.handler} does not export a "handler" function`);
         return m.handler as (event: HttpEvent, context: LambdaContext) => Promise<ProxyResult>;
@@ -244,6 +284,10 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
       const rawPath = init.path ?? def.path.replace(/\{([^}+]+)\+?\}/g, (_m, p: string) => encodeURIComponent(params[p] ?? p));
       const event = httpEvent(def.method, rawPath, { ...init, routeKey: init.routeKey ?? `${def.method} ${def.path}`, pathParameters: init.pathParameters });
       const handler = await handlerOf(def);
+      if (def.auth && event.requestContext.http.method !== 'OPTIONS') {
+        if (!init.user) return { ...AUTHORIZER_REFUSAL, headers: { ...AUTHORIZER_REFUSAL.headers } };
+        Object.assign(event.requestContext, { authorizer: { jwt: { claims: authorizerClaims(init.user), scopes: null } } });
+      }
       return handler(event, lambdaContext(init.timeoutMs ?? (def.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000, name));
     },
     async stop() {

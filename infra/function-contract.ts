@@ -6,7 +6,7 @@
  * Secrets Manager, Data API). Neither adds variables of its own beyond the
  * documented local-only ones (`LOCAL_ONLY_VARIABLES`).
  */
-import type { FunctionDefinition } from '../functions/registry-types';
+import type { FunctionDefinition, RouteDefinition } from '../functions/registry-types';
 import { tableEnvVar } from '../functions/tables';
 
 /** Every variable a function may get, and what it means (docs/handlers.md lists them from here). */
@@ -14,6 +14,8 @@ export const FUNCTION_ENVIRONMENT = {
   APP_ENV: 'Environment name (`dev`, `prod`, …).',
   CORS_ORIGINS: 'Comma-separated exact origins the CORS middleware allows.',
   CORS_METHODS: "Methods of the route's path, announced in preflight answers (routes only).",
+  ROUTE_ACCESS: '`signed-in` for a route with `auth` (API Gateway\'s JWT authorizer has verified the token; the handler chain requires its claims), `public` otherwise (routes only).',
+  AUTH_GROUPS: 'Comma-separated groups of `auth.groups`: the caller must be in one of them, else 403 (routes with `auth.groups` only).',
   'TABLE_<NAME>': 'Physical name of each DynamoDB table the entry declares in `data.tables`.',
   DB_NAME: 'Aurora database name (functions with `data.sql`).',
   DB_USER: 'Database user the function logs in as: the application role, or the master user for `sqlUser: "master"` (migrations).',
@@ -111,7 +113,12 @@ export function sqlUserOf(def: FunctionDefinition, sql: Pick<ContractSql, 'appUs
 export function functionEnvironment(def: FunctionDefinition, v: ContractValues): Record<string, string> {
   const env: Record<string, string> = { APP_ENV: v.environmentName, CORS_ORIGINS: v.corsOrigins.join(',') };
   const path = (def as { path?: string }).path;
-  if (path !== undefined) env.CORS_METHODS = [...new Set(v.routes.filter((r) => r.path === path).map((r) => r.method))].sort().join(',');
+  if (path !== undefined) {
+    env.CORS_METHODS = [...new Set(v.routes.filter((r) => r.path === path).map((r) => r.method))].sort().join(',');
+    const auth = (def as RouteDefinition).auth;
+    env.ROUTE_ACCESS = auth ? 'signed-in' : 'public';
+    if (auth?.groups?.length) env.AUTH_GROUPS = auth.groups.join(',');
+  }
   for (const table of Object.keys(def.data?.tables ?? {})) env[tableEnvVar(table)] = tableOf(v, table).name;
   const access = def.data?.sql;
   if (access && v.sql) {

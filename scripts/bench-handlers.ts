@@ -17,9 +17,9 @@
  * overhead of the full middleware chain against a bare async handler, for a
  * GET and a small JSON POST.
  *
- * Targets (issue 3): chain overhead <= 20 us (GET) and <= 40 us (POST); each
- * bundle <= its SDK clients' bundle + 30 KB; import time <= 1.15 x the
- * clients' import time. Wall and CPU time are both printed; targets are
+ * Targets (issue 13, stock middy): chain overhead <= 25 us (GET) and <= 45 us
+ * (small POST); each bundle's gzip <= its SDK clients' + 30 KB; import time
+ * <= 1.10 x its floor's (below). Wall and CPU time are both printed; targets are
  * judged on CPU time (user + system, so GC and compiler threads count), which
  * a shared, loaded machine distorts far less than wall time. Sizes are printed
  * raw and gzip; the size target is judged on gzip (what the deployed zip
@@ -27,7 +27,7 @@
  *
  * It also builds a "floor" per client kind: the clients plus only the
  * libraries issue 3 requires (middy core, its six official middlewares, zod)
- * with none of our code, and prints its size and import ratio (not judged): no
+ * with none of our code, and prints its size and import ratio: no
  * function can import faster than its floor.
  *
  * `--instructions` adds a second import measure that machine load does not
@@ -378,7 +378,7 @@ async function main(): Promise<void> {
   };
   console.log('');
   console.log(
-    `${pad('function', 22)}${lpad('raw', 10)}${lpad('gzip', 10)}${lpad('SDK raw', 10)}${lpad('SDK gzip', 10)}${lpad('+raw', 9)}${lpad('+gzip', 9)}${lpad('import ms', 11)}${lpad('SDK ms', 9)}${lpad('ratio', 8)}${lpad('cpu rt', 8)}  targets (size: +30 KB; import: <= 1.15x)`,
+    `${pad('function', 22)}${lpad('raw', 10)}${lpad('gzip', 10)}${lpad('SDK raw', 10)}${lpad('SDK gzip', 10)}${lpad('+raw', 9)}${lpad('+gzip', 9)}${lpad('import ms', 11)}${lpad('SDK ms', 9)}${lpad('ratio', 8)}${lpad('cpu rt', 8)}  targets (gzip: +30 KB; import: <= 1.10x floor)`,
   );
   for (const fn of functions) {
     const b = bundleOf(fn);
@@ -388,14 +388,12 @@ async function main(): Promise<void> {
     const { wall: ms } = imports.get(entryOf(b))!;
     const { wall: baseMs } = baseTimes.get(entryOf(b))!;
     const { wall: ratio, cpu: cpuRatio } = ratios.get(entryOf(b))!;
-    // The issue does not say raw or gzip: both are reported; the deployed zip is the gzip-like size.
-    const rawOk = extra <= 30 * 1024;
+    const floorCpu = ratios.get(entryOf(floorByKind.get(kindOf(clientsOf(fn)))!))!.cpu;
     const gzipOk = gzipExtra <= 30 * 1024;
-    const importOk = ratio <= 1.15;
-    const cpuOk = cpuRatio <= 1.15;
+    const cpuOk = cpuRatio <= 1.1 * floorCpu;
     if (!gzipOk || !cpuOk) failures++;
     console.log(
-      `${pad(fn.name, 22)}${lpad(kb(b.bytes), 10)}${lpad(kb(gz(b)), 10)}${lpad(kb(base.bytes), 10)}${lpad(kb(gz(base)), 10)}${lpad(kb(extra), 9)}${lpad(kb(gzipExtra), 9)}${lpad(ms.toFixed(1), 11)}${lpad(baseMs.toFixed(1), 9)}${lpad(ratio.toFixed(2), 8)}${lpad(cpuRatio.toFixed(2), 8)}  size gzip ${gzipOk ? 'ok' : 'MISSED'} / raw ${rawOk ? 'ok' : 'MISSED'}, import wall ${importOk ? 'ok' : 'MISSED'} / cpu ${cpuOk ? 'ok' : 'MISSED'}`,
+      `${pad(fn.name, 22)}${lpad(kb(b.bytes), 10)}${lpad(kb(gz(b)), 10)}${lpad(kb(base.bytes), 10)}${lpad(kb(gz(base)), 10)}${lpad(kb(extra), 9)}${lpad(kb(gzipExtra), 9)}${lpad(ms.toFixed(1), 11)}${lpad(baseMs.toFixed(1), 9)}${lpad(ratio.toFixed(2), 8)}${lpad(cpuRatio.toFixed(2), 8)}  size ${gzipOk ? 'ok' : 'MISSED'}, import ${(cpuRatio / floorCpu).toFixed(2)}x floor ${cpuOk ? 'ok' : 'MISSED'}`,
     );
   }
   console.log('');
@@ -403,7 +401,7 @@ async function main(): Promise<void> {
     console.log(`SDK baseline ${pad(kind, 18)} raw ${lpad(kb(base.bytes), 9)}  gzip ${lpad(kb(gz(base)), 9)}  import ${imports.get(entryOf(base))!.wall.toFixed(1)} ms (cpu ${imports.get(entryOf(base))!.cpu.toFixed(1)} ms)`);
   }
   console.log('');
-  console.log('floor: the same clients + only the required libraries (middy core, its six official middlewares, zod/mini with a uuid path schema), none of our code; not judged:');
+  console.log('floor: the same clients + only the required libraries (middy core, its six official middlewares, zod/mini with a uuid path schema), none of our code:');
   for (const [kind, base] of baselineByKind) {
     const floor = floorByKind.get(kind)!;
     const f = imports.get(entryOf(floor))!;
@@ -445,8 +443,8 @@ async function reportOverhead(): Promise<number> {
     // Evaluated on CPU time: on a shared, loaded machine wall time also counts waiting for a core.
     return cpu <= target;
   };
-  const getOk = line('GET  /posts/{id}', o.get, 20);
-  const postOk = line('POST /posts     ', o.post, 40);
+  const getOk = line('GET  /posts/{id}', o.get, 25);
+  const postOk = line('POST /posts     ', o.post, 45);
   if (args.includes('--overhead-only')) process.exitCode = getOk && postOk ? 0 : 1;
   return getOk && postOk ? 0 : 1;
 }

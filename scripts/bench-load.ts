@@ -11,7 +11,7 @@
  * The runtime runs in its own process (this script with --serve) on a fresh
  * temporary data dir, under `node --cpu-prof` unless --no-profile: its main
  * thread (gateway, dynalite, the Data API endpoint) and each function sandbox
- * (worker thread) write a V8 CPU profile, summarised here by module. CPU time
+ * (a child process) write a V8 CPU profile, summarised here by module. CPU time
  * of Postgres (postmaster and backends) is read from /proc.
  */
 import { spawn } from 'node:child_process';
@@ -41,10 +41,15 @@ const USAGE = `Usage: npm run bench:load [-- --duration <s>] [-- --connections <
 // --serve: the runtime process
 // ---------------------------------------------------------------------------
 
-async function serve(dataDir: string): Promise<void> {
+async function serve(dataDir: string, profileDir: string | undefined): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const { startLocalRuntime } = await import('./local/runtime');
-  const runtime = await startLocalRuntime({ port: 0, dataDir, prewarm: false });
+  const runtime = await startLocalRuntime({
+    port: 0,
+    dataDir,
+    prewarm: false,
+    sandboxExecArgv: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : undefined,
+  });
   const stop = async () => {
     await runtime.stop();
     process.exit(0); // --cpu-prof writes the profiles on exit
@@ -187,7 +192,7 @@ interface ProfileSummary {
   readonly files: number;
 }
 
-async function summariseProfiles(dir: string, window: [number, number]): Promise<ProfileSummary | undefined> {
+async function summariseProfiles(dir: string, window: [number, number], runtimePid: number): Promise<ProfileSummary | undefined> {
   const files = (await fs.readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.cpuprofile'));
   if (!files.length) return undefined;
   const main = new Map<string, number>();
@@ -195,10 +200,11 @@ async function summariseProfiles(dir: string, window: [number, number]): Promise
   const workerFunctions = new Map<string, number>();
   for (const file of files) {
     const profile = JSON.parse(await fs.readFile(path.join(dir, file), 'utf8')) as Profile;
-    // CPU.<date>.<time>.<pid>.<threadId>.<seq>.cpuprofile: thread 0 is the main thread.
-    const threadId = Number(file.split('.')[4]);
-    const into = threadId === 0 ? main : workers;
-    for (const [k, v] of selfTimeByModule(profile, window, threadId === 0 ? undefined : workerFunctions)) into.set(k, (into.get(k) ?? 0) + v);
+    // CPU.<date>.<time>.<pid>.<threadId>.<seq>.cpuprofile: the runtime's main thread, else a sandbox process.
+    const [pid, threadId] = file.split('.').slice(3, 5).map(Number);
+    const isMain = pid === runtimePid && threadId === 0;
+    const into = isMain ? main : workers;
+    for (const [k, v] of selfTimeByModule(profile, window, isMain ? undefined : workerFunctions)) into.set(k, (into.get(k) ?? 0) + v);
   }
   const sorted = (m: Map<string, number>) => [...m].filter(([k]) => k !== '(idle)').sort((a, b) => b[1] - a[1]);
   const busy = (m: Map<string, number>) => [...m].filter(([k]) => k !== '(idle)').reduce((s, [, v]) => s + v, 0);
@@ -215,7 +221,7 @@ function formatProfile(p: ProfileSummary): string {
     `CPU profile during the load (V8 self time by module, ${p.files} profiles):`,
     `  runtime main thread (busy ${(p.mainBusyMs / 1000).toFixed(2)} s):`,
     table(p.main, p.mainBusyMs),
-    `  function sandboxes, all worker threads (busy ${(p.workersBusyMs / 1000).toFixed(2)} s):`,
+    `  function sandboxes, all processes (busy ${(p.workersBusyMs / 1000).toFixed(2)} s):`,
     table(p.workers, p.workersBusyMs),
     '  hottest functions in the sandboxes:',
     table(p.workerFunctions, p.workersBusyMs),
@@ -236,7 +242,7 @@ function option(args: string[], name: string, fallback: number): number {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  if (args[0] === '--serve') return serve(args[1]!);
+  if (args[0] === '--serve') return serve(args[1]!, args[2]);
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(USAGE);
     return;
@@ -253,7 +259,7 @@ async function main(): Promise<void> {
   const profileDir = path.join(work, 'profiles');
   const child = spawn(
     process.execPath,
-    [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--import', 'tsx', SELF, '--serve', dataDir],
+    [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--import', 'tsx', SELF, '--serve', dataDir, ...(profile ? [profileDir] : [])],
     { cwd: REPO, stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -306,7 +312,7 @@ async function main(): Promise<void> {
 
     child.kill('SIGTERM');
     await exited;
-    const summary = profile ? await summariseProfiles(profileDir, window) : undefined;
+    const summary = profile ? await summariseProfiles(profileDir, window, child.pid!) : undefined;
 
     if (asJson) {
       const { ledger: _ledger, ...figures } = result;

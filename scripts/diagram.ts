@@ -1,15 +1,17 @@
 /**
  * `npm run diagram [-- --stack dev] [--out docs/architecture.svg] [--dot file]`:
  * draws the architecture from the synthesized stack (never by hand): the VPC
- * and its subnets, the HTTP API and its routes, each function, the RDS Proxy,
+ * and its subnets, the HTTP API, each function with its routes, the RDS Proxy,
  * Aurora, DynamoDB, the VPC endpoints, the security-group chain, and which
- * function reaches which data (read from the functions' IAM grants). Renders
- * DOT to SVG with Graphviz compiled to WebAssembly (@hpcc-js/wasm-graphviz).
+ * function reaches which data (read from the functions' IAM grants), with a
+ * legend. Functions with the same data access form one group, drawn with one
+ * labelled edge per datastore, so the picture stays readable as routes are
+ * added. Renders DOT to SVG with Graphviz compiled to WebAssembly
+ * (@hpcc-js/wasm-graphviz).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Graphviz } from '@hpcc-js/wasm-graphviz';
-import { routes, tasks } from '../functions/registry';
 import { loadConfig } from '../infra/config';
 import { policiesOfRole } from '../infra/policy/iam-documents';
 import { blocks, expressionsIn, StackModel, type TfResource } from '../infra/policy/model';
@@ -17,18 +19,45 @@ import { whyPublic } from '../infra/policy/rules/util';
 import { REPO_ROOT } from '../infra/paths';
 import { loadSynthesizedStacks, synthApp } from '../infra/policy/synth';
 
-const esc = (s: string) => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
-const id = (r: TfResource | string) => `"${esc(typeof r === 'string' ? r : r.address)}"`;
+/** How a function reaches a datastore, read from its IAM grants. */
+export type Access = 'proxy' | 'secret' | 'data-api' | 'read-write' | 'read';
+
+/** Order of access kinds in groups and edges: SQL first, then DynamoDB. */
+const ACCESS_ORDER: readonly Access[] = ['proxy', 'secret', 'data-api', 'read-write', 'read'];
+
+type Attrs = Record<string, string | number | boolean | undefined>;
+
+/**
+ * Every kind of edge: its look, the short label it carries (attached to the
+ * edge), and what the legend says it means.
+ */
+export const EDGE_KINDS = {
+  route: { legend: 'API route: the HTTP API invokes the function(s)', look: { color: '#c55a11' } },
+  proxy: { label: 'SQL, IAM token + TLS', legend: 'SQL through the RDS Proxy (pg, IAM token, TLS)', look: { color: '#7f6000', penwidth: 1.6 } },
+  'data-api': { label: 'SQL, Data API', legend: 'SQL through the Data API (HTTPS, rds-data endpoint)', look: { color: '#7f6000', penwidth: 1.6, style: 'dashed' } },
+  'read-write': { label: 'read-write', legend: 'DynamoDB read-write (table and its indexes)', look: { color: '#2e75b6', penwidth: 2.4, dir: 'both' } },
+  read: { label: 'read', legend: 'DynamoDB read (table and its indexes)', look: { color: '#2e75b6' } },
+  secret: { label: 'writes secret', legend: 'Secrets Manager: writes a secret (through its endpoint)', look: { color: '#7030a0' } },
+  sg: { legend: 'security group allows (protocol/port)', look: { color: '#c00000', fontcolor: '#c00000' } },
+  service: { legend: 'managed path (proxy connection pool, Data API)', look: { color: '#7f7f7f', style: 'dotted' } },
+} as const satisfies Record<string, { label?: string; legend: string; look: Attrs }>;
+
+export type EdgeKind = keyof typeof EDGE_KINDS;
 
 /** IPv4 `cidrsubnet(prefix, newbits, netnum)`, as Terraform computes it. */
 export function cidrsubnet(prefix: string, newbits: number, netnum: number): string | undefined {
   const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(prefix);
   if (!m) return undefined;
-  const base = m.slice(1, 5).reduce((acc, o) => acc * 256 + Number(o), 0);
   const bits = Number(m[5]) + newbits;
   if (bits > 32) return undefined;
-  const addr = base + netnum * 2 ** (32 - bits);
+  const addr = ipv4(prefix)! + netnum * 2 ** (32 - bits);
   return `${[24, 16, 8, 0].map((s) => Math.floor(addr / 2 ** s) % 256).join('.')}/${bits}`;
+}
+
+/** The address of an IPv4 CIDR as a number. */
+function ipv4(cidr: string): number | undefined {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\//.exec(cidr);
+  return m ? m.slice(1, 5).reduce((acc, o) => acc * 256 + Number(o), 0) : undefined;
 }
 
 /** The CIDR of a subnet: literal, or `cidrsubnet(<vpc cidr>, n, i)` evaluated. */
@@ -42,166 +71,397 @@ function subnetCidr(model: StackModel, subnet: TfResource): string {
   return (prefix && cidrsubnet(prefix, Number(m[2]), Number(m[3]))) ?? 'computed';
 }
 
+export interface SubnetView {
+  readonly zone: string;
+  readonly cidr: string;
+}
+
+/** Subnets in address order, then by zone (computed CIDRs last), as a reader scans them. */
+export function subnetsInOrder(model: StackModel, subnets: readonly TfResource[]): SubnetView[] {
+  const order = (cidr: string) => ipv4(cidr) ?? Number.MAX_SAFE_INTEGER;
+  return subnets
+    .map((s) => ({ zone: String(s.values.availability_zone ?? '?'), cidr: subnetCidr(model, s) }))
+    .sort((a, b) => order(a.cidr) - order(b.cidr) || a.zone.localeCompare(b.zone));
+}
+
+/** A datastore a function reaches (a table, the proxy, an endpoint) and how. */
+export interface Reach {
+  readonly target: TfResource;
+  readonly access: Access;
+}
+
+export interface FunctionView {
+  readonly resource: TfResource;
+  /** The function's name without the `<project>-<env>-` prefix. */
+  readonly name: string;
+  /** Route keys, without the CORS preflight (OPTIONS) routes. */
+  readonly routes: string[];
+  readonly invokedOnApply: boolean;
+  /** What it reaches, in ACCESS_ORDER. */
+  readonly reach: Reach[];
+}
+
+/** Functions that reach the same datastores the same way (and are all routes, or all tasks). */
+export interface FunctionGroup {
+  readonly members: FunctionView[];
+  readonly reach: Reach[];
+  readonly routed: boolean;
+}
+
 const WRITE = /:(Put|Update|Delete|BatchWrite|TransactWrite)/;
 
-/** Builds the DOT source for one synthesized stack. */
-export function stackToDot(model: StackModel, options: { title: string; project: string; env: string }): string {
-  const out: string[] = [];
-  const prefix = `${options.project}-${options.env}-`;
-  const fnName = (fn: TfResource) => {
-    const name = model.resolveString(fn.values.function_name) ?? fn.name;
-    return name.startsWith(prefix) ? name.slice(prefix.length) : name;
-  };
-  const functions = model.ofType('aws_lambda_function');
-  const sgName = (sg: TfResource) => model.resolveString(sg.values.name) ?? sg.name;
+/** Where a function's grants let it go: tables (read or read-write), the proxy, the Data API and Secrets Manager endpoints. */
+function reachOf(model: StackModel, fn: TfResource): Reach[] {
+  const reach = new Map<string, Reach>();
+  const role = model.targets(fn.values.role, 'aws_iam_role')[0];
+  const endpoint = (service: string) => model.ofType('aws_vpc_endpoint').find((e) => String(e.values.service_name).endsWith(`.${service}`));
+  const add = (target: TfResource, access: Access) => reach.set(target.address, { target, access });
+  for (const policy of role ? policiesOfRole(model, role) : []) {
+    if (!policy.document.ok) continue;
+    for (const s of policy.document.statements.filter((x) => x.effect === 'Allow')) {
+      for (const target of model.targets(s.resources)) {
+        if (target.type === 'aws_dynamodb_table') {
+          add(target, s.actions.some((a) => WRITE.test(a)) || reach.get(target.address)?.access === 'read-write' ? 'read-write' : 'read');
+        } else if (target.type === 'aws_db_proxy' && s.actions.includes('rds-db:connect')) {
+          add(target, 'proxy');
+        } else if (target.type === 'aws_rds_cluster' && s.actions.some((a) => a.startsWith('rds-data:'))) {
+          add(endpoint('rds-data') ?? target, 'data-api');
+        } else if (target.type === 'aws_secretsmanager_secret' && s.actions.includes('secretsmanager:PutSecretValue')) {
+          // Reading a secret is the Data API's business (server-side); writing one goes through the endpoint.
+          add(endpoint('secretsmanager') ?? target, 'secret');
+        }
+      }
+    }
+  }
+  return [...reach.values()].sort((a, b) => ACCESS_ORDER.indexOf(a.access) - ACCESS_ORDER.indexOf(b.access) || a.target.address.localeCompare(b.target.address));
+}
 
-  out.push('digraph architecture {');
-  out.push(`  graph [rankdir=LR, fontname="Helvetica", fontsize=12, label="${esc(options.title)}", labelloc=t, newrank=true, nodesep=0.25, ranksep=0.9, compound=true, concentrate=true];`);
-  out.push('  node [fontname="Helvetica", fontsize=10, shape=box, style="rounded,filled", fillcolor="#ffffff"];');
-  out.push('  edge [fontname="Helvetica", fontsize=9, color="#555555"];');
-  out.push('  clients [label="Clients\\n(browsers, CORS origins)", shape=oval, fillcolor="#eeeeee"];');
-
-  // HTTP API and its routes (route -> integration -> function).
+/** Every Lambda function of the stack, with its routes and the data it reaches. */
+export function functionViews(model: StackModel, prefix: string): FunctionView[] {
   const routesByFn = new Map<string, string[]>();
   for (const route of model.ofType('aws_apigatewayv2_route')) {
     const integration = model.targets(route.values.target, 'aws_apigatewayv2_integration')[0];
     const fn = integration && model.targets(integration.values.integration_uri, 'aws_lambda_function')[0];
-    if (!fn) continue;
-    routesByFn.set(fn.address, [...(routesByFn.get(fn.address) ?? []), String(route.values.route_key)]);
+    const key = String(route.values.route_key);
+    if (fn && !key.startsWith('OPTIONS ')) routesByFn.set(fn.address, [...(routesByFn.get(fn.address) ?? []), key]);
   }
-  for (const api of model.ofType('aws_apigatewayv2_api')) {
-    const stage = model.ofType('aws_apigatewayv2_stage')[0];
+  return model.ofType('aws_lambda_function').map((fn) => {
+    const name = model.resolveString(fn.values.function_name) ?? fn.name;
+    return {
+      resource: fn,
+      name: name.startsWith(prefix) ? name.slice(prefix.length) : name,
+      routes: (routesByFn.get(fn.address) ?? []).sort(),
+      invokedOnApply: model.referrers(fn, 'aws_lambda_invocation', 'function_name').length > 0,
+      reach: reachOf(model, fn),
+    };
+  });
+}
+
+/** Groups functions by what they reach and whether the API invokes them; SQL groups first, members by name. */
+export function groupFunctions(functions: readonly FunctionView[]): FunctionGroup[] {
+  const signature = (f: FunctionView) => f.reach.map((r) => `${ACCESS_ORDER.indexOf(r.access)} ${r.target.address}`).join(', ');
+  const groups = new Map<string, FunctionGroup>();
+  for (const f of [...functions].sort((a, b) => a.name.localeCompare(b.name))) {
+    const key = `${signature(f)} | ${f.routes.length > 0}`;
+    const group = groups.get(key) ?? { members: [], reach: f.reach, routed: f.routes.length > 0 };
+    group.members.push(f);
+    groups.set(key, group);
+  }
+  return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, g]) => g);
+}
+
+const esc = (s: string) => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+const html = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const id = (r: TfResource | string) => `"${esc(typeof r === 'string' ? r : r.address)}"`;
+const attrs = (a: Attrs) =>
+  Object.entries(a)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? `"${esc(v)}"` : String(v)}`)
+    .join(', ');
+
+/** DOT source, indented by nesting. */
+class Dot {
+  private readonly lines: string[] = [];
+  private depth = 0;
+  line(text: string): void {
+    this.lines.push(`${'  '.repeat(this.depth)}${text}`);
+  }
+  /** A subgraph (a cluster when its name starts with `cluster`) with its graph attributes (`label` may be HTML: `<...>`). */
+  subgraph(name: string, a: Attrs, body: () => void): void {
+    this.line(`subgraph ${id(name)} {`);
+    this.depth++;
+    const { label, ...rest } = a;
+    const htmlLabel = typeof label === 'string' && label.startsWith('<');
+    this.line(`graph [${attrs({ ...rest, label: htmlLabel ? undefined : label })}${htmlLabel ? `, label=<${label.slice(1, -1)}>` : ''}];`);
+    body();
+    this.depth--;
+    this.line('}');
+  }
+  node(nodeId: string, a: Attrs): void {
+    this.line(`${nodeId} [${attrs(a)}];`);
+  }
+  edge(from: string, to: string, kind: EdgeKind | undefined, a: Attrs = {}): void {
+    this.line(`${from} -> ${to} [${attrs({ ...(kind ? EDGE_KINDS[kind].look : {}), ...a })}];`);
+  }
+  /** Nodes in one rank (one column, left to right). */
+  sameRank(nodes: readonly (TfResource | string)[]): void {
+    if (nodes.length) this.line(`{ rank=same; ${nodes.map((n) => (typeof n === 'string' ? n : id(n))).join('; ')} }`);
+  }
+  toString(): string {
+    return `${this.lines.join('\n')}\n`;
+  }
+}
+
+/** An HTML label: a title over the subnets, left to right in address order. */
+function subnetTable(title: string, subnets: readonly SubnetView[]): string {
+  const cells = subnets.map((s) => `<td>${html(s.zone)}<br/>${html(s.cidr)}</td>`).join('') || '<td>none</td>';
+  return (
+    `<<table border="0" cellborder="1" cellspacing="0" cellpadding="3" bgcolor="#deebf7" color="#9dc3e6">` +
+    `<tr><td colspan="${Math.max(subnets.length, 1)}" border="0" bgcolor="white"><font color="#2e75b6">${html(title)}</font></td></tr>` +
+    `<tr>${cells.replace(/<td>/g, '<td><font point-size="10">').replace(/<\/td>/g, '</font></td>')}</tr></table>>`
+  );
+}
+
+/**
+ * Draws one stack. The constructor reads the views once; `toDot` lists the
+ * steps, each drawing one part of the picture.
+ */
+class ArchitectureDrawing {
+  private readonly dot = new Dot();
+  private readonly prefix: string;
+  private readonly functions: FunctionView[];
+  private readonly groups: FunctionGroup[];
+  private readonly api?: TfResource;
+  private readonly endpoints: TfResource[];
+
+  constructor(
+    private readonly model: StackModel,
+    private readonly options: { title: string; project: string; env: string },
+  ) {
+    this.prefix = `${options.project}-${options.env}-`;
+    this.functions = functionViews(model, this.prefix);
+    this.groups = groupFunctions(this.functions);
+    this.api = model.ofType('aws_apigatewayv2_api')[0];
+    this.endpoints = model.ofType('aws_vpc_endpoint');
+  }
+
+  toDot(): string {
+    this.dot.line('digraph architecture {');
+    this.defaults();
+    this.legend();
+    this.clientsAndApi();
+    for (const vpc of this.model.ofType('aws_vpc')) this.vpc(vpc);
+    this.functionColumn();
+    this.securityGroupRules();
+    this.dynamoDb();
+    this.dataAccess();
+    this.dot.line('}');
+    return this.dot.toString();
+  }
+
+  private defaults(): void {
+    const graph = { rankdir: 'LR', fontname: 'Helvetica', fontsize: 13, label: this.options.title, labelloc: 't', newrank: true, compound: true, nodesep: 0.18, ranksep: 0.9, pad: 0.2 };
+    this.dot.line(`graph [${attrs(graph)}];`);
+    this.dot.line(`node [${attrs({ fontname: 'Helvetica', fontsize: 10, shape: 'box', style: 'rounded,filled', fillcolor: '#ffffff', margin: '0.08,0.03' })}];`);
+    this.dot.line(`edge [${attrs({ fontname: 'Helvetica', fontsize: 9, color: '#555555', arrowsize: 0.7 })}];`);
+  }
+
+  /** One sample edge per kind, with what it means (listed bottom up: dot stacks a rank's nodes that way). */
+  private legend(): void {
+    this.dot.subgraph('cluster_legend', { label: 'Legend', style: 'rounded', color: '#999999', fontcolor: '#404040', margin: 8 }, () => {
+      for (const [kind, { legend }] of Object.entries(EDGE_KINDS).reverse()) {
+        this.dot.node(`"legend_${kind}"`, { label: '', shape: 'point', width: 0.01, style: 'invis' });
+        // `\l` left-justifies the text, so the samples line up.
+        this.dot.line(`"legend_${kind}_text" [label="${esc(legend)}\\l", ${attrs({ shape: 'plaintext', fontsize: 9, style: '', height: 0.2, width: 3.2 })}];`);
+        this.dot.edge(`"legend_${kind}"`, `"legend_${kind}_text"`, kind as EdgeKind);
+      }
+    });
+  }
+
+  /** Clients and the HTTP API; its routes are written on the functions they invoke. */
+  private clientsAndApi(): void {
+    this.dot.node('clients', { label: 'Clients\n(browsers, CORS origins)', shape: 'oval', fillcolor: '#eeeeee' });
+    const api = this.api;
+    if (!api) return;
+    const stage = this.model.ofType('aws_apigatewayv2_stage')[0];
     const throttle = blocks(stage?.values.default_route_settings)[0];
-    const label = [`HTTP API ${model.resolveString(api.values.name) ?? ''}`, `${api.values.protocol_type ?? 'HTTP'}, payload 2.0, stage ${stage?.values.name ?? ''}`];
+    const routeKeys = this.model.ofType('aws_apigatewayv2_route').map((r) => String(r.values.route_key));
+    const preflight = routeKeys.filter((k) => k.startsWith('OPTIONS ')).length;
+    const label = [`HTTP API ${this.model.resolveString(api.values.name) ?? ''}`, `${api.values.protocol_type ?? 'HTTP'}, payload 2.0, stage ${stage?.values.name ?? ''}`];
     if (throttle) label.push(`throttling ${throttle.throttling_rate_limit}/s, burst ${throttle.throttling_burst_limit}`);
-    label.push(`${model.ofType('aws_apigatewayv2_route').length} routes, access logs`);
-    out.push(`  ${id(api)} [label="${esc(label.join('\n'))}", fillcolor="#fde9d9"];`);
-    out.push(`  clients -> ${id(api)} [label="HTTPS"];`);
+    label.push(`${routeKeys.length - preflight} routes${preflight ? ` + ${preflight} CORS preflight` : ''}, access logs`);
+    this.dot.node(id(api), { label: label.join('\n'), fillcolor: '#fde9d9' });
+    this.dot.edge('clients', id(api), undefined, { label: 'HTTPS' });
   }
 
-  // The VPC, its subnets, and what runs in them.
-  for (const vpc of model.ofType('aws_vpc')) {
-    out.push(`  subgraph "cluster_${esc(vpc.address)}" {`);
-    out.push(`    label="VPC ${esc(String(vpc.values.cidr_block))} (flow logs, default SG denies all)"; style="rounded"; color="#2e75b6"; fontcolor="#2e75b6";`);
-    const subnets = model.ofType('aws_subnet').filter((s) => model.refs(s.values.vpc_id).some((r) => r.address === vpc.address));
-    const publicSubnets = subnets.filter((s) => whyPublic(model, s));
-    const privateSubnets = subnets.filter((s) => !whyPublic(model, s));
-    const natRoute = model.ofType('aws_route').some((r) => r.values.nat_gateway_id !== undefined);
-    if (publicSubnets.length) {
-      out.push('    subgraph cluster_public { label="Public subnets (NAT gateways only)"; style="dashed"; color="#9dc3e6";');
-      for (const s of publicSubnets) out.push(`      ${id(s)} [label="${esc(`public ${s.values.availability_zone}\n${subnetCidr(model, s)}`)}", shape=component, fillcolor="#deebf7"];`);
-      out.push('    }');
-    }
-    const privateLabel = natRoute ? 'Private subnets (egress through NAT only)' : 'Private isolated subnets (no route to the internet)';
-    out.push(`    subgraph cluster_private { label="${privateLabel}"; style="rounded,dashed"; color="#9dc3e6";`);
-    for (const s of privateSubnets) {
-      out.push(`      ${id(s)} [label="${esc(`private ${s.values.availability_zone}\n${subnetCidr(model, s)}`)}", shape=component, fillcolor="#deebf7"];`);
-    }
+  /** The VPC: public subnets with NAT, the security-group chain, the private subnets and what runs in them. */
+  private vpc(vpc: TfResource): void {
+    const subnets = this.model.ofType('aws_subnet').filter((s) => this.model.refs(s.values.vpc_id).some((r) => r.address === vpc.address));
+    const isPublic = (s: TfResource) => whyPublic(this.model, s) !== undefined;
+    const nats = this.model.ofType('aws_nat_gateway');
+    this.dot.subgraph(`cluster_${vpc.address}`, { label: `VPC ${String(vpc.values.cidr_block)} (flow logs, default SG denies all)`, style: 'rounded', color: '#2e75b6', fontcolor: '#2e75b6' }, () => {
+      const publicSubnets = subnetsInOrder(this.model, subnets.filter(isPublic));
+      if (publicSubnets.length) {
+        this.dot.subgraph('cluster_public', { label: subnetTable('Public subnets (NAT gateways only)', publicSubnets), style: 'dashed', color: '#9dc3e6' }, () => {
+          this.dot.node('"nat"', { label: `${nats.length} NAT gateway(s), one per zone\ninternet gateway`, fillcolor: '#ededed' });
+        });
+      }
+      const privateTitle = nats.length ? 'Private subnets (egress through NAT only)' : 'Private isolated subnets (no route to the internet)';
+      const privateSubnets = subnetsInOrder(this.model, subnets.filter((s) => !isPublic(s)));
+      this.dot.subgraph('cluster_private', { label: subnetTable(privateTitle, privateSubnets), style: 'rounded,dashed', color: '#9dc3e6' }, () => {
+        this.functionGroups();
+        this.database();
+        for (const ep of this.endpoints.filter((e) => e.values.vpc_endpoint_type === 'Interface')) this.endpoint(ep);
+      });
+      this.securityGroups();
+      // Gateway endpoints are route-table entries in no subnet; DynamoDB's is written on the tables' box.
+      for (const ep of this.endpoints.filter((e) => e.values.vpc_endpoint_type !== 'Interface' && e !== this.dynamoDbGateway())) this.endpoint(ep);
+    });
+  }
 
-    out.push('    subgraph cluster_functions { label="Lambda functions (private subnets, functions SG)"; style="rounded,filled"; fillcolor="#f3f9ec"; color="#70ad47";');
-    for (const fn of functions) {
-      const r = routesByFn.get(fn.address) ?? [];
-      const invokedOnApply = model.referrers(fn, 'aws_lambda_invocation', 'function_name').length > 0;
-      const lines = [`λ ${fnName(fn)}`, ...r.filter((k) => !k.startsWith('OPTIONS ')).sort(), ...(invokedOnApply ? ['(invoked on apply)'] : [])];
-      const extra = `${fn.values.memory_size ?? '?'} MB, ${fn.values.timeout ?? '?'} s`;
-      out.push(`      ${id(fn)} [label="${esc([...lines, extra].join('\n'))}", fillcolor="#e2f0d9"];`);
-    }
-    out.push('    }');
+  /** Each group of functions in its own box, inside the functions' box. */
+  private functionGroups(): void {
+    const box = { label: 'Lambda functions (private subnets, functions SG), grouped by data access', style: 'rounded,filled', fillcolor: '#f3f9ec', color: '#70ad47', fontcolor: '#385723' };
+    this.dot.subgraph('cluster_functions', box, () => {
+      this.groups.forEach((g, i) =>
+        this.dot.subgraph(groupId(i), { label: '', style: 'rounded', color: '#a9d18e', margin: 6 }, () => {
+          for (const f of g.members) {
+            const lines = [`λ ${f.name}`, ...f.routes, ...(f.invokedOnApply ? ['(invoked on apply)'] : []), `${f.resource.values.memory_size ?? '?'} MB, ${f.resource.values.timeout ?? '?'} s`];
+            this.dot.node(id(f.resource), { label: lines.join('\n'), fillcolor: '#e2f0d9' });
+          }
+        }),
+      );
+    });
+  }
 
-    for (const proxy of model.ofType('aws_db_proxy')) {
-      out.push(`    ${id(proxy)} [label="${esc(`RDS Proxy ${model.resolveString(proxy.values.name) ?? ''}\nTLS required, IAM auth REQUIRED`)}", shape=box3d, fillcolor="#fff2cc"];`);
+  /** The RDS Proxy and Aurora. */
+  private database(): void {
+    for (const proxy of this.model.ofType('aws_db_proxy')) {
+      this.dot.node(id(proxy), { label: `RDS Proxy ${this.model.resolveString(proxy.values.name) ?? ''}\nTLS required, IAM auth REQUIRED`, shape: 'box3d', fillcolor: '#fff2cc' });
     }
-    for (const cluster of model.ofType('aws_rds_cluster')) {
-      const instances = model.ofType('aws_rds_cluster_instance').length;
+    for (const cluster of this.model.ofType('aws_rds_cluster')) {
       const scaling = blocks(cluster.values.serverlessv2_scaling_configuration)[0];
       const label = [
         `Aurora ${cluster.values.engine} ${cluster.values.engine_version ?? ''}`,
-        `Serverless v2 ${scaling?.min_capacity ?? '?'}-${scaling?.max_capacity ?? '?'} ACU, ${instances} instance(s)`,
+        `Serverless v2 ${scaling?.min_capacity ?? '?'}-${scaling?.max_capacity ?? '?'} ACU, ${this.model.ofType('aws_rds_cluster_instance').length} instance(s)`,
         'KMS-encrypted, IAM auth, rds.force_ssl=1',
         cluster.values.enable_http_endpoint === true ? 'Data API on' : 'Data API off',
       ];
-      out.push(`    ${id(cluster)} [label="${esc(label.join('\n'))}", shape=cylinder, fillcolor="#fff2cc"];`);
-    }
-    const endpointNode = (ep: TfResource) => {
-      const service = String(ep.values.service_name ?? '').split('.').pop();
-      return `${id(ep)} [label="${esc(`${service} endpoint\n(${ep.values.vpc_endpoint_type ?? 'Gateway'})`)}", shape=cds, fillcolor="#ededed"];`;
-    };
-    const endpoints = model.ofType('aws_vpc_endpoint');
-    for (const ep of endpoints.filter((e) => e.values.vpc_endpoint_type === 'Interface')) out.push(`    ${endpointNode(ep)}`);
-    out.push('    }');
-    for (const ep of endpoints.filter((e) => e.values.vpc_endpoint_type !== 'Interface')) out.push(`    ${endpointNode(ep)}`);
-
-    // Security-group chain.
-    out.push('    subgraph cluster_sgs { label="Security-group chain"; style="dotted"; color="#c00000"; fontcolor="#c00000";');
-    for (const sg of model.ofType('aws_security_group')) {
-      const members = model.resources.filter(
-        (r) =>
-          r.type !== 'aws_security_group' &&
-          !r.type.startsWith('aws_vpc_security_group') &&
-          [r.values.security_group_ids, r.values.vpc_security_group_ids, blocks(r.values.vpc_config)[0]?.security_group_ids].some((v) =>
-            model.refs(v).some((ref) => ref.address === sg.address),
-          ),
-      );
-      const kinds = [...new Set(members.map((m) => m.type.replace(/^aws_/, '')))].map((k) => `${members.filter((m) => m.type === `aws_${k}`).length} ${k}`);
-      out.push(`      ${id(sg)} [label="${esc(`SG ${sgName(sg)}\n${kinds.join(', ') || 'no members'}`)}", shape=note, fillcolor="#fbe5e5"];`);
-    }
-    out.push('    }');
-    out.push('  }');
-  }
-  for (const rule of model.ofType('aws_vpc_security_group_ingress_rule')) {
-    const from = model.targets(rule.values.referenced_security_group_id, 'aws_security_group')[0];
-    const to = model.targets(rule.values.security_group_id, 'aws_security_group')[0];
-    if (from && to) out.push(`  ${id(from)} -> ${id(to)} [label="${esc(`${rule.values.ip_protocol}/${rule.values.from_port}`)}", color="#c00000", fontcolor="#c00000"];`);
-  }
-  for (const rule of model.ofType('aws_vpc_security_group_egress_rule').filter((r) => r.values.prefix_list_id !== undefined)) {
-    const from = model.targets(rule.values.security_group_id, 'aws_security_group')[0];
-    const ep = model.targets(rule.values.prefix_list_id, 'aws_vpc_endpoint')[0];
-    if (from && ep) out.push(`  ${id(from)} -> ${id(ep)} [label="${esc(`${rule.values.ip_protocol}/${rule.values.from_port} prefix list`)}", color="#c00000", fontcolor="#c00000", style=dashed];`);
-  }
-
-  // Regional services outside the VPC.
-  for (const table of model.ofType('aws_dynamodb_table')) {
-    out.push(`  ${id(table)} [label="${esc(`DynamoDB ${model.resolveString(table.values.name) ?? ''}\non demand, PITR, KMS`)}", shape=cylinder, fillcolor="#dae3f3"];`);
-    for (const ep of model.ofType('aws_vpc_endpoint').filter((e) => String(e.values.service_name).endsWith('.dynamodb'))) {
-      out.push(`  ${id(ep)} -> ${id(table)} [style=dashed, arrowhead=none];`);
+      this.dot.node(id(cluster), { label: label.join('\n'), shape: 'cylinder', fillcolor: '#fff2cc' });
     }
   }
 
-  // Edges: API -> functions (routes), functions -> data (from IAM grants), proxy -> Aurora.
-  const api = model.ofType('aws_apigatewayv2_api')[0];
-  for (const fn of functions) {
-    if (api && routesByFn.has(fn.address)) out.push(`  ${id(api)} -> ${id(fn)};`);
-    const role = model.targets(fn.values.role, 'aws_iam_role')[0];
-    if (!role) continue;
-    const reach = new Map<string, { target: TfResource; label: string; style?: string }>();
-    for (const policy of policiesOfRole(model, role)) {
-      if (!policy.document.ok) continue;
-      for (const s of policy.document.statements.filter((x) => x.effect === 'Allow')) {
-        for (const target of model.targets(s.resources)) {
-          if (target.type === 'aws_dynamodb_table') {
-            const prev = reach.get(target.address)?.label;
-            const label = s.actions.some((a) => WRITE.test(a)) || prev === 'read-write' ? 'read-write' : 'read';
-            reach.set(target.address, { target, label });
-          } else if (target.type === 'aws_db_proxy' && s.actions.includes('rds-db:connect')) {
-            reach.set(target.address, { target, label: 'SQL (IAM token, TLS)' });
-          } else if (target.type === 'aws_rds_cluster' && s.actions.some((a) => a.startsWith('rds-data:'))) {
-            const endpoint = model.ofType('aws_vpc_endpoint').find((e) => String(e.values.service_name).endsWith('.rds-data'));
-            reach.set(target.address, { target: endpoint ?? target, label: 'SQL (Data API)', style: 'dashed' });
-          }
-        }
+  private endpoint(ep: TfResource): void {
+    const label = [`${serviceOf(ep)} endpoint (${ep.values.vpc_endpoint_type ?? 'Gateway'})`, ...this.prefixListRules(ep)];
+    this.dot.node(id(ep), { label: label.join('\n'), shape: 'cds', fillcolor: '#ededed' });
+  }
+
+  /** Egress rules to an endpoint's prefix list, as "SG <name>: tcp/443 (prefix list)". */
+  private prefixListRules(ep: TfResource): string[] {
+    return this.model
+      .ofType('aws_vpc_security_group_egress_rule')
+      .filter((r) => this.model.targets(r.values.prefix_list_id, 'aws_vpc_endpoint').some((t) => t.address === ep.address))
+      .map((r) => `SG ${this.model.targets(r.values.security_group_id, 'aws_security_group').map(this.sgName).join(', ')}: ${r.values.ip_protocol}/${r.values.from_port} (prefix list)`);
+  }
+
+  private readonly sgName = (sg: TfResource) => this.model.resolveString(sg.values.name) ?? sg.name;
+
+  /** Each security group, with how many resources of each type it holds. */
+  private securityGroups(): void {
+    this.dot.subgraph('cluster_sgs', { label: 'Security-group chain', style: 'dotted', color: '#c00000', fontcolor: '#c00000' }, () => {
+      for (const sg of this.model.ofType('aws_security_group')) {
+        const members = this.model.resources.filter(
+          (r) =>
+            r.type !== 'aws_security_group' &&
+            !r.type.startsWith('aws_vpc_security_group') &&
+            [r.values.security_group_ids, r.values.vpc_security_group_ids, blocks(r.values.vpc_config)[0]?.security_group_ids].some((v) =>
+              this.model.refs(v).some((ref) => ref.address === sg.address),
+            ),
+        );
+        const kinds = [...new Set(members.map((m) => m.type.replace(/^aws_/, '')))].map((k) => `${members.filter((m) => m.type === `aws_${k}`).length} ${k}`);
+        this.dot.node(id(sg), { label: `SG ${this.sgName(sg)}\n${kinds.join(', ') || 'no members'}`, shape: 'note', fillcolor: '#fbe5e5' });
       }
+    });
+  }
+
+  /**
+   * All functions in one column, with their security group: its chain then
+   * runs parallel to the data path (above it: the VPC draws it after the
+   * private subnets) instead of across it.
+   */
+  private functionColumn(): void {
+    const fnSgIds = blocks(this.functions[0]?.resource.values.vpc_config)[0]?.security_group_ids;
+    const functionSg = this.model.targets(fnSgIds, 'aws_security_group')[0];
+    this.dot.sameRank([...(functionSg ? [functionSg] : []), ...this.functions.map((f) => f.resource)]);
+  }
+
+  /** SG -> SG (ingress rules referencing a group), SG -> NAT (egress to the internet). Prefix-list rules are written on their endpoint. */
+  private securityGroupRules(): void {
+    for (const rule of this.model.ofType('aws_vpc_security_group_ingress_rule')) {
+      const from = this.model.targets(rule.values.referenced_security_group_id, 'aws_security_group')[0];
+      const to = this.model.targets(rule.values.security_group_id, 'aws_security_group')[0];
+      if (from && to) this.dot.edge(id(from), id(to), 'sg', { label: `${rule.values.ip_protocol}/${rule.values.from_port}` });
     }
-    for (const { target, label, style } of reach.values()) {
-      out.push(`  ${id(fn)} -> ${id(target)} [label="${esc(label)}"${style ? `, style=${style}` : ''}, color="#548235"];`);
+    if (!this.model.ofType('aws_nat_gateway').length) return;
+    for (const rule of this.model.ofType('aws_vpc_security_group_egress_rule').filter((r) => r.values.cidr_ipv4 === '0.0.0.0/0')) {
+      const from = this.model.targets(rule.values.security_group_id, 'aws_security_group')[0];
+      if (from) this.dot.edge(id(from), '"nat"', 'sg', { label: `${rule.values.ip_protocol}/${rule.values.from_port} internet` });
     }
   }
-  for (const proxy of model.ofType('aws_db_proxy')) {
-    for (const cluster of model.ofType('aws_rds_cluster')) out.push(`  ${id(proxy)} -> ${id(cluster)} [label="pooled, TLS"];`);
+
+  private dynamoDbGateway(): TfResource | undefined {
+    return this.model.ofType('aws_dynamodb_table').length ? this.endpoints.find((e) => e.values.vpc_endpoint_type !== 'Interface' && serviceOf(e) === 'dynamodb') : undefined;
   }
-  const dataApi = model.ofType('aws_vpc_endpoint').find((e) => String(e.values.service_name).endsWith('.rds-data'));
-  if (dataApi) for (const cluster of model.ofType('aws_rds_cluster')) out.push(`  ${id(dataApi)} -> ${id(cluster)} [label="Data API", style=dashed];`);
-  out.push('}');
-  return `${out.join('\n')}\n`;
+
+  /** DynamoDB, regional, below the VPC, with the gateway endpoint its traffic takes written on its box. */
+  private dynamoDb(): void {
+    const tables = this.model.ofType('aws_dynamodb_table');
+    if (!tables.length) return;
+    const gateway = this.dynamoDbGateway();
+    const label = ['DynamoDB (regional, outside the VPC)', ...(gateway ? ['through the dynamodb gateway endpoint', ...this.prefixListRules(gateway)] : [])];
+    // The label goes at the bottom: edges arrive from above and would cross it.
+    this.dot.subgraph('cluster_dynamodb', { label: label.join('\n'), labelloc: 'b', style: 'rounded', color: '#2e75b6', fontcolor: '#2e75b6' }, () => {
+      for (const table of tables) {
+        this.dot.node(id(table), { label: `DynamoDB ${this.model.resolveString(table.values.name) ?? ''}\non demand, PITR, KMS`, shape: 'cylinder', fillcolor: '#dae3f3' });
+      }
+    });
+  }
+
+  /**
+   * API -> each routed group, once; each group -> each datastore it reaches,
+   * once, with a label attached to the edge (`decorate`) in the edge's colour;
+   * then the managed paths to Aurora. Edges start and end on the group's box
+   * (`ltail`/`lhead`), from its middle member.
+   */
+  private dataAccess(): void {
+    this.groups.forEach((g, i) => {
+      const anchor = id(g.members[Math.floor((g.members.length - 1) / 2)].resource);
+      if (this.api && g.routed) this.dot.edge(id(this.api), anchor, 'route', { lhead: groupId(i) });
+      for (const { target, access } of g.reach) {
+        const kind = EDGE_KINDS[access];
+        // A table edge names its table, so edges into neighbouring tables stay apart where they cross.
+        const label = target.type === 'aws_dynamodb_table' ? `${kind.label} ${this.shortName(target)}` : kind.label;
+        this.dot.edge(anchor, id(target), access, { ltail: groupId(i), label, fontcolor: kind.look.color, decorate: true });
+      }
+    });
+    const clusters = this.model.ofType('aws_rds_cluster');
+    for (const proxy of this.model.ofType('aws_db_proxy')) for (const c of clusters) this.dot.edge(id(proxy), id(c), 'service', { label: 'pooled, TLS' });
+    const dataApi = this.endpoints.find((e) => serviceOf(e) === 'rds-data');
+    if (dataApi) for (const c of clusters) this.dot.edge(id(dataApi), id(c), 'service', { label: 'Data API' });
+  }
+
+  private shortName(r: TfResource): string {
+    const name = this.model.resolveString(r.values.name) ?? r.name;
+    return name.startsWith(this.prefix) ? name.slice(this.prefix.length) : name;
+  }
+}
+
+const groupId = (i: number) => `cluster_group_${i}`;
+const serviceOf = (ep: TfResource) => String(ep.values.service_name ?? '').split('.').pop() ?? '';
+
+/** Builds the DOT source for one synthesized stack. */
+export function stackToDot(model: StackModel, options: { title: string; project: string; env: string }): string {
+  return new ArchitectureDrawing(model, options).toDot();
 }
 
 /** Renders DOT to SVG with Graphviz (WebAssembly, no system packages). */
@@ -210,20 +470,45 @@ export async function renderSvg(dot: string): Promise<string> {
   return graphviz.dot(dot, 'svg');
 }
 
-/** Synthesizes the app and returns the DOT and SVG of one environment. */
-export async function diagramFor(env = 'dev', outdir?: string): Promise<{ dot: string; svg: string }> {
-  const stacks = loadSynthesizedStacks(outdir ?? synthApp());
-  const stack = stacks.find((s) => s.name === env);
-  if (!stack) throw new Error(`no stack named "${env}"; choose from ${stacks.map((s) => s.name).join(', ')}`);
-  const config = loadConfig(env);
-  const model = new StackModel(env, stack.json);
-  const fnCount = routes.length + tasks.length;
-  const dot = stackToDot(model, {
-    title: `${config.project} ${env}: ${config.region}, ${fnCount} functions (generated by npm run diagram from the synthesized stack)`,
-    project: config.project,
-    env,
-  });
+/** The DOT and SVG of one synthesized stack (its `cdk.tf.json`, parsed). */
+export async function diagramOfStack(
+  json: Record<string, unknown>,
+  options: { project: string; env: string; region: string },
+): Promise<{ dot: string; svg: string }> {
+  const model = new StackModel(options.env, json);
+  const functions = model.ofType('aws_lambda_function').length;
+  const title = `${options.project} ${options.env}: ${options.region}, ${functions} functions (generated by npm run diagram from the synthesized stack)`;
+  const dot = stackToDot(model, { title, project: options.project, env: options.env });
   return { dot, svg: await renderSvg(dot) };
+}
+
+/** Synthesizes the app (or reads the synth in `outdir`) and returns the DOT and SVG of one environment. */
+export async function diagramFor(env = 'dev', outdir?: string): Promise<{ dot: string; svg: string }> {
+  const dir = outdir ?? synthApp();
+  try {
+    const stacks = loadSynthesizedStacks(dir);
+    const stack = stacks.find((s) => s.name === env);
+    if (!stack) throw new Error(`no stack named "${env}"; choose from ${stacks.map((s) => s.name).join(', ')}`);
+    const config = loadConfig(env);
+    return await diagramOfStack(stack.json, { project: config.project, env, region: config.region });
+  } finally {
+    if (!outdir) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Writes the diagram of `env` (default: the dev stack to docs/architecture.svg),
+ * for `npm run diagram` and for tooling that changes the stack (e.g. after
+ * `new:handler` adds a route). Returns the path written.
+ */
+export async function writeDiagram(options: { env?: string; out?: string; outdir?: string; dotOut?: string } = {}): Promise<string> {
+  const env = options.env ?? 'dev';
+  const out = resolve(REPO_ROOT, options.out ?? 'docs/architecture.svg');
+  const { dot, svg } = await diagramFor(env, options.outdir);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, svg);
+  if (options.dotOut) writeFileSync(resolve(REPO_ROOT, options.dotOut), dot);
+  return out;
 }
 
 async function main(): Promise<void> {
@@ -233,13 +518,8 @@ async function main(): Promise<void> {
     return i >= 0 ? args[i + 1] : undefined;
   };
   const env = value('--stack') ?? 'dev';
-  const out = resolve(REPO_ROOT, value('--out') ?? 'docs/architecture.svg');
-  const { dot, svg } = await diagramFor(env, value('--outdir'));
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, svg);
-  const dotOut = value('--dot');
-  if (dotOut) writeFileSync(resolve(REPO_ROOT, dotOut), dot);
-  console.log(`diagram: ${env} -> ${out} (${(svg.length / 1024).toFixed(1)} KiB)`);
+  const out = await writeDiagram({ env, out: value('--out'), outdir: value('--outdir'), dotOut: value('--dot') });
+  console.log(`diagram: ${env} -> ${out}`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
@@ -248,4 +528,3 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.exitCode = 1;
   });
 }
-

@@ -40,6 +40,8 @@ export interface FunctionHostOptions {
   readonly baseEnvironment?: Record<string, string>;
   /** Receives what functions write to stdout/stderr. @default - written to this process's stdout/stderr */
   readonly onLog?: (fn: LocalFunction, text: string) => void;
+  /** Extra Node flags for every sandbox (e.g. `--cpu-prof` for `npm run bench:load`). @default none */
+  readonly execArgv?: readonly string[];
 }
 
 interface Pending {
@@ -66,7 +68,7 @@ class Sandbox {
   ) {
     this.child = fork(SANDBOX_FILE, [JSON.stringify({ handlerFile: fn.handlerFile, functionName: fn.functionName, memoryMb: fn.memoryMb, region: options.region, accountId: options.accountId })], {
       execPath: process.execPath,
-      execArgv: [`--max-old-space-size=${Math.max(64, fn.memoryMb)}`],
+      execArgv: [`--max-old-space-size=${Math.max(64, fn.memoryMb)}`, ...(options.execArgv ?? [])],
       env: {
         ...options.baseEnvironment,
         AWS_LAMBDA_FUNCTION_NAME: fn.functionName,
@@ -128,10 +130,21 @@ class Sandbox {
     if (this.pending.size === 0) void this.terminate();
   }
 
-  /** Kills the sandbox (as Lambda stops one) and resolves once it is gone. */
-  async terminate(): Promise<void> {
+  /**
+   * Kills the sandbox (as Lambda stops one) and resolves once it is gone.
+   * `graceful`: close its IPC channel first, so it exits by itself (and writes
+   * what `--cpu-prof` collected), with SIGKILL after a second if it is stuck.
+   */
+  async terminate(graceful = false): Promise<void> {
     if (this.exited) return;
     const gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    if (graceful && this.child.connected) {
+      this.child.disconnect();
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 1000);
+      await gone;
+      clearTimeout(timer);
+      return;
+    }
     this.child.kill('SIGKILL');
     await gone;
   }
@@ -221,7 +234,7 @@ export class FunctionHost {
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.all].map((s) => s.terminate()));
+    await Promise.all([...this.all].map((s) => s.terminate(true)));
     this.all.clear();
     this.current.clear();
   }

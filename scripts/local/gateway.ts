@@ -1,17 +1,22 @@
 /**
  * A local stand-in for API Gateway HTTP API (payload format 2.0): route
  * matching, request -> event translation, and result -> HTTP response
- * conversion by the service's rules, including its own error responses
- * (404 Not Found, 413, 500 Internal Server Error, 503 Service Unavailable).
+ * conversion by the service's rules; the answers it makes itself (404, 413,
+ * 500) are in gateway-answers.ts.
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { InvokeOutcome, LocalFunction } from './functions';
-
-/** API Gateway's request payload limit. */
-export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
-/** Lambda's synchronous invocation payload limit (request event and response). */
-export const MAX_LAMBDA_PAYLOAD_BYTES = 6 * 1024 * 1024;
+import {
+  INTERNAL_ERROR,
+  MAX_LAMBDA_REQUEST_BYTES,
+  MAX_LAMBDA_RESPONSE_BYTES,
+  MAX_REQUEST_BYTES,
+  NOT_FOUND,
+  requestId,
+  TOO_LARGE,
+  type HttpResponse,
+} from './gateway-answers';
 
 export interface GatewayRoute {
   readonly method: string;
@@ -120,11 +125,6 @@ export function matchRoute(routes: readonly CompiledRoute[], method: string, raw
   return { route: best.route, pathParameters: Object.keys(best.params).length ? best.params : undefined };
 }
 
-function requestId(): string {
-  // API Gateway's request ids look like "JhK5ajZ6oAMEVfA=".
-  return randomBytes(10).toString('base64');
-}
-
 /** CLF-style time API Gateway puts in requestContext.time: "12/Mar/2020:19:03:58 +0000". */
 export function clfTime(date: Date): string {
   const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -227,26 +227,7 @@ export function buildEvent(
   return event;
 }
 
-export interface HttpResponse {
-  readonly statusCode: number;
-  readonly headers: Record<string, string>;
-  readonly cookies: readonly string[];
-  readonly body: Buffer;
-}
-
 export class MalformedResultError extends Error {}
-
-const json = (statusCode: number, message: string): HttpResponse => ({
-  statusCode,
-  headers: { 'content-type': 'application/json' },
-  cookies: [],
-  body: Buffer.from(JSON.stringify({ message })),
-});
-
-export const NOT_FOUND = () => json(404, 'Not Found');
-export const INTERNAL_ERROR = () => json(500, 'Internal Server Error');
-export const SERVICE_UNAVAILABLE = () => json(503, 'Service Unavailable');
-export const TOO_LARGE = () => json(413, 'Request Entity Too Large');
 
 /**
  * Converts a Lambda result (its JSON serialisation) to the HTTP response, by
@@ -319,12 +300,15 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
       const headers: http.OutgoingHttpHeaders = { ...response.headers, 'apigw-requestid': id };
       if (response.cookies.length) headers['set-cookie'] = [...response.cookies];
       headers['content-length'] = String(response.body.length);
+      // Said ourselves, so Node adds no `keep-alive: timeout=N` header: API Gateway sends none.
+      const connection: http.OutgoingHttpHeaders = res.shouldKeepAlive ? { connection: 'keep-alive' } : {};
       try {
-        res.writeHead(response.statusCode, headers);
+        res.writeHead(response.statusCode, { ...headers, ...connection });
       } catch {
         // A header value Node refuses: API Gateway would reject the result too.
-        res.writeHead(500, { 'content-type': 'application/json', 'apigw-requestid': id });
-        res.end(INTERNAL_ERROR().body);
+        const error = INTERNAL_ERROR();
+        res.writeHead(500, { ...error.headers, 'apigw-requestid': id, 'content-length': String(error.body.length), ...connection });
+        res.end(error.body);
         return;
       }
       res.end(method === 'HEAD' ? undefined : response.body);
@@ -385,7 +369,7 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
         match,
         ids,
       );
-      if (Buffer.byteLength(JSON.stringify(event)) > MAX_LAMBDA_PAYLOAD_BYTES) {
+      if (Buffer.byteLength(JSON.stringify(event)) > MAX_LAMBDA_REQUEST_BYTES) {
         send(TOO_LARGE());
         return;
       }
@@ -393,7 +377,9 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
         if (outcome.kind === 'timeout') {
           integrationStatus = 'timeout';
           options.onFunctionError?.(match.route.fn, `Task timed out after ${match.route.fn.timeoutSeconds} seconds`);
-          send(SERVICE_UNAVAILABLE());
+          // The stack sets each integration timeout to the function's + 1 s, so
+          // in AWS the function times out first: a function error, API Gateway's 500.
+          send(INTERNAL_ERROR());
           return;
         }
         if (outcome.kind === 'error') {
@@ -402,9 +388,9 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
           send(INTERNAL_ERROR());
           return;
         }
-        if (Buffer.byteLength(outcome.payload) > MAX_LAMBDA_PAYLOAD_BYTES) {
+        if (Buffer.byteLength(outcome.payload) > MAX_LAMBDA_RESPONSE_BYTES) {
           integrationStatus = 'error';
-          options.onFunctionError?.(match.route.fn, 'Response payload size exceeded maximum allowed payload size (6291556 bytes).');
+          options.onFunctionError?.(match.route.fn, `Response payload size exceeded maximum allowed payload size (${MAX_LAMBDA_RESPONSE_BYTES} bytes).`);
           send(INTERNAL_ERROR());
           return;
         }

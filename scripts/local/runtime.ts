@@ -74,6 +74,8 @@ export interface LocalRuntimeOptions {
   readonly onRequest?: (entry: AccessLog) => void;
   /** What functions write (their structured logs). @default - this process's stdout/stderr */
   readonly functionLogs?: (text: string, functionName: string) => void;
+  /** Extra Node flags for the function sandboxes (`npm run bench:load` profiles them). @default none */
+  readonly sandboxExecArgv?: readonly string[];
 }
 
 export interface LocalRuntime {
@@ -189,6 +191,7 @@ function createFunctionHost(config: EnvironmentConfig, options: LocalRuntimeOpti
     accountId: LOCAL_ACCOUNT_ID,
     onLog: options.functionLogs ? (fn, text) => options.functionLogs!(text, fn.functionName) : undefined,
     baseEnvironment: { PATH: process.env.PATH ?? '/usr/bin:/bin', TZ: 'UTC', LANG: 'en_US.UTF-8', ...(process.env.HOME ? { HOME: process.env.HOME } : {}) },
+    execArgv: options.sandboxExecArgv,
   });
 }
 

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { DataUnavailableError } from '../../functions/lib/data/errors';
 import { setLogSink } from '../../functions/lib/log';
 import { conflict, httpHandler, notFound, reply } from '../../functions/lib/http';
+import { jsonDepth } from '../../functions/lib/http/middlewares';
 import { errorOf, expectValidProxyResult } from './assertions';
 import { captureLogs, httpEvent, lambdaContext } from './events';
 
@@ -51,6 +52,18 @@ describe('JSON routes', () => {
     expect(result.statusCode).toBe(400);
     expect(errorOf(result).code).toBe('invalid_json');
     expect(({} as Record<string, unknown>).admin).toBeUndefined();
+  });
+
+  test('valid JSON nested deeper than 64 levels is a 400 invalid_json that says so; 64 levels and brackets in strings are fine', async () => {
+    const nested = (levels: number) => `{"title":"x","count":1,"n":${'['.repeat(levels - 1)}${']'.repeat(levels - 1)}}`;
+    for (const levels of [65, 5_000, 100_000]) {
+      const result = await post({ body: nested(levels), headers: { 'content-type': 'application/json' } });
+      expectValidProxyResult(result);
+      expect([result.statusCode, errorOf(result)]).toEqual([400, { code: 'invalid_json', message: 'The request body nests JSON more than 64 levels deep' }]);
+    }
+    const deepest = await post({ body: nested(64), headers: { 'content-type': 'application/json' } });
+    expect([deepest.statusCode, errorOf(deepest).code]).toEqual([400, 'validation_failed']); // parsed: only the unknown key `n` is refused
+    expect(jsonDepth(JSON.stringify({ title: '['.repeat(500) + '{\\"'.repeat(100), list: [[1], { a: ['}]'] }] }))).toBe(4);
   });
 
   test('fails with 400 validation_failed listing every issue as {path, message}', async () => {
@@ -228,6 +241,34 @@ describe('CORS', () => {
     const h = httpHandler({ cors: { origins: [] } }, () => 'x');
     const result = await h(httpEvent('GET', '/x', { headers: { origin: ALLOWED } }), lambdaContext());
     expect(result.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
+
+describe('security headers and caching on every answer', () => {
+  const SECURITY = ['x-content-type-options', 'referrer-policy', 'strict-transport-security', 'x-frame-options'];
+  const answers = async () => ({
+    ok: await post({ json: { title: 'x', count: 1 } }),
+    badRequest: await post({ body: '{', headers: { 'content-type': 'application/json' } }),
+    preflight: await echo(httpEvent('OPTIONS', '/posts', { headers: { origin: ALLOWED, 'access-control-request-method': 'POST' } }), lambdaContext()),
+    crash: await httpHandler({}, () => {
+      throw new Error('boom');
+    })(httpEvent('GET', '/x'), lambdaContext()),
+  });
+
+  test('preflight answers carry the same security headers as every other answer', async () => {
+    const all = await answers();
+    for (const [name, result] of Object.entries(all)) {
+      for (const h of SECURITY) expect([name, h, result.headers[h]]).toEqual([name, h, all.ok.headers[h]]);
+    }
+    expect(all.preflight.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  test('every answer is cache-control: no-store unless the route or the handler says otherwise', async () => {
+    for (const [name, result] of Object.entries(await answers())) expect([name, result.headers['cache-control']]).toEqual([name, 'no-store']);
+    const cached = httpHandler({ cacheControl: 'public, max-age=60' }, () => ({ ok: true }));
+    expect((await cached(httpEvent('GET', '/x'), lambdaContext())).headers['cache-control']).toBe('public, max-age=60');
+    const own = httpHandler({}, () => reply(200, { ok: true }, { headers: { 'cache-control': 'private, max-age=5' } }));
+    expect((await own(httpEvent('GET', '/x'), lambdaContext())).headers['cache-control']).toBe('private, max-age=5');
   });
 });
 

@@ -271,7 +271,7 @@ describe('unreachable databases', () => {
   });
 
   test('pg: a query over the client-side timeout fails (DataUnavailableError) and the pool keeps working', async () => {
-    const db = createPgDatabase({ ...proxyOptionsFromEnv(local.environment), max: 1, queryTimeoutMs: 200 });
+    const db = createPgDatabase({ ...proxyOptionsFromEnv(local.environment), max: 1, readTimeoutMs: 200, writeTimeoutMs: 200 });
     await expect(db.query('SELECT pg_sleep(2)')).rejects.toBeInstanceOf(DataUnavailableError);
     expect((await db.query<{ ok: number }>('SELECT 1 AS ok')).rows).toEqual([{ ok: 1 }]);
     await db.close();

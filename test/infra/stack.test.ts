@@ -328,6 +328,7 @@ describe('functions', () => {
       APP_ENV: 'dev',
       CORS_ORIGINS: 'http://localhost:5173,http://127.0.0.1:5173',
       CORS_METHODS: 'GET,POST',
+      ROUTE_ACCESS: 'public',
       TABLE_POSTS: refTo(dev.json, 'aws_dynamodb_table', 'name', 'table-posts_'),
     });
     expect(lambdaOf(dev.json, 'registrations-create').environment.variables).toMatchObject({

@@ -55,7 +55,7 @@ describe('registry validation at synth time', () => {
   test('fails when a route\'s public reason is shorter than 10 characters', () => {
     expectConfigError(
       synthWith([{ ...base, public: 'open' }]),
-      /routes\["posts-list"\]\.public: give the reason the route needs no authorization in at least 10 characters, or remove the field \(received "open"\)/,
+      /routes\["posts-list"\]\.public: give the reason the route needs no sign-in in at least 10 characters, or use auth instead \(received "open"\)/,
     );
   });
 

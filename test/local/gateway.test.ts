@@ -1,7 +1,8 @@
 /**
  * The API Gateway HTTP API stand-in with fixture handlers in real sandboxes
- * (worker threads): event shape, result conversion, 404/413/500/503 and
- * timeouts, over real HTTP on loopback. No databases needed.
+ * (child processes): event shape, result conversion, the answers API Gateway
+ * makes itself (404/413/500, with AWS's exact headers) and timeouts, over
+ * real HTTP on loopback. No databases needed.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -58,6 +59,7 @@ afterAll(async () => {
 interface Raw {
   status: number;
   headers: http.IncomingHttpHeaders;
+  rawHeaders: string[];
   body: Buffer;
 }
 
@@ -67,7 +69,7 @@ function request(method: string, target: string, headers: http.OutgoingHttpHeade
     const req = http.request({ host: '127.0.0.1', port, method, path: target, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, rawHeaders: res.rawHeaders, body: Buffer.concat(chunks) }));
     });
     req.on('error', reject);
     req.end(body);
@@ -192,16 +194,6 @@ describe('result conversion', () => {
     expect(empty.body.length).toBe(0);
   });
 
-  test.each(['bad-status', 'status-out-of-range', 'body-object', 'header-object', 'circular', 'bigint', 'throw', 'large'])(
-    'answers 500 {"message":"Internal Server Error"} for a %s result',
-    async (kind) => {
-      const res = await request('GET', `/results?kind=${kind}`);
-      expect(res.status).toBe(500);
-      expect(res.headers['content-type']).toBe('application/json');
-      expect(json(res)).toEqual({ message: 'Internal Server Error' });
-    },
-  );
-
   test('convertResult rejects malformed payloads and keeps well-formed ones', () => {
     expect(() => convertResult('{"statusCode": 99}')).toThrow(MalformedResultError);
     expect(() => convertResult('{"statusCode": 200, "cookies": "a=1"}')).toThrow(MalformedResultError);
@@ -209,60 +201,100 @@ describe('result conversion', () => {
   });
 });
 
-describe('gateway errors', () => {
-  test('an unmatched route or method is 404 {"message":"Not Found"}', async () => {
-    for (const [method, target] of [
-      ['GET', '/nope'],
-      ['PUT', '/echo'],
-      ['GET', '/echo/'],
-      ['GET', '/items/'],
-    ] as const) {
-      const res = await request(method, target);
-      expect(res.status).toBe(404);
-      expect(json(res)).toEqual({ message: 'Not Found' });
-    }
+/**
+ * The answers API Gateway makes itself carry exactly the headers AWS sends: a
+ * recorded HTTP API 500 has `date`, `connection: keep-alive`, `apigw-requestid`,
+ * `content-type: application/json`, `content-length` and nothing else (no CORS,
+ * no security headers). Sources: docs/local-runtime.md#answers-api-gateway-makes-itself.
+ */
+function expectGatewayAnswer(res: Raw, status: number, message: string, method = 'GET'): void {
+  const body = `{"message":"${message}"}`;
+  expect(res.status).toBe(status);
+  expect(res.body.toString('utf8')).toBe(method === 'HEAD' ? '' : body);
+  const names = res.rawHeaders.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
+  expect(names.sort()).toEqual(['apigw-requestid', 'connection', 'content-length', 'content-type', 'date']);
+  expect(res.headers['content-type']).toBe('application/json');
+  expect(res.headers['content-length']).toBe(String(Buffer.byteLength(body)));
+  expect(res.headers.connection).toBe('keep-alive');
+  expect(res.headers['apigw-requestid']).toMatch(/^[A-Za-z0-9_-]{15}=$/);
+  expect(Date.parse(res.headers.date!)).not.toBeNaN();
+}
+
+const fromBrowser = { origin: 'http://a.test' };
+
+describe('answers API Gateway makes itself', () => {
+  test.each([
+    ['GET', '/nope'],
+    ['PUT', '/echo'],
+    ['GET', '/echo/'],
+    ['GET', '/items/'],
+    ['HEAD', '/echo'],
+    ['OPTIONS', '/nope'],
+  ])('%s %s matches no route: 404 {"message":"Not Found"}, no CORS headers', async (method, target) => {
+    const res = await request(method, target, { ...fromBrowser, 'access-control-request-method': 'GET' });
+    expectGatewayAnswer(res, 404, 'Not Found', method);
   });
 
-  test('a body over 10 MB is 413 and never reaches the function', async () => {
-    const res = await request('POST', '/echo', { 'content-type': 'application/json' }, Buffer.alloc(10 * 1024 * 1024 + 1, 0x20));
-    expect(res.status).toBe(413);
-    expect(json(res)).toEqual({ message: 'Request Entity Too Large' });
+  test('a body over 10 MB is 413 {"message":"Request Entity Too Large"} and never reaches the function', async () => {
+    const res = await request('POST', '/echo', { ...fromBrowser, 'content-type': 'application/json' }, Buffer.alloc(10 * 1024 * 1024 + 1, 0x20));
+    expectGatewayAnswer(res, 413, 'Request Entity Too Large');
+  });
+
+  test('an event over Lambda\'s 6 MiB request limit (a 7 MB body) is 413 {"message":"Request Entity Too Large"}', async () => {
+    const res = await request('POST', '/echo', { ...fromBrowser, 'content-type': 'application/json' }, Buffer.alloc(7 * 1024 * 1024, 0x20));
+    expectGatewayAnswer(res, 413, 'Request Entity Too Large');
+  });
+
+  test.each(['throw', 'bad-status', 'status-out-of-range', 'body-object', 'header-object', 'circular', 'bigint', 'large'])(
+    'a %s result is 500 {"message":"Internal Server Error"} with the recorded header set',
+    async (kind) => {
+      expectGatewayAnswer(await request('GET', `/results?kind=${kind}`, fromBrowser), 500, 'Internal Server Error');
+    },
+  );
+
+  test('Lambda takes a result of 6,291,556 bytes and refuses one byte more (500)', async () => {
+    const limit = 6 * 1024 * 1024 + 100;
+    const ok = await request('GET', `/results?kind=payload&bytes=${limit}`);
+    expect([ok.status, ok.body.length]).toEqual([200, limit - 2]);
+    expectGatewayAnswer(await request('GET', `/results?kind=payload&bytes=${limit + 1}`), 500, 'Internal Server Error');
   });
 
   test('a function that fails at init is 500', async () => {
-    const res = await request('GET', '/broken');
-    expect(res.status).toBe(500);
-    expect(json(res)).toEqual({ message: 'Internal Server Error' });
+    expectGatewayAnswer(await request('GET', '/broken', fromBrowser), 500, 'Internal Server Error');
   });
 
   test('a sandbox that crashes is 500, and the next request gets a fresh sandbox', async () => {
-    const res = await request('GET', '/results?kind=crash');
-    expect(res.status).toBe(500);
+    expectGatewayAnswer(await request('GET', '/results?kind=crash'), 500, 'Internal Server Error');
     const after = await request('GET', '/results?kind=invocations');
     expect(after.status).toBe(200);
     expect(json(after)).toEqual({ invocations: 1 });
   });
 
-  test('a function that outlives its timeout is 503 and the runtime stays healthy', async () => {
+  test('a function that outlives its timeout is 500 {"message":"Internal Server Error"} (Lambda stops it before the integration timeout) and the runtime stays healthy', async () => {
     const started = Date.now();
-    const res = await request('GET', '/results?kind=slow');
-    expect(res.status).toBe(503);
-    expect(json(res)).toEqual({ message: 'Service Unavailable' });
+    const res = await request('GET', '/results?kind=slow', fromBrowser);
+    expectGatewayAnswer(res, 500, 'Internal Server Error');
     expect(Date.now() - started).toBeLessThan(3000);
     expect((await request('GET', '/echo')).status).toBe(200);
     expect((await request('GET', '/results?kind=object')).status).toBe(200);
   });
 
-  test('a CPU-bound function past its timeout is 503 and its sandbox is terminated', async () => {
+  test('a CPU-bound function past its timeout is 500 and its sandbox is terminated', async () => {
     await request('GET', '/results?kind=object');
     const before = host.sandboxes();
     const res = await request('GET', '/results?kind=busy');
-    expect(res.status).toBe(503);
+    expect(res.status).toBe(500);
     // The busy thread is terminated (it would spin for seconds otherwise).
     const end = Date.now() + 3000;
     while (host.sandboxes() >= before && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
     expect(host.sandboxes()).toBe(before - 1);
     expect((await request('GET', '/results?kind=object')).status).toBe(200);
+  });
+
+  test('function answers carry the request id too, in API Gateway\'s format', async () => {
+    const res = await request('GET', '/echo');
+    expect(res.headers['apigw-requestid']).toMatch(/^[A-Za-z0-9_-]{15}=$/);
+    expect(res.headers['keep-alive']).toBeUndefined();
   });
 });
 

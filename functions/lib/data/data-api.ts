@@ -23,7 +23,9 @@ import {
 } from '@aws-sdk/client-rds-data';
 import { DataUnavailableError, SqlError, isNetworkError, isTransientSqlState } from './errors';
 import {
+  SQL_TIMEOUTS,
   checkParams,
+  isReadStatement,
   isTypedParam,
   requireEnv,
   timestampToIso,
@@ -41,6 +43,10 @@ export interface DataApiOptions {
   readonly database: string;
   /** @default - a client created from the environment */
   readonly client?: RDSDataClient;
+  /** Time limit of a read run alone (`isReadStatement`), retries included (then 503). @default 4500 */
+  readonly readTimeoutMs?: number;
+  /** Time limit of any other call (each statement of a transaction, begin, commit). @default 8000 */
+  readonly writeTimeoutMs?: number;
 }
 
 /** Data API timestamps: "YYYY-MM-DD HH:MM:SS.fff" in UTC. */
@@ -134,6 +140,8 @@ const UNAVAILABLE = new Set([
   'ThrottlingException',
   'TimeoutError',
   'RequestTimeout',
+  // Our own time limit (an AbortSignal): the call took longer than the adapter allows.
+  'AbortError',
 ]);
 
 /** Classifies a Data API failure: transient (503) vs a statement error vs anything else. */
@@ -151,11 +159,16 @@ export function mapDataApiError(err: unknown): unknown {
 
 let sharedClient: RDSDataClient | undefined;
 
-/** The Data API client, created once per container. */
+/**
+ * The Data API client, created once per container. `requestTimeout` only
+ * warns in @smithy/node-http-handler unless `throwOnRequestTimeout` is set
+ * (node-http-handler setRequestTimeout): without it a hung database held the
+ * function until its deadline. Each call also gets its own limit (below).
+ */
 export function dataApiClient(): RDSDataClient {
   return (sharedClient ??= new RDSDataClient({
     maxAttempts: 2,
-    requestHandler: { connectionTimeout: 3000, requestTimeout: 10_000 },
+    requestHandler: { connectionTimeout: SQL_TIMEOUTS.connectMs, requestTimeout: SQL_TIMEOUTS.writeMs, throwOnRequestTimeout: true },
   }));
 }
 
@@ -163,6 +176,15 @@ export function dataApiClient(): RDSDataClient {
 export function createDataApiDatabase(options: DataApiOptions): Database {
   const client = options.client ?? dataApiClient();
   const base = { resourceArn: options.resourceArn, secretArn: options.secretArn };
+  const readMs = options.readTimeoutMs ?? SQL_TIMEOUTS.connectMs + SQL_TIMEOUTS.readMs;
+  const writeMs = options.writeTimeoutMs ?? SQL_TIMEOUTS.writeMs;
+  /**
+   * A read may be retried once within its limit (each attempt gets half). A
+   * write's one attempt gets the whole limit, so a timed-out statement (which
+   * may still run in the database) is never sent again.
+   */
+  const limits = (read: boolean) =>
+    read ? { abortSignal: AbortSignal.timeout(readMs), requestTimeout: Math.floor(readMs / 2) } : { abortSignal: AbortSignal.timeout(writeMs), requestTimeout: writeMs };
 
   async function execute<Row>(sql: string, params: SqlParams, transactionId?: string): Promise<QueryResult<Row>> {
     const { names } = toPositional(sql);
@@ -177,6 +199,7 @@ export function createDataApiDatabase(options: DataApiOptions): Database {
           includeResultMetadata: true,
           ...(transactionId ? { transactionId } : {}),
         }),
+        limits(!transactionId && isReadStatement(sql)),
       );
       const rows = toRows<Row>(out.records, out.columnMetadata);
       return { rows, rowCount: rows.length > 0 ? rows.length : (out.numberOfRecordsUpdated ?? 0) };
@@ -191,7 +214,7 @@ export function createDataApiDatabase(options: DataApiOptions): Database {
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       let transactionId: string;
       try {
-        const begun = await client.send(new BeginTransactionCommand({ ...base, database: options.database }));
+        const begun = await client.send(new BeginTransactionCommand({ ...base, database: options.database }), limits(false));
         if (!begun.transactionId) throw new Error('BeginTransaction returned no transactionId');
         transactionId = begun.transactionId;
       } catch (err) {
@@ -202,11 +225,11 @@ export function createDataApiDatabase(options: DataApiOptions): Database {
       try {
         result = await fn(tx);
       } catch (err) {
-        await client.send(new RollbackTransactionCommand({ ...base, transactionId })).catch(() => undefined);
+        await client.send(new RollbackTransactionCommand({ ...base, transactionId }), limits(false)).catch(() => undefined);
         throw mapDataApiError(err);
       }
       try {
-        await client.send(new CommitTransactionCommand({ ...base, transactionId }));
+        await client.send(new CommitTransactionCommand({ ...base, transactionId }), limits(false));
       } catch (err) {
         throw mapDataApiError(err);
       }

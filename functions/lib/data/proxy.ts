@@ -19,7 +19,9 @@ import pg from 'pg';
 import { describeError, log } from '../log';
 import { DataUnavailableError, SqlError, isNetworkError, isTransientSqlState } from './errors';
 import {
+  SQL_TIMEOUTS,
   checkParams,
+  isReadStatement,
   isTypedParam,
   requireEnv,
   timestampToIso,
@@ -77,14 +79,19 @@ export interface PgDatabaseOptions {
   readonly ssl?: boolean;
   /** Pool size. Each Lambda container serves one request at a time. @default 2 */
   readonly max?: number;
-  /** Give up connecting after this long (then 503). @default 3000 */
+  /** Give up connecting (TLS, IAM auth, the proxy's borrow) after this long (then 503). @default 2000 */
   readonly connectionTimeoutMillis?: number;
   /**
-   * Client-side limit on one query: past it the query fails (503) and its
-   * connection is dropped. The server-side `statement_timeout` comes from the
-   * role (APP_ROLE_SETTINGS). @default 9000
+   * Client-side limit on a read statement run alone (`isReadStatement`): past
+   * it the statement fails (503) and its connection is dropped. @default 2500
    */
-  readonly queryTimeoutMs?: number;
+  readonly readTimeoutMs?: number;
+  /**
+   * Client-side limit on any other statement, and on each statement of a
+   * transaction. The server-side `statement_timeout` comes from the role
+   * (APP_ROLE_SETTINGS). @default 8000
+   */
+  readonly writeTimeoutMs?: number;
   /** Close idle connections after this long. @default 60000 */
   readonly idleTimeoutMillis?: number;
   /** Replace connections older than this (stale proxy sockets after a long freeze). @default 300 */
@@ -127,11 +134,13 @@ export function mapPgError(err: unknown): unknown {
   return err;
 }
 
-async function run<Row>(target: pg.Pool | pg.PoolClient, sql: string, params: SqlParams): Promise<QueryResult<Row>> {
+async function run<Row>(target: pg.Pool | pg.PoolClient, sql: string, params: SqlParams, timeoutMs?: number): Promise<QueryResult<Row>> {
   const { text, names } = toPositional(sql);
   checkParams(sql, names, params);
   try {
-    const out = await target.query(names.length === 0 ? { text } : { text, values: names.map((n) => toPgValue(params[n])) });
+    const values = names.length === 0 ? undefined : names.map((n) => toPgValue(params[n]));
+    // `query_timeout` per statement (pg's client read timeout); a timed-out statement's connection is dropped.
+    const out = await target.query({ text, ...(values ? { values } : {}), ...(timeoutMs ? { query_timeout: timeoutMs } : {}) } as pg.QueryConfig);
     // A multi-statement script (a migration) answers one result per statement: report the last.
     const result = (Array.isArray(out) ? out[out.length - 1] : out) as pg.QueryResult | undefined;
     const rows = (result?.rows ?? []) as Row[];
@@ -151,10 +160,10 @@ export function createPgDatabase(options: PgDatabaseOptions): Database & { reado
     password: options.password,
     ssl: options.ssl === false ? false : { rejectUnauthorized: true },
     max: options.max ?? 2,
-    connectionTimeoutMillis: options.connectionTimeoutMillis ?? 3000,
+    connectionTimeoutMillis: options.connectionTimeoutMillis ?? SQL_TIMEOUTS.connectMs,
     idleTimeoutMillis: options.idleTimeoutMillis ?? 60_000,
     maxLifetimeSeconds: options.maxLifetimeSeconds ?? 300,
-    query_timeout: options.queryTimeoutMs ?? 9000,
+    query_timeout: options.writeTimeoutMs ?? SQL_TIMEOUTS.writeMs,
     keepAlive: true,
     application_name: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'serverless-platform-stack',
     types,
@@ -163,10 +172,11 @@ export function createPgDatabase(options: PgDatabaseOptions): Database & { reado
   // listener the process would crash. The pool discards that client itself.
   pool.on('error', (err) => log({ level: 'warn', msg: 'idle database connection failed', error: describeError(err) }));
 
+  const readTimeout = options.readTimeoutMs ?? SQL_TIMEOUTS.readMs;
   return {
     adapter: 'proxy',
     pool,
-    query: <Row>(sql: string, params: SqlParams = {}) => run<Row>(pool, sql, params),
+    query: <Row>(sql: string, params: SqlParams = {}) => run<Row>(pool, sql, params, isReadStatement(sql) ? readTimeout : undefined),
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       let client: pg.PoolClient;
       try {

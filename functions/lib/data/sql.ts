@@ -32,6 +32,20 @@ export interface QueryResult<Row> {
   readonly rowCount: number;
 }
 
+/**
+ * Client-side time limits of the adapters, so a hung database answers 503
+ * fast instead of at the function's deadline: a read (one statement that
+ * starts with SELECT, WITH, SHOW, VALUES or TABLE, outside a transaction)
+ * fails within ~5 s with the connect time; every other statement gets the
+ * write limit, the application role's statement_timeout (app-role.ts), which
+ * fits the shortest route budget (10 s by default; the handler answers 503 at
+ * its deadline in any case).
+ */
+export const SQL_TIMEOUTS = { connectMs: 2000, readMs: 2500, writeMs: 8000 } as const;
+
+/** Whether a statement only reads (gets the read time limit when run alone). */
+export const isReadStatement = (sql: string): boolean => /^\s*(select|with|show|values|table)\b/i.test(sql);
+
 export interface Queryable {
   /** Runs one parameterised statement: `query('SELECT * FROM t WHERE id = :id', { id })`. */
   query<Row = Record<string, unknown>>(sql: string, params?: SqlParams): Promise<QueryResult<Row>>;

@@ -11,6 +11,7 @@ import * as z from 'zod/mini';
 import type { Database } from '../data/sql';
 import { sqlParam } from '../data/sql';
 import { conflict, notFound } from '../http/errors';
+import { cursorCodec, pageOf, pageQuery, type Page } from '../http/page';
 import { label, pathId } from './text';
 
 /** A calendar day that exists, in a year Postgres stores (0001-9999): no "0000-…" and no Feb 30 silently rolled to March. */
@@ -107,15 +108,31 @@ export async function register(db: Database, eventId: string, input: z.output<ty
   });
 }
 
-export async function listRegistrations(db: Database, eventId: string): Promise<{ items: Registration[] }> {
+export const RegistrationsQuery = /* @__PURE__ */ z.lazy(() => pageQuery({ max: 500, defaultLimit: 100 }));
+
+const RegistrationCursor = /* @__PURE__ */ z.lazy(() =>
+  z.strictObject({ at: z.iso.datetime({ offset: false, precision: 3 }), id: z.string().check(z.regex(UUID)) }),
+);
+let registrationCursors: ReturnType<typeof cursorCodec<typeof RegistrationCursor>> | undefined;
+const registrationCursorsOf = () => (registrationCursors ??= cursorCodec(RegistrationCursor));
+
+/** An event's registrations in the order they were made, a page at a time (keyset on created_at, id). */
+export async function listRegistrations(db: Database, eventId: string, limit: number, cursor?: string): Promise<Page<Registration>> {
+  const after = cursor === undefined ? undefined : registrationCursorsOf().decode(cursor);
   if (!isId(eventId)) throw notFound('Event not found');
   const event = await db.query('SELECT 1 AS found FROM events WHERE id = :eventId', { eventId: sqlParam.uuid(eventId) });
   if (event.rows.length === 0) throw notFound('Event not found');
   const { rows } = await db.query<Registration>(
-    `SELECT ${REGISTRATION_COLUMNS} FROM registrations WHERE event_id = :eventId ORDER BY created_at, id`,
-    { eventId: sqlParam.uuid(eventId) },
+    `SELECT ${REGISTRATION_COLUMNS} FROM registrations WHERE event_id = :eventId
+       ${after ? 'AND (created_at, id) > (:afterAt, :afterId)' : ''}
+     ORDER BY created_at, id LIMIT :fetch`,
+    {
+      eventId: sqlParam.uuid(eventId),
+      fetch: limit + 1,
+      ...(after ? { afterAt: sqlParam.timestamp(after.at), afterId: sqlParam.uuid(after.id) } : {}),
+    },
   );
-  return { items: rows };
+  return pageOf(rows, { limit, cursorAfter: (r) => registrationCursorsOf().encode({ at: r.createdAt, id: r.id }) });
 }
 
 export async function unregister(db: Database, eventId: string, registrationId: string): Promise<void> {

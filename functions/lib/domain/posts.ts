@@ -9,6 +9,7 @@ import * as z from 'zod/mini';
 import { DataUnavailableError } from '../data/errors';
 import { documentClient, isDynamoUnavailable, tableName } from '../data/dynamo';
 import { AppError, conflict, notFound } from '../http/errors';
+import { cursorCodec, pageOf, pageQuery, type Page } from '../http/page';
 import { label, pathId, text } from './text';
 
 const title = () => label(200);
@@ -38,21 +39,7 @@ export const PostUpdate = /* @__PURE__ */ z.lazy(() =>
 
 export const PostId = /* @__PURE__ */ z.lazy(() => z.strictObject({ id: pathId() }));
 
-// Unknown query keys are ignored, as on every other route (a cache-busting
-// `?_=…` must not fail). API Gateway joins a repeated key's values with commas,
-// so `limit=2&limit=3` arrives as "2,3": digits only, with a message that says so.
-export const ListQuery = /* @__PURE__ */ z.lazy(() =>
-  z.object({
-    limit: z._default(
-      z.pipe(
-        z.string().check(z.regex(/^\d{1,6}$/, { message: 'Must be a whole number from 1 to 100, given once' })),
-        z.coerce.number<string>().check(z.int(), z.minimum(1), z.maximum(100)),
-      ),
-      20,
-    ),
-    cursor: z.optional(z.string().check(z.maxLength(1000))),
-  }),
-);
+export const ListQuery = /* @__PURE__ */ z.lazy(() => pageQuery());
 
 export interface Post {
   id: string;
@@ -112,7 +99,7 @@ export async function getPost(id: string): Promise<Post> {
 }
 
 // ---------------------------------------------------------------------------
-// Cursors: opaque to clients (base64url JSON), fully validated when read back
+// Cursors: opaque to clients, fully validated when read back (page.ts)
 // ---------------------------------------------------------------------------
 
 const CursorKey = /* @__PURE__ */ z.lazy(() =>
@@ -122,28 +109,20 @@ const CursorKey = /* @__PURE__ */ z.lazy(() =>
     gsi1sk: z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#.{1,100}$/)),
   }),
 );
-const CursorShape = /* @__PURE__ */ z.lazy(() => z.strictObject({ v: z.literal(1), k: CursorKey }));
+let cursors: ReturnType<typeof cursorCodec<typeof CursorKey>> | undefined;
+const cursorsOf = () => (cursors ??= cursorCodec(CursorKey));
 
+/** The cursor that resumes after a post (its keys in the gsi1 index). */
 export function encodeCursor(key: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify({ v: 1, k: { id: key.id, gsi1pk: key.gsi1pk, gsi1sk: key.gsi1sk } })).toString('base64url');
+  return cursorsOf().encode({ id: key.id as string, gsi1pk: LIST_PARTITION, gsi1sk: key.gsi1sk as string });
 }
 
 /** The DynamoDB start key of a cursor, or a 400 for anything we did not issue. */
 export function decodeCursor(cursor: string): z.output<typeof CursorKey> {
-  const invalid = () => new AppError(400, 'validation_failed', 'The request is invalid', { details: [{ path: 'query.cursor', message: 'Invalid cursor' }] });
-  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid();
-  }
-  const result = CursorShape.safeParse(parsed);
-  if (!result.success) throw invalid();
-  return result.data.k;
+  return cursorsOf().decode(cursor);
 }
 
-export async function listPosts(limit: number, cursor: string | undefined): Promise<{ items: Post[]; nextCursor: string | null }> {
+export async function listPosts(limit: number, cursor: string | undefined): Promise<Page<Post>> {
   const startKey = cursor === undefined ? undefined : decodeCursor(cursor);
   const out = await dynamo(() =>
     documentClient.send(
@@ -161,12 +140,14 @@ export async function listPosts(limit: number, cursor: string | undefined): Prom
       }),
     ),
   );
-  const found = out.Items ?? [];
-  const page = found.slice(0, limit);
-  // More than asked: the next page starts after the last item returned. Fewer,
-  // with a LastEvaluatedKey: the 1 MB page cap ended the query early.
-  const next = found.length > limit ? page[page.length - 1] : out.LastEvaluatedKey;
-  return { items: page.map(toPost), nextCursor: next ? encodeCursor(next) : null };
+  // A page of `limit` items, cut earlier at the byte budget; DynamoDB's
+  // LastEvaluatedKey with fewer items than asked: its 1 MB read cap ended the query.
+  const found = (out.Items ?? []).map(toPost);
+  return pageOf(found, {
+    limit,
+    cursorAfter: (post) => encodeCursor({ id: post.id, gsi1sk: `${post.createdAt}#${post.id}` }),
+    sourceCursor: found.length <= limit && out.LastEvaluatedKey ? encodeCursor(out.LastEvaluatedKey) : undefined,
+  });
 }
 
 export async function updatePost(id: string, update: z.output<typeof PostUpdate>): Promise<Post> {

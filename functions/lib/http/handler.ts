@@ -18,6 +18,7 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpSecurityHeaders from '@middy/http-security-headers';
 import type { $ZodType, output } from 'zod/v4/core';
 import { describeError, log } from '../log';
+import { access, requireUser, type User } from './auth';
 import { cors, corsFallbackHeaders, type CorsOptions } from './cors';
 import { errorContract, jsonBody, lastGate, proxyResponse, zodValidator } from './middlewares';
 import { internalErrorResult, reply } from './proxy';
@@ -40,11 +41,22 @@ export interface HttpHandlerOptions<B, P, Q> {
   readonly maxBodyBytes?: number;
   /** @default - origins from `CORS_ORIGINS`, methods of the route's path from `CORS_METHODS` */
   readonly cors?: CorsOptions;
+  /**
+   * `cache-control` of the route's answers when the handler sets none. API
+   * answers carry data for one caller (a registration list has names and
+   * emails): no cache keeps them unless a route says so. @default "no-store"
+   */
+  readonly cacheControl?: string;
   /** Answer 503 this many ms before the Lambda timeout instead of timing out. @default 50 */
   readonly timeoutEarlyInMillis?: number;
 }
 
 export interface HandlerInput<B, P, Q> {
+  /**
+   * The verified caller of a route whose registry entry declares `auth` (its
+   * token's claims, checked by API Gateway). Reading it on a public route is a 401.
+   */
+  readonly user: User;
   readonly body: Out<B, undefined>;
   readonly path: Out<P, Params>;
   readonly query: Out<Q, Params>;
@@ -69,6 +81,9 @@ export function httpHandler<
       event.requestContext?.http?.method === 'OPTIONS'
         ? reply(204)
         : fn({
+            get user() {
+              return requireUser(event);
+            },
             body: event.body as Out<B, undefined>,
             path: (event.pathParameters ?? {}) as Out<P, Params>,
             query: (event.queryStringParameters ?? {}) as Out<Q, Params>,
@@ -79,14 +94,15 @@ export function httpHandler<
     { timeoutEarlyInMillis: options.timeoutEarlyInMillis ?? 50 },
   )
     // First in, so its `after` and `onError` run last: every answer leaves through it.
-    .use(lastGate({ origins: corsSetup.origins }))
+    .use(lastGate({ origins: corsSetup.origins, cacheControl: options.cacheControl }))
     .use(httpHeaderNormalizer())
     .use(corsSetup.middleware)
     .use(httpSecurityHeaders(SECURITY_HEADERS))
     .use(httpErrorHandler({ logger: false }))
     .use(errorContract())
     .use(proxyResponse())
-    .use(httpEventNormalizer());
+    .use(httpEventNormalizer())
+    .use(access());
   if (options.json ?? options.body !== undefined) {
     chain.use(jsonBody(options.maxBodyBytes === undefined ? {} : { maxBytes: options.maxBodyBytes }));
   }

@@ -25,6 +25,32 @@ const isPreflight = (event: HttpEvent) => event.requestContext?.http?.method ===
 /** 256 KB: the largest request body a JSON route accepts (decoded bytes). */
 export const MAX_BODY_BYTES = 256 * 1024;
 
+/**
+ * Deepest JSON nesting a body may have. The parser (`JSON.parse` with
+ * middy's prototype-protecting reviver) recurses per level and would fail
+ * with a stack overflow somewhere in the thousands, depending on the stack
+ * left: a fixed limit answers the same for everyone, and says why.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** How deeply `[` and `{` nest in a JSON text, outside strings (stops counting past `limit`). */
+export function jsonDepth(text: string, limit = Infinity): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max && (max = depth) > limit) return max;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
+}
+
 // ---------------------------------------------------------------------------
 // jsonBody: size and media-type checks, then the official JSON parser
 // ---------------------------------------------------------------------------
@@ -62,6 +88,10 @@ export function jsonBody(opts: JsonBodyOptions = {}) {
     const contentType = event.headers?.['content-type'];
     if (!contentType || !jsonContentTypePattern.test(contentType)) {
       throw new AppError(415, 'unsupported_media_type', 'The request body must be JSON (content-type: application/json)');
+    }
+    const text = event.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
+    if (jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+      throw new AppError(400, 'invalid_json', `The request body nests JSON more than ${MAX_JSON_DEPTH} levels deep`);
     }
     parse(request);
   };
@@ -234,6 +264,8 @@ export function errorContract() {
 export interface LastGateOptions {
   /** Allowed CORS origins, for an answer the chain could not make (last-resort 500). */
   readonly origins: readonly string[];
+  /** `cache-control` of every answer that sets none itself. @default "no-store" */
+  readonly cacheControl?: string;
 }
 
 /**
@@ -246,6 +278,7 @@ export function lastGate(opts: LastGateOptions) {
   const finish = (request: MiddyRequest) => {
     const fallback = () => corsFallbackHeaders(opts.origins, request.event?.headers?.origin);
     const result = request.response === undefined ? internalErrorResult(fallback()) : finalizeProxyResult(request.response, fallback);
+    result.headers['cache-control'] ??= opts.cacheControl ?? 'no-store';
     request.response = result;
     const t0 = started.get(request);
     log({

@@ -154,7 +154,7 @@ const INTERNAL_BODY = '{"error":{"code":"internal","message":"Internal server er
 export function internalErrorResult(headers: Record<string, string> = {}): ProxyResult {
   return {
     statusCode: 500,
-    headers: { ...headers, 'content-type': JSON_TYPE },
+    headers: { ...headers, 'content-type': JSON_TYPE, 'cache-control': 'no-store' },
     body: INTERNAL_BODY,
     isBase64Encoded: false,
   };

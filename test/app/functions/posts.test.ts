@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check';
 import { decodeCursor, encodeCursor } from '../../../functions/lib/domain/posts';
+import { TEXT_RULE_MESSAGE } from '../../../functions/lib/domain/text';
 import { startLocalServices, type InvokeInit, type LocalServices } from '../../../functions/testing';
 import { errorOf, expectValidProxyResult } from '../../functions/assertions';
 import { captureLogs } from '../../functions/events';
@@ -133,9 +134,30 @@ test('POST /posts refuses NUL characters and unpaired surrogates in any text fie
   ]) {
     const r = await create(json);
     expect(r.statusCode).toBe(400);
-    expect(errorOf(r).details![0]!.message).toBe('Must be Unicode text without NUL characters or unpaired surrogates');
+    expect(errorOf(r).details![0]!.message).toBe(TEXT_RULE_MESSAGE);
   }
   expect((await create({ title: 'emoji 😀 pair', body: '𝄞', author: 'Ann' })).statusCode).toBe(201);
+  const after = (JSON.parse((await call('list', '/posts', { query: { limit: '100' } })).body) as { items: Post[] }).items.length;
+  expect(after).toBe(before + 1);
+});
+
+test('POST /posts refuses control and bidirectional override characters with the text rule\'s one message; tab always and newline in the body are text', async () => {
+  const before = (JSON.parse((await call('list', '/posts', { query: { limit: '100' } })).body) as { items: Post[] }).items.length;
+  const refused = ['\u0001', '\u001f', '\r', '\u007f', '\u0085', '\u009f', '\u202a', '\u202e', '\u2066', '\u2069'];
+  for (const c of refused) {
+    for (const [field, json] of [
+      ['body.title', { title: `a${c}b`, body: '', author: 'Ann' }],
+      ['body.body', { title: 'ok', body: `a${c}b`, author: 'Ann' }],
+      ['body.author', { title: 'ok', body: '', author: `A${c}nn` }],
+    ] as const) {
+      const r = await create(json);
+      expect([c, r.statusCode, errorOf(r).details]).toEqual([c, 400, [{ path: field, message: TEXT_RULE_MESSAGE }]]);
+    }
+  }
+  const newlineInTitle = await create({ title: 'two\nlines', body: '', author: 'Ann' });
+  expect(errorOf(newlineInTitle).details).toEqual([{ path: 'body.title', message: TEXT_RULE_MESSAGE }]);
+  const ok = await create({ title: 'tab\there', body: 'line one\nline two\tand a tab, \u200f RLM and \u00e9 are text', author: 'Ann' });
+  expect(ok.statusCode).toBe(201);
   const after = (JSON.parse((await call('list', '/posts', { query: { limit: '100' } })).body) as { items: Post[] }).items.length;
   expect(after).toBe(before + 1);
 });
