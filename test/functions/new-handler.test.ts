@@ -104,6 +104,6 @@ test('--public records why the route needs no authorization in the registry line
 
 test('fails when the --public reason is shorter than 10 characters', () => {
   const before = registry();
-  expect(() => scaffoldHandler({ root: tmp, name: 'pong', method: 'GET', path: '/pong', public: 'because' })).toThrow(/\.public: give the reason the route needs no authorization in at least 10 characters/);
+  expect(() => scaffoldHandler({ root: tmp, name: 'pong', method: 'GET', path: '/pong', public: 'because' })).toThrow(/\.public: give the reason the route needs no sign-in in at least 10 characters/);
   expect(registry()).toBe(before);
 });
