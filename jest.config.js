@@ -2,8 +2,21 @@
  * Jest runs our TypeScript as native ESM (middy 7 is ESM-only): @swc/jest strips
  * types and keeps `import`/`export`, and `npm test` starts node with
  * --experimental-vm-modules.
+ *
+ * Two projects: `unit`, the fast lane (`npm run test:unit`): the platform's
+ * construct, stack, policy, config and handler-framework tests, which need no
+ * database, no Terraform and no synth of the real app; and `integration`,
+ * everything else. `npm test` runs both.
  */
-export default {
+const UNIT = [
+  'test/infra/constructs/**/*.test.ts',
+  'test/infra/{stack,validation}.test.ts',
+  'test/policy/{rules,engine,bootstrap,docs,variants}.test.ts',
+  'test/config.test.ts',
+  'test/functions/{http,formatter,issue-messages,fuzz,proxy-auth,auth,page}.test.ts',
+];
+
+const project = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   transform: {
@@ -15,9 +28,16 @@ export default {
       },
     ],
   },
-  testMatch: ['<rootDir>/test/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/cdktf.out/', '/.local/'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
+  testTimeout: 60_000,
+};
+
+export default {
+  projects: [
+    { ...project, displayName: 'unit', testMatch: UNIT.map((glob) => `<rootDir>/${glob}`) },
+    { ...project, displayName: 'integration', testMatch: ['<rootDir>/test/**/*.test.ts', ...UNIT.map((glob) => `!**/${glob}`)] },
+  ],
   maxWorkers: 2,
   testTimeout: 60_000,
 };

@@ -270,8 +270,7 @@ export class PlatformStack extends TerraformStack {
     const result: Record<string, ServiceFunction> = {};
     const contract = this.contractValues();
     for (const def of this.allFunctions) {
-      const code = archives.get(def.name);
-      if (!code) throw new Error(`No bundle for function "${def.name}"; pass it in PlatformStackProps.archives`);
+      const code = archives.get(def.name) ?? missingBundle(def, archives);
       result[def.name] = new ServiceFunction(this, `fn-${def.name}`, {
         functionName: `${this.prefix}-${def.name}`,
         description: 'path' in def ? `${(def as RouteDefinition).method} ${(def as RouteDefinition).path}` : `Task ${def.name}`,
@@ -368,6 +367,14 @@ export class PlatformStack extends TerraformStack {
       description: 'Lambda function names by registry name',
     });
   }
+}
+
+/** Bundles are built for every route and task at once (infra/main.ts), so a gap means the caller passed another list. */
+function missingBundle(def: FunctionDefinition, archives: ReadonlyMap<string, FunctionArchive>): never {
+  const given = archives.size ? `bundles for ${[...archives.keys()].map((n) => `"${n}"`).join(', ')}` : 'no bundle';
+  throw new Error(
+    `No bundle for function "${def.name}" (handler "${def.handler}"): PlatformStackProps.archives holds ${given}; bundle every route and task the stack gets (archivesByName(await packageFunctionsAsync([...routes, ...tasks]))), or leave archives unset and the stack bundles them`,
+  );
 }
 
 /** Indexes bundles by function name (PlatformStackProps.archives). */

@@ -1,6 +1,6 @@
 /**
  * The mixed load workload behind `npm run bench:load` and the bounded load
- * test (test/reliability/load.test.ts): autocannon drives create/read/update/
+ * test (test/app/reliability/load.test.ts): autocannon drives create/read/update/
  * list posts, create events and register against a running local API, while
  * every acknowledged write is recorded; `verifyLoad` then reads Postgres and
  * DynamoDB directly and checks that nothing was lost.

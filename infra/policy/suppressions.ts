@@ -11,7 +11,8 @@
  * Infrastructure code can also suppress on the construct itself with
  * `suppressPolicy(resource, rule, reason)` (infra/policy/suppress.ts).
  */
-import { routes } from '../../functions/registry';
+import { routes as registryRoutes } from '../../functions/registry';
+import type { RouteDefinition } from '../../functions/registry-types';
 import { environments } from '../config/environments';
 import type { Suppression } from './types';
 
@@ -26,18 +27,19 @@ const route = (routeKey: string, reason: string): Suppression => ({
  * decision (functions/registry.ts). A route without one is reported by
  * SPS-API-3 until it gets an authorizer or a reason.
  */
-export const routeSuppressions: Suppression[] = routes.flatMap((r) => {
-  const reason = (r as { public?: string }).public;
-  return reason ? [route(`${r.method} ${r.path}`, reason)] : [];
-});
+function routeSuppressions(routes: readonly RouteDefinition[]): Suppression[] {
+  return routes.flatMap((r) => (r.public ? [route(`${r.method} ${r.path}`, r.public)] : []));
+}
 
 /**
  * CORS preflight: browsers send OPTIONS without credentials, so these routes
  * can never require authorization; they reach the middy CORS middleware only.
  */
-export const preflightSuppressions: Suppression[] = [...new Set(routes.map((r) => r.path))].map((path) =>
-  route(`OPTIONS ${path}`, 'CORS preflight: browsers send OPTIONS without credentials, so it cannot carry authorization'),
-);
+function preflightSuppressions(routes: readonly RouteDefinition[]): Suppression[] {
+  return [...new Set(routes.map((r) => r.path))].map((path) =>
+    route(`OPTIONS ${path}`, 'CORS preflight: browsers send OPTIONS without credentials, so it cannot carry authorization'),
+  );
+}
 
 /**
  * With `natGateways: true` the stack opens HTTPS (443 only) from the function
@@ -48,20 +50,17 @@ export const NAT_EGRESS_RESOURCE = 'aws_vpc_security_group_egress_rule.functions
 export const NAT_EGRESS_REASON =
   'natGateways is on for this environment: functions call internet APIs over HTTPS (443 only) through the NAT gateways';
 
-const natEnvironments = Object.values(environments)
-  .filter((e) => (e as { natGateways?: boolean }).natGateways === true)
-  .map((e) => e.name);
-
-export const natSuppressions: Suppression[] = natEnvironments.length
-  ? [{ rule: 'SPS-SG-3', resource: NAT_EGRESS_RESOURCE, reason: NAT_EGRESS_REASON, stacks: natEnvironments }]
-  : [];
+function natSuppressions(envs: readonly { readonly name: string; readonly natGateways?: boolean }[]): Suppression[] {
+  const natEnvironments = envs.filter((e) => e.natGateways === true).map((e) => e.name);
+  return natEnvironments.length ? [{ rule: 'SPS-SG-3', resource: NAT_EGRESS_RESOURCE, reason: NAT_EGRESS_REASON, stacks: natEnvironments }] : [];
+}
 
 /**
  * The application role's secret (infra/constructs/app-role-secret.ts) is
  * filled by the migrate task, not by a rotation Lambda: SPS-SM-2's automatic
  * rotation is replaced by a documented procedure.
  */
-export const appSecretSuppressions: Suppression[] = [
+const appSecretSuppressions: Suppression[] = [
   {
     rule: 'SPS-SM-2',
     resource: 'aws_secretsmanager_secret.app-role-secret_*',
@@ -69,4 +68,10 @@ export const appSecretSuppressions: Suppression[] = [
   },
 ];
 
-export const suppressions: Suppression[] = [...routeSuppressions, ...preflightSuppressions, ...natSuppressions, ...appSecretSuppressions];
+/** The suppressions of an app: made from its routes and its environments. */
+export function suppressionsFor(routes: readonly RouteDefinition[], envs: readonly { readonly name: string; readonly natGateways?: boolean }[]): Suppression[] {
+  return [...routeSuppressions(routes), ...preflightSuppressions(routes), ...natSuppressions(envs), ...appSecretSuppressions];
+}
+
+/** This repository's: functions/registry.ts and infra/config/environments.ts. */
+export const suppressions: Suppression[] = suppressionsFor(registryRoutes, Object.values(environments));

@@ -89,8 +89,10 @@ describe('pipeline properties', () => {
   test('the environment list is generated from infra/config, and matches the roles the bootstrap creates', async () => {
     const { ciMatrix } = await import('../../scripts/ci-environments');
     const { loadAllConfigs } = await import('../../infra/config');
-    expect(ciMatrix().include.map((e) => e.environment)).toEqual(loadAllConfigs().map((c) => c.name));
-    expect(ciMatrix().include[0]).toEqual({ environment: 'dev', region: 'eu-west-1', plan_role: 'sps-ci-dev-plan', apply_role: 'sps-ci-dev-apply' });
+    // Every environment, in config order, with the role names infra/bootstrap gives it.
+    expect(ciMatrix().include).toEqual(
+      loadAllConfigs().map((c) => ({ environment: c.name, region: c.region, plan_role: `${c.project}-ci-${c.name}-plan`, apply_role: `${c.project}-ci-${c.name}-apply` })),
+    );
     for (const wf of [pr, deploy]) {
       expect(steps(wf.jobs.environments).map((s) => s.run ?? '').join('\n')).toContain('npx tsx scripts/ci-environments.ts >> "$GITHUB_OUTPUT"');
       expect(wf.jobs.plan.strategy.matrix).toBe('${{ fromJSON(needs.environments.outputs.matrix) }}');

@@ -14,7 +14,7 @@ import type { DataNeeds, RouteDefinition, TaskDefinition } from '../../functions
 import type { TableDefinition } from '../../functions/tables';
 import { PlatformStack } from '../../infra/stack';
 import { configFor, FakeArchives } from '../infra/helpers';
-import { fixtureFunctionsDir } from '../infra/fixtures/registry';
+import { fixtureFunctionsDir } from '../fixtures/registry';
 
 /** Table needs by name: the registry's type only knows the example app's tables. */
 const uses = (tables: Record<string, 'read' | 'read-write'>) => tables as DataNeeds['tables'];
@@ -63,13 +63,12 @@ export function synthManyFunctions(): Record<string, unknown> {
       tasks: manyTasks,
       tables: manyTables,
       functionsDir: fixtureFunctionsDir,
-      migrationsDir: join(fixtureFunctionsDir, '..', 'migrations'),
+      migrationsDir: join(import.meta.dirname, '..', 'infra', 'fixtures', 'migrations'),
       archives: new Map([...manyRoutes, ...manyTasks].map((fn) => [fn.name, archives.archive(fn.name)])),
       stateBackend: {},
     });
     return JSON.parse(Testing.synth(stack)) as Record<string, unknown>;
   } finally {
-    archives.dispose();
     rmSync(outdir, { recursive: true, force: true });
   }
 }

@@ -1,10 +1,11 @@
 /**
  * The SQL layer for real, on an embedded PostgreSQL 17 behind the local RDS
- * Proxy emulator: both adapters as the application role (pg through the proxy
- * with IAM tokens and TLS; the Data API through the real
+ * Proxy emulator, with the fixture app's functions (test/fixtures) and the
+ * platform's migrate task: both adapters as the application role (pg through
+ * the proxy with IAM tokens and TLS; the Data API through the real
  * @aws-sdk/client-rds-data client and the role's secret), the migration runner
- * as the master user, the role's limits and rights, the events/registrations
- * handlers, and capacity under concurrency.
+ * as the master user on fixture migrations, the role's limits and rights. The
+ * example app's SQL handlers are tested in test/app/functions/events.test.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -14,20 +15,24 @@ import { createDataApiDatabase } from '../../functions/lib/data/data-api';
 import { DataUnavailableError, SqlError } from '../../functions/lib/data/errors';
 import { createPgDatabase, proxyOptionsFromEnv } from '../../functions/lib/data/proxy';
 import { sqlParam, type Database } from '../../functions/lib/data/sql';
-import { createEvent, register } from '../../functions/lib/domain/events';
 import { AppError } from '../../functions/lib/http/errors';
 import { MigrationError, runMigrations, type Migration } from '../../functions/lib/migrations';
-import { migrations } from '../../functions/migrations/bundle';
-import { routes, tasks } from '../../functions/registry';
 import type { FunctionDefinition } from '../../functions/registry-types';
-import { startLocalServices, type InvokeInit, type LocalServices } from '../../functions/testing';
+import { startLocalServices, type LocalServices } from '../../functions/testing';
 import { freePort } from '../../scripts/local/postgres';
-import { errorOf, expectValidProxyResult } from './assertions';
+import { configFor } from '../fixtures/environments';
+import { fixtureFunctionsDir, fixtureRoutes, fixtureTables, migrateTask } from '../fixtures/registry';
 import { captureLogs } from './events';
-import { TEXT_RULE_MESSAGE } from '../../functions/lib/domain/text';
 
-const SQL_ROUTES = ['events-create', 'events-get', 'registrations-create', 'registrations-list', 'registrations-delete', 'health'];
-const SQL_DEFS: Record<string, FunctionDefinition> = Object.fromEntries(routes.map((r) => [r.name, r]));
+/** A route through the proxy and one on the Data API, in one process: the union of their grants. */
+const SQL_ROUTES = ['registrations-create', 'events-get'];
+const SQL_DEFS: Record<string, FunctionDefinition> = Object.fromEntries(fixtureRoutes.map((r) => [r.name, r]));
+
+/** The migration runner's tests run these, on a database of their own. */
+const migrations: Migration[] = [
+  { name: '0001_items.sql', sql: 'CREATE TABLE items (id uuid PRIMARY KEY, name text NOT NULL);' },
+  { name: '0002_item_tags.sql', sql: 'CREATE TABLE item_tags (item_id uuid NOT NULL REFERENCES items (id), tag text NOT NULL);' },
+];
 
 let local: LocalServices;
 /** The master user through the proxy, as the migrate task logs in (DDL, other databases). */
@@ -42,12 +47,19 @@ let masterEnv: Record<string, string>;
 const logs = captureLogs();
 
 beforeAll(async () => {
-  local = await startLocalServices({ functions: SQL_ROUTES });
-  masterEnv = local.cloud.environmentOf(tasks.find((t) => t.name === 'migrate')!);
+  local = await startLocalServices({
+    functions: SQL_ROUTES,
+    routes: fixtureRoutes,
+    tasks: [migrateTask],
+    tables: fixtureTables,
+    functionsDir: fixtureFunctionsDir,
+    config: configFor('dev'),
+  });
+  masterEnv = local.cloud.environmentOf(migrateTask);
   masterDb = createPgDatabase({ ...proxyOptionsFromEnv(masterEnv), max: 5 });
   await masterDb.query('CREATE DATABASE migrations_test');
   runnerDb = createPgDatabase({ ...proxyOptionsFromEnv({ ...masterEnv, DB_NAME: 'migrations_test' }), max: 5 });
-  // A table of the app's for the adapter tests: created by the owner, granted as the migrate task grants.
+  // A table of the app's for the adapter and role tests: created by the owner, granted as the migrate task grants.
   await masterDb.query('CREATE TABLE counter_test (k text PRIMARY KEY, v int NOT NULL)');
   await grantAppRole(masterDb, masterEnv.APP_DB_USER!, masterEnv.DB_NAME!);
   proxyDb = createPgDatabase({ ...proxyOptionsFromEnv(local.environment), max: 5 });
@@ -77,7 +89,7 @@ describe('migrations', () => {
 
   test('fails when an applied migration was edited', async () => {
     const edited: Migration[] = migrations.map((m, i) => (i === 0 ? { ...m, sql: `${m.sql}\n-- edited` } : m));
-    await expect(runMigrations(runnerDb, edited)).rejects.toThrow(/0001_events_and_registrations\.sql was changed after it was applied/);
+    await expect(runMigrations(runnerDb, edited)).rejects.toThrow(/0001_items\.sql was changed after it was applied/);
   });
 
   test('applies a new migration in its own transaction; a failing one changes nothing', async () => {
@@ -189,24 +201,6 @@ describe.each([
     await expect(db().query('SELECT 1 AS a', { b: 1 })).rejects.toThrow(/"b" is not used/);
   });
 
-  test('GIVEN a 10-seat event WHEN 50 people register concurrently THEN exactly 10 succeed', async () => {
-    const event = await createEvent(db(), { name: 'Concurrency', capacity: 10, startsAt: '2026-06-01T09:00:00Z' });
-    const outcomes = await Promise.all(
-      Array.from({ length: 50 }, (_, i) =>
-        register(db(), event.id, { name: `P${i}`, email: `p${i}@example.com` }).then(
-          () => 'ok',
-          (e: AppError) => e.code,
-        ),
-      ),
-    );
-    expect(outcomes.filter((o) => o === 'ok')).toHaveLength(10);
-    expect(outcomes.filter((o) => o === 'event_full')).toHaveLength(40);
-    const { rows } = await db().query<{ registered: number; n: number }>(
-      'SELECT e.registered, (SELECT count(*) FROM registrations r WHERE r.event_id = e.id) AS n FROM events e WHERE e.id = :id',
-      { id: sqlParam.uuid(event.id) },
-    );
-    expect(rows[0]).toEqual({ registered: 10, n: 10 });
-  });
 });
 
 describe('the application role (every route logs in as it)', () => {
@@ -226,9 +220,9 @@ describe('the application role (every route logs in as it)', () => {
     await masterDb.query('CREATE SCHEMA IF NOT EXISTS internal');
     await masterDb.query('CREATE TABLE IF NOT EXISTS internal.audit (id int)');
     for (const sql of [
-      'DROP TABLE registrations',
-      'ALTER TABLE events ADD COLUMN x int',
-      'TRUNCATE events',
+      'DROP TABLE counter_test',
+      'ALTER TABLE counter_test ADD COLUMN x int',
+      'TRUNCATE counter_test',
       'CREATE TABLE mine (id int)',
       'CREATE TEMP TABLE scratch (id int)',
       'SELECT * FROM internal.audit',
@@ -239,7 +233,7 @@ describe('the application role (every route logs in as it)', () => {
         .catch((e: unknown) => e);
       expect([sql, err instanceof SqlError ? err.code : err]).toEqual([sql, '42501']);
     }
-    expect((await db().query<{ n: number }>('SELECT count(*)::int AS n FROM events')).rows[0]!.n).toBeGreaterThanOrEqual(0);
+    expect((await db().query<{ n: number }>('SELECT count(*)::int AS n FROM counter_test')).rows[0]!.n).toBeGreaterThanOrEqual(0);
   });
 
   test('no function reads the master secret; only the migrate task writes the application secret', async () => {
@@ -299,125 +293,5 @@ describe('unreachable databases', () => {
     const db = createDataApiDatabase({ resourceArn: 'arn:x', secretArn: 'arn:y', database: 'app', client });
     await expect(db.query('SELECT 1')).rejects.toBeInstanceOf(DataUnavailableError);
     client.destroy();
-  });
-});
-
-describe('events and registrations handlers', () => {
-  const call = async (name: string, _method: string, path: string, init: InvokeInit = {}) => {
-    const r = await local.invoke(name, { ...init, path });
-    expectValidProxyResult(r);
-    return r;
-  };
-
-  const newEvent = async (capacity = 3) => {
-    const r = await call('events-create', 'POST', '/events', { json: { name: 'DevConf', capacity, startsAt: '2026-09-01T09:00:00+02:00' } });
-    expect(r.statusCode).toBe(201);
-    return JSON.parse(r.body) as { id: string; name: string; capacity: number; startsAt: string; registered: number };
-  };
-  const registerAt = (id: string, json: unknown) =>
-    call('registrations-create', 'POST', `/events/${id}/registrations`, { pathParameters: { id }, json });
-
-  test('GET /health checks both databases: 200 {status: "ok"}', async () => {
-    const r = await call('health', 'GET', '/health');
-    expect(r.statusCode).toBe(200);
-    expect(JSON.parse(r.body)).toEqual({ status: 'ok' });
-  });
-
-  test('POST /events -> 201 {id, name, capacity, startsAt, registered: 0} (Data API)', async () => {
-    const event = await newEvent();
-    expect(event).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), name: 'DevConf', capacity: 3, startsAt: '2026-09-01T07:00:00.000Z', registered: 0 });
-  });
-
-  test('POST /events validates name, capacity and startsAt', async () => {
-    const r = await call('events-create', 'POST', '/events', { json: { name: '', capacity: 0, startsAt: 'tomorrow' } });
-    expect(r.statusCode).toBe(400);
-    expect([...new Set(errorOf(r).details!.map((d) => d.path))].sort()).toEqual(['body.capacity', 'body.name', 'body.startsAt']);
-  });
-
-  test('startsAt: one clear message for a malformed date-time; no silent loss of precision', async () => {
-    const format = 'Must be an ISO-8601 date-time with seconds and a UTC offset, e.g. "2027-05-01T09:00:00Z" or "2027-05-01T11:00:00+02:00"';
-    const cases: [string, string][] = [
-      ['2027-05-01T25:00:00Z', format],
-      ['2027-05-01T09:00:00', format],
-      ['2027-05-01', format],
-      ['0000-06-01T09:00:00Z', 'Must be a real date between years 0001 and 9999'],
-      ['2027-05-01T09:00:00.123456Z', 'At most millisecond precision (3 fraction digits): the API returns milliseconds'],
-    ];
-    for (const [startsAt, message] of cases) {
-      const r = await call('events-create', 'POST', '/events', { json: { name: 'DevConf', capacity: 3, startsAt } });
-      expect(r.statusCode).toBe(400);
-      expect(errorOf(r).details).toEqual([{ path: 'body.startsAt', message }]);
-    }
-    const ok = await call('events-create', 'POST', '/events', { json: { name: 'DevConf', capacity: 3, startsAt: '2027-05-01T09:00:00.120+02:00' } });
-    expect(JSON.parse(ok.body)).toMatchObject({ startsAt: '2027-05-01T07:00:00.120Z' });
-  });
-
-  test('names refuse NUL and unpaired surrogates; an email is trimmed like a name', async () => {
-    for (const name of ['a\u0000b', '\ud800x', 'a\u202eb', 'a\nb', 'a\u0085b']) {
-      const r = await call('events-create', 'POST', '/events', { json: { name, capacity: 3, startsAt: '2027-05-01T09:00:00Z' } });
-      expect(errorOf(r).details).toEqual([{ path: 'body.name', message: TEXT_RULE_MESSAGE }]);
-    }
-    const event = await newEvent();
-    const r = await registerAt(event.id.toUpperCase(), { name: ' Pat ', email: '  pat@example.com ' });
-    expect(r.statusCode).toBe(201);
-    expect(JSON.parse(r.body)).toMatchObject({ eventId: event.id, name: 'Pat', email: 'pat@example.com' });
-  });
-
-  test('GET /events/{id} -> 200 with registered, 404 when unknown or not an id', async () => {
-    const event = await newEvent();
-    await registerAt(event.id, { name: 'Ann', email: 'ann@example.com' });
-    const r = await call('events-get', 'GET', `/events/${event.id}`, { pathParameters: { id: event.id } });
-    expect(r.statusCode).toBe(200);
-    expect(JSON.parse(r.body)).toMatchObject({ id: event.id, registered: 1 });
-    for (const id of [randomUUID(), 'not-a-uuid']) {
-      const missing = await call('events-get', 'GET', `/events/${id}`, { pathParameters: { id } });
-      expect(missing.statusCode).toBe(404);
-      expect(errorOf(missing).code).toBe('not_found');
-    }
-  });
-
-  test('registrations: 201, 409 already_registered (case-insensitive), 409 event_full, 404 unknown event', async () => {
-    const event = await newEvent(2);
-    const first = await registerAt(event.id, { name: 'Bob', email: 'Bob@Example.com' });
-    expect(first.statusCode).toBe(201);
-    expect(JSON.parse(first.body)).toMatchObject({ id: expect.any(String), eventId: event.id, name: 'Bob', email: 'Bob@Example.com' });
-    const dup = await registerAt(event.id, { name: 'Bobby', email: 'bob@example.COM' });
-    expect(dup.statusCode).toBe(409);
-    expect(errorOf(dup).code).toBe('already_registered');
-    expect((await registerAt(event.id, { name: 'Cy', email: 'cy@example.com' })).statusCode).toBe(201);
-    const full = await registerAt(event.id, { name: 'Di', email: 'di@example.com' });
-    expect(full.statusCode).toBe(409);
-    expect(errorOf(full).code).toBe('event_full');
-    const unknown = await registerAt(randomUUID(), { name: 'Ed', email: 'ed@example.com' });
-    expect(unknown.statusCode).toBe(404);
-    const invalid = await registerAt(event.id, { name: 'Ed', email: 'not-an-email' });
-    expect(errorOf(invalid).code).toBe('validation_failed');
-  });
-
-  test('GET /events/{id}/registrations -> 200 {items}; DELETE -> 204 then 404 and the seat is free again', async () => {
-    const event = await newEvent(1);
-    const created = JSON.parse((await registerAt(event.id, { name: 'Flo', email: 'flo@example.com' })).body) as { id: string };
-    const list = await call('registrations-list', 'GET', `/events/${event.id}/registrations`, { pathParameters: { id: event.id } });
-    expect(list.statusCode).toBe(200);
-    expect((JSON.parse(list.body) as { items: { id: string }[] }).items.map((i) => i.id)).toEqual([created.id]);
-    const del = () =>
-      call('registrations-delete', 'DELETE', `/events/${event.id}/registrations/${created.id}`, { pathParameters: { id: event.id, registrationId: created.id } });
-    const first = await del();
-    expect(first.statusCode).toBe(204);
-    expect(first.body).toBe('');
-    expect((await del()).statusCode).toBe(404);
-    expect((await registerAt(event.id, { name: 'Gus', email: 'gus@example.com' })).statusCode).toBe(201);
-    const unknownList = await call('registrations-list', 'GET', `/events/${randomUUID()}/registrations`, { pathParameters: { id: randomUUID() } });
-    expect(unknownList.statusCode).toBe(404);
-  });
-
-  test('GIVEN a 10-seat event WHEN 50 concurrent POST /registrations THEN exactly 10 x 201 and 40 x 409 event_full', async () => {
-    const event = await newEvent(10);
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => registerAt(event.id, { name: `N${i}`, email: `n${i}@example.com` })));
-    expect(results.filter((r) => r.statusCode === 201)).toHaveLength(10);
-    const rejected = results.filter((r) => r.statusCode !== 201);
-    expect(rejected.map((r) => `${r.statusCode} ${errorOf(r).code}`)).toEqual(Array(40).fill('409 event_full'));
-    const r = await call('events-get', 'GET', `/events/${event.id}`, { pathParameters: { id: event.id } });
-    expect(JSON.parse(r.body).registered).toBe(10);
   });
 });

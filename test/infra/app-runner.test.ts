@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { bundleGroupOf, packageFunctions } from '../../infra/bundling';
+import { loadAllConfigs } from '../../infra/config';
 import { BUILD_DIR, REPO_ROOT } from '../../infra/paths';
 import { routes, tasks } from '../../functions/registry';
 
@@ -92,20 +93,24 @@ test('the real app synthesizes through it (what `cdktf synth` runs)', () => {
     env: { ...process.env, CDKTF_OUTDIR: out, CHECKPOINT_DISABLE: '1', NODE_NO_WARNINGS: '1' },
     stdio: 'pipe',
   });
+  const configs = loadAllConfigs();
   const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { stacks: Record<string, unknown> };
-  expect(Object.keys(manifest.stacks).sort()).toEqual(['dev', 'prod']);
+  expect(Object.keys(manifest.stacks).sort()).toEqual(configs.map((c) => c.name).sort());
   const cdktfJson = JSON.parse(readFileSync(join(REPO_ROOT, 'cdktf.json'), 'utf8')) as { app: string };
   expect(cdktfJson.app).toBe('node --disable-warning=DEP0044 scripts/app.mjs infra/main.ts');
 
   // The zips are the bytes the bundler makes in any process: the runner must not rewrite the
   // `import.meta.url` that infra/bundling/banner.ts writes into the functions' banner as text.
-  const stack = JSON.parse(readFileSync(join(out, 'stacks', 'dev', 'cdk.tf.json'), 'utf8')) as {
+  // (A function's zip holds its bundle group's chunks: build the whole group of the registry's first function.)
+  const [env] = configs;
+  const [fn] = [...routes, ...tasks];
+  const stack = JSON.parse(readFileSync(join(out, 'stacks', env!.name, 'cdk.tf.json'), 'utf8')) as {
     resource: { aws_lambda_function: Record<string, { function_name: string; source_code_hash: string }> };
   };
-  const synthesized = Object.values(stack.resource.aws_lambda_function).find((f) => f.function_name.endsWith('-posts-get'))!;
+  const synthesized = Object.values(stack.resource.aws_lambda_function).find((f) => f.function_name === `${env!.project}-${env!.name}-${fn!.name}`)!;
   const [direct] = packageFunctions(
-    [...routes, ...tasks].filter((f) => bundleGroupOf(f) === 'sdk'),
+    [...routes, ...tasks].filter((f) => bundleGroupOf(f) === bundleGroupOf(fn!)),
     { outRoot: join(dir, 'direct') },
-  ).filter((a) => a.name === 'posts-get');
+  ).filter((a) => a.name === fn!.name);
   expect(synthesized.source_code_hash).toBe(direct!.sha256Base64);
 });

@@ -1,19 +1,21 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BundlingError, bundleFunctions, bundleGroupOf, packageFunction, packageFunctions, usesName } from '../../infra/bundling';
+import { BundlingError, bundleFunctions, bundleGroupOf, packageFunction, packageFunctions, usesName, type FunctionBundle } from '../../infra/bundling';
 import { routes, tasks } from '../../functions/registry';
 import { SAMPLE_FUNCTION_ENV } from '../../scripts/bench/function-env';
+import { fixtureFunctionsDir as functionsDir } from '../fixtures/registry';
+import { tempDir } from '../support/temp';
 
-const functionsDir = join(import.meta.dirname, 'fixtures', 'functions');
+const textOf = (b: FunctionBundle, file: string) => readFileSync(join(b.outdir, file), 'utf8');
+/** Whether any JavaScript file of the bundle contains `text`. */
+const ships = (b: FunctionBundle, text: string) => b.files.some((f) => f.endsWith('.mjs') && textOf(b, f).includes(text));
 
 describe('function bundling', () => {
   let outRoot: string;
   beforeAll(() => {
-    outRoot = mkdtempSync(join(tmpdir(), 'sps-bundle-'));
+    outRoot = tempDir('bundle');
   });
-  afterAll(() => rmSync(outRoot, { recursive: true, force: true }));
 
   test('produces a minified ESM bundle with the AWS SDK and pg inside, and no source maps by default', async () => {
     const [bundle] = packageFunctions([{ name: 'hello', handler: 'hello.ts' }], { functionsDir, outRoot });
@@ -81,26 +83,22 @@ describe('function bundling', () => {
 
   test('the zip alone runs: extracted to an empty dir, its handler loads and answers', async () => {
     const archive = packageFunction({ name: 'hello', handler: 'hello.ts' }, { functionsDir, outRoot });
-    const dir = mkdtempSync(join(tmpdir(), 'sps-unzip-'));
+    const dir = join(outRoot, 'unzipped');
+    // Any standard unzip tool will do; these are what Debian images carry.
     try {
-      // Any standard unzip tool will do; these are what Debian images carry.
-      try {
-        execFileSync('unzip', ['-q', archive.zipFile, '-d', dir]);
-      } catch {
-        execFileSync('python3', ['-m', 'zipfile', '-e', archive.zipFile, dir]);
-      }
-      expect(readdirSync(dir).sort()).toEqual(expect.arrayContaining(['chunks', 'hello.mjs']));
-      const mod = await import(join(dir, 'hello.mjs'));
-      expect((await mod.handler()).statusCode).toBe(200);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+      execFileSync('unzip', ['-q', archive.zipFile, '-d', dir]);
+    } catch {
+      execFileSync('python3', ['-m', 'zipfile', '-e', archive.zipFile, dir]);
     }
+    expect(readdirSync(dir).sort()).toEqual(expect.arrayContaining(['chunks', 'hello.mjs']));
+    const mod = await import(join(dir, 'hello.mjs'));
+    expect((await mod.handler()).statusCode).toBe(200);
   });
 
   test('with the cache on, an unchanged build is reused and a changed source rebuilds', () => {
-    const src = mkdtempSync(join(tmpdir(), 'sps-cache-src-'));
-    const out = mkdtempSync(join(tmpdir(), 'sps-cache-out-'));
-    try {
+    const src = tempDir('cache-src');
+    const out = tempDir('cache-out');
+    {
       writeFileSync(join(src, 'fn.ts'), "export const handler = async () => ({ statusCode: 200, body: 'v1' });\n");
       const fn = { name: 'fn', handler: 'fn.ts' };
       const builds = (): string[] => (existsSync(join(out, 'builds')) ? readdirSync(join(out, 'builds')) : []);
@@ -118,9 +116,6 @@ describe('function bundling', () => {
       expect(changed.sha256Base64).not.toBe(first.sha256Base64);
       expect(readFileSync(changed.entryFile, 'utf8')).toContain('v2');
       expect(existsSync(first.zipFile)).toBe(true); // kept a while for runs still using it
-    } finally {
-      rmSync(src, { recursive: true, force: true });
-      rmSync(out, { recursive: true, force: true });
     }
   });
 
@@ -138,27 +133,37 @@ describe('function bundling', () => {
 
   test('every registry function imports in a fresh ESM node, as on Lambda (no global require)', () => {
     const bundles = bundleFunctions([...routes, ...tasks], { outRoot });
-    const textOf = (b: (typeof bundles)[number], file: string) => readFileSync(join(b.outdir, file), 'utf8');
     const env = { PATH: process.env.PATH, ...SAMPLE_FUNCTION_ENV };
     const probe = "const m = await import(process.argv[1]); process.stdout.write(typeof m.handler + ' ' + typeof require);";
     for (const b of bundles) {
       const out = execFileSync(process.execPath, ['--input-type=module', '-e', probe, b.entryFile], { env, encoding: 'utf8' });
       expect(`${b.name}: ${out}`).toBe(`${b.name}: function undefined`);
     }
-    // A function without CommonJS code that calls require (all but pg's) runs no createRequire at
-    // import: none of the files its entry loads statically carries the banner.
-    const posts = bundles.find((b) => b.name === 'posts-get')!;
-    expect(posts.imported.length).toBeGreaterThan(3);
-    expect(posts.imported.filter((f) => textOf(posts, f).includes('createRequire'))).toEqual([]);
-    // A schema no function of a bundle group uses is not shipped in that group (domain schemas are
-    // `@__PURE__`): EventInput (its message below) is in the events functions, not in registrations'.
-    const ships = (name: string, text: string) => {
-      const b = bundles.find((x) => x.name === name)!;
-      return b.files.some((f) => f.endsWith('.mjs') && textOf(b, f).includes(text));
-    };
-    expect(ships('events-create', 'Must be a real date between years')).toBe(true);
-    expect(ships('registrations-create', 'Must be a real date between years')).toBe(false);
   }, 60_000);
+
+  describe('two groups sharing a module: alpha (AWS SDK, group sdk) and beta (pg, group pg)', () => {
+    let alpha: FunctionBundle;
+    let beta: FunctionBundle;
+    beforeAll(() => {
+      const fns = [
+        { name: 'alpha', handler: 'uses-alpha.ts', data: { tables: { posts: 'read' as const } } },
+        { name: 'beta', handler: 'uses-beta.ts', data: { sql: 'proxy' as const } },
+      ];
+      [alpha, beta] = packageFunctions(fns, { functionsDir, outRoot }) as FunctionBundle[] as [FunctionBundle, FunctionBundle];
+    });
+
+    test('a function without CommonJS code that calls require runs no createRequire at import; one with pg keeps it', () => {
+      // None of the files its entry loads statically carries the banner.
+      expect(alpha.imported.length).toBeGreaterThan(1);
+      expect(alpha.imported.filter((f) => textOf(alpha, f).includes('createRequire'))).toEqual([]);
+      expect(ships(beta, 'createRequire')).toBe(true);
+    });
+
+    test('a `@__PURE__` value is shipped only in the groups where a function uses it', () => {
+      expect([ships(alpha, 'alpha-shape-marker'), ships(alpha, 'beta-shape-marker')]).toEqual([true, false]);
+      expect([ships(beta, 'alpha-shape-marker'), ships(beta, 'beta-shape-marker')]).toEqual([false, true]);
+    });
+  });
 
   test('fails when the handler file does not exist, naming the function and the fix', () => {
     expect(() => packageFunction({ name: 'ghost', handler: 'ghost.ts' }, { functionsDir, outRoot })).toThrow(BundlingError);

@@ -1,12 +1,11 @@
 /**
- * Test helpers: synthesize a PlatformStack for a (possibly modified) environment
- * on the fixture registry, bundles built once per test file into a temp dir;
- * synthesize constructs alone (`Testing.synthScope`) with stand-in code and
- * the small real dependencies they need.
+ * Test helpers: synthesize a PlatformStack for a (possibly modified) fixture
+ * environment on the fixture app (test/fixtures), bundles built once per test
+ * file into a temp dir; synthesize constructs alone (`Testing.synthScope`)
+ * with stand-in code and the small real dependencies they need.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Testing } from 'cdktf';
 import type { Construct } from 'constructs';
@@ -14,10 +13,13 @@ import type { FunctionArchive } from '../../infra/bundling';
 import { Database, type DatabaseProps } from '../../infra/constructs/database';
 import { ServiceFunction, type ServiceFunctionProps } from '../../infra/constructs/function';
 import { DataKey } from '../../infra/constructs/kms-key';
-import { environments, parseEnvironmentConfig, type EnvironmentConfig, type EnvironmentConfigInput } from '../../infra/config';
+import type { EnvironmentConfig } from '../../infra/config';
 import { bundleAll, PlatformStack, type PlatformStackProps } from '../../infra/stack';
 import type { RouteDefinition, TaskDefinition } from '../../functions/registry-types';
-import { fixtureFunctionsDir, fixtureRoutes, fixtureTasks } from './fixtures/registry';
+import { fixtureFunctionsDir, fixtureRoutes, fixtureTables, fixtureTasks } from '../fixtures/registry';
+import { synthScope as synthScopeJson, tempDir, testApp } from '../support/temp';
+
+export { configFor } from '../fixtures/environments';
 
 // cdktf's jest matchers (Testing.setupJest()), typed for our tests.
 declare global {
@@ -39,20 +41,12 @@ export type TfJson = {
   terraform: Record<string, any>;
 };
 
+/** The fixture functions bundled once, in a folder removed after the test file. */
 export class FixtureBundles {
-  private dir = mkdtempSync(join(tmpdir(), 'sps-infra-test-'));
   readonly archives: Map<string, FunctionArchive>;
   constructor(fns: readonly (RouteDefinition | TaskDefinition)[] = [...fixtureRoutes, ...fixtureTasks]) {
-    this.archives = bundleAll(fns, { functionsDir: fixtureFunctionsDir, outRoot: this.dir });
+    this.archives = bundleAll(fns, { functionsDir: fixtureFunctionsDir, outRoot: tempDir('bundles') });
   }
-  dispose(): void {
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-/** A config built from `dev` or `prod` plus overrides, validated like the real ones. */
-export function configFor(base: 'dev' | 'prod', overrides: Partial<EnvironmentConfigInput> = {}): EnvironmentConfig {
-  return parseEnvironmentConfig({ ...environments[base], ...overrides }, base);
 }
 
 export interface SynthResult {
@@ -67,11 +61,11 @@ export function synthStack(
   bundles: FixtureBundles,
   props: Partial<PlatformStackProps> = {},
 ): SynthResult {
-  const app = Testing.app();
-  const stack = new PlatformStack(app, config.name, {
+  const stack = new PlatformStack(testApp(), config.name, {
     config,
     routes: fixtureRoutes,
     tasks: fixtureTasks,
+    tables: fixtureTables,
     functionsDir: fixtureFunctionsDir,
     archives: bundles.archives,
     stateBackend: {},
@@ -145,7 +139,7 @@ export interface ScopeSynth {
 
 /** `Testing.synthScope`: builds constructs in an empty test stack and synthesizes it. */
 export function synthScope(build: (scope: Construct) => void): ScopeSynth {
-  const synth = Testing.synthScope(build);
+  const synth = synthScopeJson(build);
   return { synth, json: JSON.parse(synth) as TfJson };
 }
 
@@ -177,7 +171,7 @@ export function testDatabase(scope: Construct, props: Partial<DatabaseProps> = {
  * its path at synth) with their real SHA-256, and no bundling.
  */
 export class FakeArchives {
-  private dir = mkdtempSync(join(tmpdir(), 'sps-construct-test-'));
+  private dir = tempDir('construct');
 
   archive(name: string, options: { mapBytes?: number } = {}): FunctionArchive {
     const zipFile = join(this.dir, `${name}.zip`);
@@ -198,10 +192,6 @@ export class FakeArchives {
       sha256Base64: digest.toString('base64'),
       sha256Hex: digest.toString('hex'),
     };
-  }
-
-  dispose(): void {
-    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { VPC_ENI_ACTIONS } from '../../infra/constructs/function';
 import { loadAllConfigs } from '../../infra/config';
 import { routes, tasks } from '../../functions/registry';
+import { tables } from '../../functions/tables';
 import {
   planOffline,
   pluginMirror,
@@ -22,7 +23,10 @@ import { planLine } from '../../scripts/plan-summary';
 
 const PIPELINE_TIMEOUT = 300_000;
 
-const stackNames = loadAllConfigs().map((c) => c.name);
+const configs = loadAllConfigs();
+const stackNames = configs.map((c) => c.name);
+const configOf = (stack: string) => configs.find((c) => c.name === stack)!;
+const usesSql = [...routes, ...tasks].some((f) => (f as { data?: { sql?: string } }).data?.sql);
 let work: string;
 const plans = new Map<string, OfflinePlan>();
 
@@ -64,9 +68,11 @@ function* walk(value: unknown, path: string[] = []): Generator<[string[], unknow
 describe.each(stackNames)('offline plan of stack "%s"', (stack) => {
   test('validates and plans the whole platform', () => {
     const types = new Set((plans.get(stack)!.plan.planned_values.root_module.resources ?? []).map((r) => r.type));
-    for (const t of ['aws_vpc', 'aws_rds_cluster', 'aws_db_proxy', 'aws_dynamodb_table', 'aws_lambda_function', 'aws_apigatewayv2_api', 'aws_lambda_invocation']) {
-      expect(types).toContain(t);
-    }
+    const expected = ['aws_vpc', 'aws_rds_cluster', 'aws_lambda_function', 'aws_apigatewayv2_api'];
+    if (configOf(stack).proxy.enabled) expected.push('aws_db_proxy');
+    if (Object.keys(tables).length > 0) expected.push('aws_dynamodb_table');
+    if (tasks.some((t) => t.name === 'migrate')) expected.push('aws_lambda_invocation');
+    for (const t of expected) expect(types).toContain(t);
     expect(planned(stack, 'aws_lambda_function')).toHaveLength(routes.length + tasks.length);
   });
 
@@ -103,16 +109,18 @@ describe.each(stackNames)('offline plan of stack "%s"', (stack) => {
     }
   });
 
-  test('the RDS Proxy requires TLS and IAM authentication', () => {
-    const [proxy] = planned(stack, 'aws_db_proxy');
-    expect(proxy!.values).toMatchObject({ require_tls: true, engine_family: 'POSTGRESQL', debug_logging: false });
-    // The master user (migrations) and the application role (functions), both IAM-only.
-    expect(proxy!.values.auth).toEqual([
-      expect.objectContaining({ auth_scheme: 'SECRETS', iam_auth: 'REQUIRED' }),
-      expect.objectContaining({ auth_scheme: 'SECRETS', iam_auth: 'REQUIRED' }),
-    ]);
-    expect(planned(stack, 'aws_secretsmanager_secret').map((r) => r.values.name)).toEqual([`sps-${stack}/db/app_user`]);
+  test('the RDS Proxy (when the environment has one) requires TLS and IAM authentication', () => {
+    const config = configOf(stack);
+    const proxies = planned(stack, 'aws_db_proxy');
+    expect(proxies).toHaveLength(config.proxy.enabled ? 1 : 0);
+    const appSecrets = usesSql ? [`${config.project}-${stack}/db/${config.aurora.appUsername}`] : [];
+    expect(planned(stack, 'aws_secretsmanager_secret').map((r) => r.values.name)).toEqual(appSecrets);
     expect(planned(stack, 'aws_secretsmanager_secret_version')).toEqual([]);
+    for (const proxy of proxies) {
+      expect(proxy.values).toMatchObject({ require_tls: true, engine_family: 'POSTGRESQL', debug_logging: false });
+      // The master user (migrations) and the application role (functions), both IAM-only.
+      expect(proxy.values.auth).toEqual(Array(1 + appSecrets.length).fill(expect.objectContaining({ auth_scheme: 'SECRETS', iam_auth: 'REQUIRED' })));
+    }
   });
 
   test('no security group ingress from anywhere', () => {

@@ -1,6 +1,6 @@
 /**
- * The whole stack on the fixture registry: how the environment config and the
- * registry reach the constructs, and how the constructs are wired together
+ * The whole stack on the fixture app and environments (test/fixtures): how the
+ * environment config and the registry reach the constructs, and how the constructs are wired together
  * (grants, security-group chain, ordering, outputs). Each construct's own
  * defaults are tested alone in test/infra/constructs/.
  */
@@ -22,7 +22,7 @@ import {
   type SynthResult,
   type TfJson,
 } from './helpers';
-import { fixtureRoutes, fixtureTasks } from './fixtures/registry';
+import { fixtureRoutes, fixtureTasks } from '../fixtures/registry';
 
 Testing.setupJest();
 
@@ -35,7 +35,6 @@ beforeAll(() => {
   dev = synthStack(configFor('dev'), bundles);
   prod = synthStack(configFor('prod'), bundles);
 });
-afterAll(() => bundles.dispose());
 
 function functionPolicy(json: TfJson, fnName: string) {
   return rolePolicyStatements(json, `fn-${fnName}_`);
@@ -160,7 +159,7 @@ describe('data at rest', () => {
     expect(dev.synth).not.toMatch(/master_password"|"password"\s*:/);
   });
 
-  test('tables from functions/tables.ts, named <project>-<environment>-<table>', () => {
+  test('tables from the table definitions, named <project>-<environment>-<table>', () => {
     expect(dev.synth).toHaveResourceWithProperties(DynamodbTable, {
       name: 'sps-dev-posts',
       hash_key: 'id',

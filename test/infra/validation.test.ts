@@ -2,26 +2,28 @@
  * "fails when …": every invalid registry entry or config combination is
  * refused at synth time with a message naming the field, the value and the fix.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { App } from 'cdktf';
-import { ConfigError, environments, parseEnvironmentConfig } from '../../infra/config';
+import { ConfigError, parseEnvironmentConfig } from '../../infra/config';
 import { PlatformStack } from '../../infra/stack';
 import type { RouteDefinition, TaskDefinition } from '../../functions/registry-types';
+import { fixtureEnvironments } from '../fixtures/environments';
+import { fixtureFunctionsDir, fixtureRoutes, fixtureTables, fixtureTasks } from '../fixtures/registry';
+import { tempDir } from '../support/temp';
 import { configFor, FixtureBundles } from './helpers';
-import { fixtureFunctionsDir, fixtureRoutes, fixtureTasks } from './fixtures/registry';
 
-/** Builds a stack (validation runs before any bundling, so no archives needed). */
+const environments = fixtureEnvironments;
+
+/** Builds a stack without bundles: validation runs first, so only a valid set gets as far as asking for them. */
 function synthWith(
   routes: readonly RouteDefinition[],
   options: { tasks?: readonly TaskDefinition[]; config?: ReturnType<typeof configFor> } = {},
 ): () => void {
   return () =>
-    new PlatformStack(new App({ outdir: '/tmp/sps-unused' }), 'dev', {
+    new PlatformStack(new App({ outdir: tempDir('unused') }), 'dev', {
       config: options.config ?? configFor('dev'),
       routes,
       tasks: options.tasks ?? fixtureTasks,
+      tables: fixtureTables,
       functionsDir: fixtureFunctionsDir,
       archives: new Map(),
       stateBackend: {},
@@ -53,7 +55,7 @@ describe('registry validation at synth time', () => {
   test('fails when a route\'s public reason is shorter than 10 characters', () => {
     expectConfigError(
       synthWith([{ ...base, public: 'open' }]),
-      /routes\["posts-list"\]\.public: give the reason the route needs no authorization in at least 10 characters, or remove the field \(received "open"\)/,
+      /routes\["posts-list"\]\.public: give the reason the route needs no sign-in in at least 10 characters, or use auth instead \(received "open"\)/,
     );
   });
 
@@ -146,6 +148,12 @@ describe('registry validation at synth time', () => {
     expectConfigError(() => parseEnvironmentConfig({ ...environments.dev, corsOrigins: ['*'] }), /corsOrigins\[0\]: list exact origins .*"\*" is not allowed/);
   });
 
+  test('fails when a function has no bundle, naming the function and the fix', () => {
+    expect(synthWith(fixtureRoutes)).toThrow(
+      /No bundle for function "posts-list" \(handler "plain\.ts"\): PlatformStackProps\.archives holds no bundle; bundle every route and task the stack gets .*, or leave archives unset and the stack bundles them/,
+    );
+  });
+
   test('lists every problem at once', () => {
     const fn = synthWith([{ ...base, memoryMb: 1, timeoutSeconds: 99 }]);
     expect(fn).toThrow(/memoryMb[\s\S]*timeoutSeconds|timeoutSeconds[\s\S]*memoryMb/);
@@ -157,26 +165,21 @@ describe('SecureDefaults aspect: escape-hatch changes that drop a secure default
   beforeAll(() => {
     bundles = new FixtureBundles();
   });
-  afterAll(() => bundles.dispose());
 
   function synthAfter(change: (stack: PlatformStack) => void): () => void {
     return () => {
-      const outdir = mkdtempSync(join(tmpdir(), 'sps-aspect-'));
-      const app = new App({ outdir, stackTraces: false });
+      const app = new App({ outdir: tempDir('aspect'), stackTraces: false });
       const stack = new PlatformStack(app, 'dev', {
         config: configFor('dev'),
         routes: fixtureRoutes,
         tasks: fixtureTasks,
+        tables: fixtureTables,
         functionsDir: fixtureFunctionsDir,
         archives: bundles.archives,
         stateBackend: {},
       });
       change(stack);
-      try {
-        app.synth();
-      } finally {
-        rmSync(outdir, { recursive: true, force: true });
-      }
+      app.synth();
     };
   }
 

@@ -44,7 +44,7 @@ async function failure(p: Promise<unknown>): Promise<{ name: string; message: st
 
 beforeAll(async () => {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'data-api-test-'));
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sps-test-data-api-'));
   await fs.chmod(dir, 0o755);
   pg = await startPostgres({ dataDir: path.join(dir, 'postgres') });
   api = await startDataApiServer({ pg });

@@ -21,7 +21,7 @@ let dir: string;
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pg-lifecycle-'));
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sps-test-pg-lifecycle-'));
   await fs.chmod(dir, 0o755);
 });
 

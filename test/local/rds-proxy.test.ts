@@ -11,18 +11,27 @@ import { Sha256 } from '@smithy/core/checksum';
 import { HttpRequest } from '@smithy/core/protocols';
 import { SignatureV4 } from '@smithy/signature-v4';
 import pg from 'pg';
-import { routes } from '../../functions/registry';
 import { startLocalServices, type LocalServices } from '../../functions/testing';
 import type { LocalCredentials } from '../../scripts/local/iam';
 import { pinningCauses, statementsOf } from '../../scripts/local/rds-proxy/pinning';
 import { checkStartup } from '../../scripts/local/rds-proxy/startup';
+import { configFor } from '../fixtures/environments';
+import { fixtureFunctionsDir, fixtureRoutes as routes, fixtureTables, migrateTask } from '../fixtures/registry';
 
 let local: LocalServices;
 const logs: string[] = [];
 let appCreds: LocalCredentials;
 
 beforeAll(async () => {
-  local = await startLocalServices({ functions: ['registrations-create'], log: (m) => logs.push(m) });
+  local = await startLocalServices({
+    functions: ['registrations-create'],
+    routes,
+    tasks: [migrateTask],
+    tables: fixtureTables,
+    functionsDir: fixtureFunctionsDir,
+    config: configFor('dev'),
+    log: (m) => logs.push(m),
+  });
   appCreds = local.cloud.credentials('registrations-create');
 }, 60_000);
 afterAll(() => local?.stop());

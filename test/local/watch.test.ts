@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startLocalRuntime, type LocalRuntime } from '../../scripts/local/runtime';
+import { configFor } from '../fixtures/environments';
 
 let runtime: LocalRuntime;
 let dir: string;
@@ -15,7 +16,7 @@ const logs: string[] = [];
 const handlerSource = (text: string) => `export async function handler() {\n  return { statusCode: 200, body: ${JSON.stringify(text)} };\n}\n`;
 
 beforeAll(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'local-watch-'));
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sps-test-local-watch-'));
   await fs.chmod(dir, 0o755);
   await fs.mkdir(path.join(dir, 'functions'));
   // ESM like the repository's functions/.
@@ -25,7 +26,10 @@ beforeAll(async () => {
     port: 0,
     dataDir: path.join(dir, 'data'),
     functionsDir: path.join(dir, 'functions'),
+    config: configFor('dev'),
     routes: [{ name: 'hello', method: 'GET', path: '/hello', handler: 'hello.ts' }],
+    tasks: [],
+    tables: {},
     migrate: false,
     watch: true,
     log: (m) => logs.push(m),

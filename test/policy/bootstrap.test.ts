@@ -6,6 +6,7 @@ import { allRules } from '../../infra/policy/rules';
 import { BootstrapStack, bootstrapSettingsFromEnv } from '../../infra/bootstrap/stack';
 import { parsePolicy, type Statement } from '../../infra/policy/iam-documents';
 import { StackModel } from '../../infra/policy/model';
+import { testApp } from '../support/temp';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -18,8 +19,7 @@ const props = {
 };
 
 function synth(extra: Record<string, unknown> = {}): Json {
-  const app = Testing.app();
-  const stack = new BootstrapStack(app, 'bootstrap', { ...props, ...extra });
+  const stack = new BootstrapStack(testApp(), 'bootstrap', { ...props, ...extra });
   return JSON.parse(Testing.synth(stack));
 }
 

@@ -1,16 +1,15 @@
 /** Suppressions, references, reports and the exit code of `npm run check`. */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Testing } from 'cdktf';
 import { hasViolations, runPack } from '../../infra/policy/engine';
 import { parseHcl, parsePolicy } from '../../infra/policy/iam-documents';
 import { StackModel } from '../../infra/policy/model';
 import { formatJson, formatTable } from '../../infra/policy/report';
 import { allRules, ruleById } from '../../infra/policy/rules';
 import { suppressPolicy } from '../../infra/policy/suppress';
-import { block, buildCompliantStack, mutate, type Json } from './fixture';
+import { tempDir } from '../support/temp';
+import { block, buildCompliantStack, mutate, synthToFile, type Json } from './fixture';
 import type { TerraformResource } from 'cdktf';
 
 let compliant: Json;
@@ -76,8 +75,7 @@ describe('suppressions', () => {
       route.addOverride('authorization_type', 'NONE');
       suppressPolicy(route, 'SPS-API-3', 'Webhook endpoint authenticated by signature');
     });
-    const outdir = Testing.fullSynth(stack);
-    const json = JSON.parse(readFileSync(join(outdir, 'stacks', 'fixture', 'cdk.tf.json'), 'utf8'));
+    const json = synthToFile(stack);
     const report = runPack([{ name: 'fixture', json }], { rules: api3 });
     expect(report.results).toEqual([
       expect.objectContaining({
@@ -95,7 +93,7 @@ describe('suppressions', () => {
       suppressPolicy(key, 'SPS-IAM-4', 'placeholder to prove both entries survive');
       suppressPolicy(key, 'SPS-KMS-1', 'imported key rotated by the security team');
     });
-    const json = JSON.parse(readFileSync(join(Testing.fullSynth(stack), 'stacks', 'fixture', 'cdk.tf.json'), 'utf8'));
+    const json = synthToFile(stack);
     expect(json.resource.aws_kms_key.key['//'].sps_suppressions).toHaveLength(2);
     const report = runPack([{ name: 'fixture', json }], { rules: [ruleById('SPS-KMS-1')!] });
     expect(report.results[0]).toMatchObject({ verdict: 'suppressed', suppression: { reason: 'imported key rotated by the security team' } });
@@ -154,7 +152,7 @@ describe('reference resolver and IAM documents', () => {
 
 describe('reports and exit code of npm run check', () => {
   const synthDir = (json: Json) => {
-    const dir = mkdtempSync(join(tmpdir(), 'sps-check-'));
+    const dir = tempDir('check');
     mkdirSync(join(dir, 'stacks', 'fixture'), { recursive: true });
     writeFileSync(join(dir, 'stacks', 'fixture', 'cdk.tf.json'), JSON.stringify(json));
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ stacks: { fixture: { synthesizedStackPath: 'stacks/fixture/cdk.tf.json' } } }));

@@ -3,7 +3,9 @@
  * and synthesized in memory: every rule of the pack has at least one resource
  * to judge here. Tests break one thing at a time with `mutate`.
  */
-import { Fn, TerraformStack, Testing } from 'cdktf';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Fn, TerraformStack, Testing } from 'cdktf';
 import { Apigatewayv2Api } from '@cdktf/provider-aws/lib/apigatewayv2-api';
 import { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-route';
 import { Apigatewayv2Stage } from '@cdktf/provider-aws/lib/apigatewayv2-stage';
@@ -37,14 +39,14 @@ import { Subnet } from '@cdktf/provider-aws/lib/subnet';
 import { Vpc } from '@cdktf/provider-aws/lib/vpc';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
+import { testApp } from '../support/temp';
 
 
 export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** Builds the compliant stack with the real provider classes; returns the stack (for hooks) and its JSON. */
 export function buildCompliantStack(extend?: (stack: TerraformStack) => void): { stack: TerraformStack; json: Json } {
-  const app = Testing.app();
-  const stack = new TerraformStack(app, 'fixture');
+  const stack = new TerraformStack(testApp(), 'fixture');
   new AwsProvider(stack, 'aws', { region: 'eu-west-1' });
 
   const key = new KmsKey(stack, 'key', { description: 'fixture key', enableKeyRotation: true });
@@ -266,6 +268,13 @@ export function buildCompliantStack(extend?: (stack: TerraformStack) => void): {
 
   extend?.(stack);
   return { stack, json: JSON.parse(Testing.synth(stack)) as Json };
+}
+
+/** The stack's `cdk.tf.json` as `cdktf synth` writes it (with the construct metadata `Testing.synth` drops). */
+export function synthToFile(stack: TerraformStack): Json {
+  const app = stack.node.root as App;
+  app.synth();
+  return JSON.parse(readFileSync(join(app.outdir, 'stacks', stack.node.id, 'cdk.tf.json'), 'utf8')) as Json;
 }
 
 /** A deep copy of `json` changed by `change` (which receives the `resource` and `data` maps). */

@@ -2,14 +2,15 @@
  * cdk-nag's layout: for every rule, the compliant fixture passes and a
  * fixture with one thing broken is caught, on the resource that is wrong.
  */
-import { loadConfig } from '../../infra/config';
-import { routes, tasks } from '../../functions/registry';
+import type { RouteDefinition } from '../../functions/registry-types';
 import { runPack } from '../../infra/policy/engine';
 import { allRules, ruleById } from '../../infra/policy/rules';
+import { configFor } from '../fixtures/environments';
 import { block, buildCompliantStack, mutate, type Json } from './fixture';
 
-const config = { ...loadConfig('dev'), reservedConcurrency: 5 };
-const functions = [...routes, ...tasks];
+const config = configFor('dev', { reservedConcurrency: 5 });
+/** The registry entry of the fixture stack's one function (`sps-dev-health`). */
+const functions: RouteDefinition[] = [{ name: 'health', method: 'GET', path: '/health', handler: 'health.ts' }];
 let compliant: Json;
 
 beforeAll(() => {

@@ -1,7 +1,8 @@
 /**
- * Shared harness for the reliability suite: a real local runtime (the one
- * `npm run dev` serves) on port 0 with a temporary data dir, raw HTTP on
- * loopback, and direct views of its Postgres and dynalite state.
+ * Shared harness for the reliability suites: a real local runtime (the one
+ * `npm run dev` serves, on the app's registry unless told otherwise) on port 0
+ * with a temporary data dir, raw HTTP on loopback, and direct views of its
+ * Postgres and dynalite state.
  */
 import fs from 'node:fs/promises';
 import http from 'node:http';
@@ -9,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import pg from 'pg';
-import { physicalTableName } from '../../functions/tables';
+import { routes as registryRoutes } from '../../functions/registry';
+import { physicalTableName, tables as registryTables } from '../../functions/tables';
 import type { RouteDefinition } from '../../functions/registry-types';
 import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../../scripts/local/runtime';
 import { LOCAL_AWS_CREDENTIALS } from '../../scripts/local/dynamo';
@@ -22,16 +24,18 @@ export interface Harness {
   readonly logs: string[];
   /** A pg client on the runtime's Postgres (reconnects on demand). */
   sql<Row = Record<string, unknown>>(text: string, values?: unknown[]): Promise<Row[]>;
-  /** Items in the posts table (a full Scan). */
-  postCount(): Promise<number>;
+  /** The physical name of a table of the app (`<project>-<env>-<table>`). */
+  tableName(table: string): string;
+  /** Items in one of the app's DynamoDB tables (a full Scan). */
+  itemCount(table: string): Promise<number>;
+  /** Items per DynamoDB table and rows per table of Postgres's public schema, keyed `dynamodb:<table>` and `sql:<table>`. */
+  counts(): Promise<Record<string, number>>;
   /** Stops the runtime and removes the data dir. */
   close(): Promise<void>;
 }
 
-export const POSTS_TABLE = physicalTableName('sps', 'dev', 'posts');
-
 export async function tempDir(prefix: string): Promise<string> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), `sps-rel-${prefix}-`));
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), `sps-test-rel-${prefix}-`));
   // As root, Postgres runs as the `postgres` user and must reach its data dir.
   await fs.chmod(dir, 0o755);
   return dir;
@@ -72,64 +76,67 @@ export async function scanCount(endpoint: string, table: string): Promise<number
 export async function startHarness(name: string, options: Partial<LocalRuntimeOptions> = {}): Promise<Harness> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const dataDir = options.dataDir ?? (await tempDir(name));
+  const removeDataDir = () => (options.dataDir ? undefined : fs.rm(dataDir, { recursive: true, force: true }));
   const logs: string[] = [];
-  const runtime = await startLocalRuntime({
-    port: 0,
-    dataDir,
-    log: (m) => {
-      logs.push(m);
-      if (process.env.RELIABILITY_DEBUG) console.log(m);
-    },
-    // Thousands of request log lines would bury the test report.
-    functionLogs: (text) => {
-      if (process.env.RELIABILITY_DEBUG) process.stdout.write(text);
-    },
-    ...options,
-  });
+  let runtime: LocalRuntime | undefined;
   try {
-    await warmUp(runtime.url, logs);
+    runtime = await startLocalRuntime({
+      port: 0,
+      dataDir,
+      log: (m) => {
+        logs.push(m);
+        if (process.env.RELIABILITY_DEBUG) console.log(m);
+      },
+      // Thousands of request log lines would bury the test report.
+      functionLogs: (text) => {
+        if (process.env.RELIABILITY_DEBUG) process.stdout.write(text);
+      },
+      ...options,
+    });
+    await warmUp(runtime.url, options.routes ?? registryRoutes, logs);
   } catch (err) {
-    await runtime.stop();
-    if (!options.dataDir) await fs.rm(dataDir, { recursive: true, force: true });
+    await runtime?.stop();
+    await removeDataDir();
     throw err;
   }
-  const conn = () => runtime.postgres;
+  const started = runtime;
+  const sql = <Row>(text: string, values?: unknown[]) => pgQuery<Row>(started.postgres, text, values);
+  const tableName = (table: string) => physicalTableName(started.cloud.config.project, started.cloud.config.name, table);
+  const itemCount = (table: string) => scanCount(started.dynamo.endpoint, tableName(table));
   return {
-    runtime,
-    url: runtime.url,
+    runtime: started,
+    url: started.url,
     dataDir,
     logs,
-    sql: (text, values) => pgQuery(conn(), text, values),
-    postCount: () => scanCount(runtime.dynamo.endpoint, POSTS_TABLE),
+    sql,
+    tableName,
+    itemCount,
+    async counts() {
+      const items = Object.keys(options.tables ?? registryTables).map(async (t) => [`dynamodb:${t}`, await itemCount(t)] as const);
+      const sqlTables = await sql<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1");
+      const rows = sqlTables.map(async ({ t }) => [`sql:${t}`, (await sql<{ n: number }>(`SELECT count(*)::int AS n FROM "${t}"`))[0]!.n] as const);
+      return Object.fromEntries(await Promise.all([...items, ...rows]));
+    },
     async close() {
-      await runtime.stop();
-      if (!options.dataDir) await fs.rm(dataDir, { recursive: true, force: true });
+      await started.stop();
+      await removeDataDir();
     },
   };
 }
 
-/**
- * One harmless request per registry route, two at a time, so every function's
- * sandbox has started before a test measures anything. Starting all eleven at
- * once (`prewarm`) on a busy 2-core machine can push a sandbox past Lambda's
- * 10 s init limit; a sandbox that fails init is retired and started again.
- */
-const WARM_UP: readonly [string, string][] = [
-  ['GET', '/health'],
-  ['POST', '/posts'],
-  ['GET', '/posts'],
-  ['GET', '/posts/warm-up'],
-  ['PUT', '/posts/warm-up'],
-  ['DELETE', '/posts/warm-up'],
-  ['POST', '/events'],
-  ['GET', '/events/warm-up'],
-  ['POST', '/events/warm-up/registrations'],
-  ['GET', '/events/warm-up/registrations'],
-  ['DELETE', '/events/warm-up/registrations/warm-up'],
-];
+/** The route's path with each `{param}` (or `{param+}`) replaced by `value(name)`. */
+export function fillPath(path: string, value: (param: string) => string): string {
+  return path.replace(/\{([^}+]+)\+?\}/g, (_m, name: string) => value(name));
+}
 
-export async function warmUp(url: string, logs: string[] = []): Promise<void> {
-  const queue = [...WARM_UP];
+/**
+ * One harmless request per route, two at a time, so every function's sandbox
+ * has started before a test measures anything. Starting them all at once
+ * (`prewarm`) on a busy 2-core machine can push a sandbox past Lambda's 10 s
+ * init limit; a sandbox that fails init is retired and started again.
+ */
+export async function warmUp(url: string, routes: readonly Pick<RouteDefinition, 'method' | 'path'>[], logs: string[] = []): Promise<void> {
+  const queue = routes.map((r) => [r.method, fillPath(r.path, () => 'warm-up')] as const);
   const worker = async () => {
     for (let next = queue.shift(); next; next = queue.shift()) {
       const [method, target] = next;
@@ -141,6 +148,20 @@ export async function warmUp(url: string, logs: string[] = []): Promise<void> {
     }
   };
   await Promise.all([worker(), worker()]);
+}
+
+/** Every column, index, constraint, relation and function of Postgres's public schema, as text: equal before and after means the schema is untouched. */
+export async function schemaFingerprint(h: Pick<Harness, 'sql'>): Promise<string> {
+  const rows = await h.sql<{ kind: string; item: string }>(
+    `SELECT 'col' AS kind, table_name || '.' || column_name || ':' || data_type || ':' || is_nullable || ':' || coalesce(column_default, '') AS item
+       FROM information_schema.columns WHERE table_schema = 'public'
+     UNION ALL SELECT 'idx', tablename || ':' || indexdef FROM pg_indexes WHERE schemaname = 'public'
+     UNION ALL SELECT 'con', conrelid::regclass::text || ':' || conname || ':' || pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+     UNION ALL SELECT 'rel', relname || ':' || relkind::text FROM pg_class WHERE relnamespace = 'public'::regnamespace
+     UNION ALL SELECT 'fn', proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace
+     ORDER BY 1, 2`,
+  );
+  return rows.map((r) => `${r.kind} ${r.item}`).join('\n');
 }
 
 export interface Reply {
@@ -218,6 +239,13 @@ export function isContractError(r: Reply): boolean {
     typeof body.error.message === 'string' &&
     String(r.headers['content-type'] ?? '').startsWith('application/json')
   );
+}
+
+/** Fails unless the reply is a success or a 4xx of the error contract, with a short message (the body of a 5xx, never a 300 KB input). */
+export function assertContract(r: Reply, what: string): void {
+  if (r.status >= 200 && r.status < 300) return;
+  if (isContractError(r)) return;
+  throw new Error(`${what} -> ${r.status} ${r.text.slice(0, 300)}`);
 }
 
 export function destroyAgent(): void {

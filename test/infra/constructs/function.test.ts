@@ -15,7 +15,6 @@ let archives: FakeArchives;
 beforeAll(() => {
   archives = new FakeArchives();
 });
-afterAll(() => archives.dispose());
 
 function synthFunction(props: Partial<ServiceFunctionProps> = {}) {
   return synthScope((scope) => testFunction(scope, archives, 'fn', props));

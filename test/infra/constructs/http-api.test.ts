@@ -17,7 +17,6 @@ let archives: FakeArchives;
 beforeAll(() => {
   archives = new FakeArchives();
 });
-afterAll(() => archives.dispose());
 
 /** GET and POST /posts on two functions, GET /posts/{id} on the first again. */
 function postsRoutes(scope: Construct): HttpRoute[] {

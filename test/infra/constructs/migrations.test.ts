@@ -3,12 +3,12 @@
  * needs, again when the SQL or the function's code changes.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Testing } from 'cdktf';
 import { LambdaInvocation } from '@cdktf/provider-aws/lib/lambda-invocation';
 import { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint';
 import { hashMigrations, Migrations, type MigrationsProps } from '../../../infra/constructs/migrations';
+import { tempDir } from '../../support/temp';
 import { addressOf, FakeArchives, onlyResource, refTo, synthScope, testFunction } from '../helpers';
 
 Testing.setupJest();
@@ -19,11 +19,7 @@ let archives: FakeArchives;
 let sqlDir: string;
 beforeAll(() => {
   archives = new FakeArchives();
-  sqlDir = mkdtempSync(join(tmpdir(), 'sps-migrations-test-'));
-});
-afterAll(() => {
-  archives.dispose();
-  rmSync(sqlDir, { recursive: true, force: true });
+  sqlDir = tempDir('migrations');
 });
 
 function synthMigrations(props: Partial<MigrationsProps> = {}) {

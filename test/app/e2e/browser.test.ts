@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { startLocalRuntime, type LocalRuntime } from '../../scripts/local/runtime';
+import { startLocalRuntime, type LocalRuntime } from '../../../scripts/local/runtime';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
@@ -59,7 +59,7 @@ describeBrowser('CORS in a real browser', () => {
       );
     }
     [allowed, denied] = await Promise.all([staticServer(), staticServer()]);
-    dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'e2e-browser-'));
+    dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'sps-test-e2e-browser-'));
     await fs.chmod(dataDir, 0o755);
     runtime = await startLocalRuntime({
       port: 0,

@@ -4,20 +4,20 @@
  * --reset, and leaves no process behind on SIGTERM or SIGKILL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { listProcesses } from '../support/proc';
+import { listProcesses } from '../../support/proc';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const tsx = path.join(repo, 'node_modules', '.bin', 'tsx');
 
 let dataDir: string;
 const started: ChildProcess[] = [];
 
 beforeAll(async () => {
-  dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'e2e-dev-cli-'));
+  dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'sps-test-e2e-dev-cli-'));
   await fs.chmod(dataDir, 0o755);
 });
 

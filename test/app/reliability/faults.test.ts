@@ -4,15 +4,15 @@
  * function outlives its timeout, and a real `npm run dev` is SIGKILLed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { listProcesses, processEnvironment } from '../support/proc';
+import { listProcesses, processEnvironment } from '../../support/proc';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { routes as registryRoutes } from '../../functions/registry';
-import type { RouteDefinition } from '../../functions/registry-types';
-import { startDynamo, type LocalDynamo } from '../../scripts/local/dynamo';
-import { startPostgres, type LocalPostgres } from '../../scripts/local/postgres';
-import { REPO_ROOT } from '../../infra/paths';
-import { call, destroyAgent, isContractError, parseJson, startHarness, tempDir, type Harness, type Reply } from './harness';
+import { routes as registryRoutes } from '../../../functions/registry';
+import type { RouteDefinition } from '../../../functions/registry-types';
+import { startDynamo, type LocalDynamo } from '../../../scripts/local/dynamo';
+import { startPostgres, type LocalPostgres } from '../../../scripts/local/postgres';
+import { REPO_ROOT } from '../../../infra/paths';
+import { call, destroyAgent, isContractError, parseJson, startHarness, tempDir, type Harness, type Reply } from '../../reliability/harness';
 
 /** "Quickly": well under the functions' 10-15 s timeouts. */
 const QUICK_MS = 5_000;
@@ -21,7 +21,7 @@ const slowRoute: RouteDefinition = {
   name: 'slow',
   method: 'GET',
   path: '/slow',
-  handler: path.relative(path.join(REPO_ROOT, 'functions'), path.join(REPO_ROOT, 'test/reliability/fixtures/slow.ts')),
+  handler: path.relative(path.join(REPO_ROOT, 'functions'), path.join(import.meta.dirname, 'fixtures', 'slow.ts')),
   timeoutSeconds: 1,
 };
 

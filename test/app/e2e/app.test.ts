@@ -7,7 +7,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { startLocalRuntime, type LocalRuntime } from '../../scripts/local/runtime';
+import { startLocalRuntime, type LocalRuntime } from '../../../scripts/local/runtime';
 
 const ALLOWED = 'http://app.localtest:5173';
 const DENIED = 'http://evil.localtest:6666';
@@ -16,7 +16,7 @@ let runtime: LocalRuntime;
 let dataDir: string;
 
 beforeAll(async () => {
-  dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'e2e-app-'));
+  dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'sps-test-e2e-app-'));
   await fs.chmod(dataDir, 0o755);
   runtime = await startLocalRuntime({ port: 0, dataDir, corsOrigins: [ALLOWED], prewarm: true, functionLogs: () => undefined });
 }, 60_000);

@@ -1,12 +1,14 @@
 /**
  * Board posts handlers in-process on the local stand-ins (dynalite), through
  * functions/testing.ts: the tables of functions/tables.ts, each handler's
- * environment and grants from its registry entry.
+ * environment and grants from its registry entry; and the list cursor, fuzzed.
  */
-import { startLocalServices, type InvokeInit, type LocalServices } from '../../functions/testing';
-import { errorOf, expectValidProxyResult } from './assertions';
-import { captureLogs } from './events';
-import { TEXT_RULE_MESSAGE } from '../../functions/lib/domain/text';
+import fc from 'fast-check';
+import { decodeCursor, encodeCursor } from '../../../functions/lib/domain/posts';
+import { TEXT_RULE_MESSAGE } from '../../../functions/lib/domain/text';
+import { startLocalServices, type InvokeInit, type LocalServices } from '../../../functions/testing';
+import { errorOf, expectValidProxyResult } from '../../functions/assertions';
+import { captureLogs } from '../../functions/events';
 
 let local: LocalServices;
 const logs = captureLogs();
@@ -191,4 +193,23 @@ test('DELETE /posts/{id} -> 204, then 404', async () => {
   expect(r.body).toBe('');
   expect((await byId('delete', post.id)).statusCode).toBe(404);
   expect((await byId('get', post.id)).statusCode).toBe(404);
+});
+
+test('cursors: our own round-trip; anything else is a 400, never a crash', () => {
+  fc.assert(
+    fc.property(fc.uuid(), fc.date({ min: new Date('2000-01-01'), max: new Date('2099-12-31'), noInvalidDate: true }), (id, date) => {
+      const key = { id, gsi1pk: 'posts', gsi1sk: `${date.toISOString()}#${id}` };
+      expect(decodeCursor(encodeCursor(key))).toEqual(key);
+    }),
+  );
+  fc.assert(
+    fc.property(fc.oneof(fc.string(), fc.base64String(), fc.json().map((j) => Buffer.from(j).toString('base64url'))), (cursor) => {
+      try {
+        decodeCursor(cursor);
+      } catch (err) {
+        expect((err as { statusCode?: number }).statusCode).toBe(400);
+      }
+    }),
+    { numRuns: 500 },
+  );
 });

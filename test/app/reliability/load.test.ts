@@ -4,15 +4,15 @@
  * back from DynamoDB and Postgres. Asserts zero errors and zero lost writes;
  * speed is reported by the benchmark, never asserted here.
  */
-import { formatLoad, runLoad, verifyLoad, type LoadTarget } from '../../scripts/bench-load-lib';
-import { POSTS_TABLE, destroyAgent, startHarness, type Harness } from './harness';
+import { formatLoad, runLoad, verifyLoad, type LoadTarget } from '../../../scripts/bench-load-lib';
+import { destroyAgent, startHarness, type Harness } from '../../reliability/harness';
 
 let h: Harness;
 let target: LoadTarget;
 
 beforeAll(async () => {
   h = await startHarness('load');
-  target = { url: h.url, postgres: h.runtime.postgres, dynamo: { endpoint: h.runtime.dynamo.endpoint, postsTable: POSTS_TABLE } };
+  target = { url: h.url, postgres: h.runtime.postgres, dynamo: { endpoint: h.runtime.dynamo.endpoint, postsTable: h.tableName('posts') } };
 }, 120_000);
 
 afterAll(async () => {
