@@ -259,6 +259,11 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
         {},
       );
       if (outcome.kind !== 'result') throw new Error(`migrations failed: ${outcome.kind === 'error' ? outcome.error.message : 'timed out'}`);
+    } catch (err) {
+      // Nothing of this start outlives the failure: the stand-ins stop, their data goes.
+      await cloud.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+      throw err;
     } finally {
       await host.close();
     }
