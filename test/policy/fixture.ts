@@ -42,6 +42,7 @@ import { Subnet } from '@cdktf/provider-aws/lib/subnet';
 import { Vpc } from '@cdktf/provider-aws/lib/vpc';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
+import { PASSWORD_POLICY } from '../../infra/constructs/user-pool';
 import { testApp } from '../support/temp';
 
 
@@ -215,14 +216,7 @@ export function buildCompliantStack(extend?: (stack: TerraformStack) => void): {
     usernameAttributes: ['email'],
     autoVerifiedAttributes: ['email'],
     userAttributeUpdateSettings: { attributesRequireVerificationBeforeUpdate: ['email'] },
-    passwordPolicy: {
-      minimumLength: 12,
-      requireLowercase: true,
-      requireUppercase: true,
-      requireNumbers: true,
-      requireSymbols: true,
-      temporaryPasswordValidityDays: 3,
-    },
+    passwordPolicy: { ...PASSWORD_POLICY },
     mfaConfiguration: 'OPTIONAL',
     softwareTokenMfaConfiguration: { enabled: true },
     userPoolTier: 'ESSENTIALS',
