@@ -230,7 +230,7 @@ describe('refusals change nothing', () => {
     [{ name: 'scaffold-notes-create', method: 'GET', path: '/elsewhere' }, /^scaffold-notes-create: the name is already registered in functions\/registry\.ts; choose another name$/],
     [{ name: 'scaffold-again', method: 'POST', path: '/scaffold-notes' }, /^POST \/scaffold-notes: the route is already registered in functions\/registry\.ts; choose another method or path$/],
     [{ name: 'scaffold-x', method: 'GET', path: '/x', public: undefined }, /^--public: missing\. The registry has no authorizer yet.*pass --public "<why this route needs no authorization>"/],
-    [{ name: 'scaffold-x', method: 'GET', path: '/x', public: 'because' }, /routes\["scaffold-x"\]\.public: give the reason the route needs no authorization in at least 10 characters/],
+    [{ name: 'scaffold-x', method: 'GET', path: '/x', public: 'because' }, /routes\["scaffold-x"\]\.public: give the reason the route needs no sign-in in at least 10 characters/],
     [{ name: 'scaffold-x', method: 'GET', path: '/x', tables: [['nosuch', 'read']] }, /routes\["scaffold-x"\]\.data\.tables: unknown table "nosuch"; use one of .*"scaffoldnotes".* or define it in functions\/tables\.ts/],
     [{ name: 'scaffold-x', method: 'GET', path: '/x', tables: [['scaffoldnotes', 'write']] }, /routes\["scaffold-x"\]\.data\.tables\.scaffoldnotes: use "read" or "read-write" \(received "write"\)/],
     [{ name: 'scaffold-x', method: 'GET', path: '/x', tables: [['scaffoldnotes', 'read'], ['scaffoldnotes', 'read-write']] }, /^--table scaffoldnotes: given twice \(read, read-write\); give each table once/],
