@@ -146,7 +146,7 @@ export class UserPool extends Construct {
         ? { emailSendingAccount: 'DEVELOPER', sourceArn: p.email.sourceArn, fromEmailAddress: p.email.from }
         : { emailSendingAccount: 'COGNITO_DEFAULT' },
       userPoolTier: plan,
-      // Written out even when OFF, so the state matches what Cognito reports.
+      // Written out even when OFF: the mode is a reviewed value in every plan (and SPS-COGNITO-6 reads it).
       userPoolAddOns: { advancedSecurityMode: p.threatProtection ?? 'OFF' },
       deletionProtection: p.deletionProtection ? 'ACTIVE' : 'INACTIVE',
     });
