@@ -1,6 +1,7 @@
 /**
  * One environment's platform: network, key, tables, Aurora behind the RDS
- * Proxy, one Lambda per registry entry, the HTTP API and the migration run.
+ * Proxy, one Lambda per registry entry, the Cognito user pool, the HTTP API
+ * (with its JWT authorizer) and the migration run.
  * The constructor reads as the list of steps; each step is a construct in
  * infra/constructs/.
  */
@@ -28,6 +29,7 @@ import { Network } from './constructs/network';
 import { DatabaseProxy } from './constructs/proxy';
 import { allowTcp, allowToPrefixList, securityGroup } from './constructs/security-groups';
 import { Table } from './constructs/tables';
+import { UserPool } from './constructs/user-pool';
 import { functionEnvironment, functionGrants, proxyBorrowTimeoutSeconds, type ContractValues } from './function-contract';
 import { arnPart } from './iam';
 import { configureBackend, configureProvider, stateBackendFromEnv, type StateBackendSettings } from './provider';
@@ -68,6 +70,8 @@ export class PlatformStack extends TerraformStack {
   readonly proxy?: DatabaseProxy;
   readonly functionSecurityGroup: SecurityGroup;
   readonly functions: Record<string, ServiceFunction>;
+  /** Sign-in: the user pool, its browser app client and groups. */
+  readonly userPool: UserPool;
   readonly api: HttpApi;
   readonly migrations?: Migrations;
 
@@ -103,6 +107,7 @@ export class PlatformStack extends TerraformStack {
     this.proxy = this.config.proxy.enabled ? this.createProxy() : undefined;
     this.functionSecurityGroup = this.createFunctionSecurityGroup();
     this.functions = this.createFunctions(archives);
+    this.userPool = this.createUserPool();
     this.api = this.createApi();
     this.migrations = this.createMigrations(props.migrationsDir ?? join(functionsDir, 'migrations'));
     this.createOutputs();
@@ -312,6 +317,25 @@ export class PlatformStack extends TerraformStack {
     };
   }
 
+  /** The environment's users: config `auth`, deletion protection as the environment's. */
+  private createUserPool(): UserPool {
+    const a = this.config.auth;
+    return new UserPool(this, 'user-pool', {
+      name: this.prefix,
+      region: this.config.region,
+      groups: a.groups,
+      mfa: a.mfa,
+      accessTokenMinutes: a.accessTokenMinutes,
+      idTokenMinutes: a.idTokenMinutes,
+      refreshTokenDays: a.refreshTokenDays,
+      featurePlan: a.featurePlan,
+      threatProtection: a.threatProtection,
+      deletionProtection: this.config.deletionProtection,
+      email: a.email,
+    });
+  }
+
+  /** Routes with `auth` go through the JWT authorizer of the user pool's browser client; public routes do not. */
   private createApi(): HttpApi {
     return new HttpApi(this, 'http-api', {
       name: this.prefix,
@@ -320,7 +344,9 @@ export class PlatformStack extends TerraformStack {
         path: r.path,
         fn: this.functions[r.name]!,
         timeoutSeconds: r.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
+        auth: r.auth && { scopes: r.auth.scopes },
       })),
+      jwtAuthorizer: { issuer: this.userPool.issuer, audience: [this.userPool.clientId] },
       logRetentionDays: this.config.logRetentionDays,
       throttlingRateLimit: this.config.api.throttlingRateLimit,
       throttlingBurstLimit: this.config.api.throttlingBurstLimit,
@@ -362,6 +388,12 @@ export class PlatformStack extends TerraformStack {
         description: `ARN of the application role's secret (${this.config.aurora.appUsername}; filled by the migration task)`,
       });
     }
+    new TerraformOutput(this, 'user_pool_id', { value: this.userPool.userPoolId, description: 'Cognito user pool id (sign-in)' });
+    new TerraformOutput(this, 'user_pool_client_id', {
+      value: this.userPool.clientId,
+      description: 'App client id of the web front end (public client: SRP and refresh tokens, no secret)',
+    });
+    new TerraformOutput(this, 'jwt_issuer', { value: this.userPool.issuer, description: 'Issuer (iss) of the tokens the API accepts; JWKS at <issuer>/.well-known/jwks.json' });
     new TerraformOutput(this, 'function_names', {
       value: Object.fromEntries(Object.entries(this.functions).map(([n, f]) => [n, f.functionName])),
       description: 'Lambda function names by registry name',

@@ -18,7 +18,7 @@ import { parseArgs, scaffoldHandler, type ScaffoldInput } from '../../scripts/ne
 const ROOT = process.cwd();
 /** Not copied: dependencies (linked instead), git, and build, synth and local-runtime outputs. */
 const NOT_COPIED = new Set(['node_modules', '.git', 'cdktf.out', '.build', '.local', 'reports', 'coverage']);
-const PUBLIC = 'Scaffold test route, public by design';
+const PUBLIC = 'Scaffold test route, public by design; abuse bounded by stage throttling';
 
 let tmp: string;
 /** TMPDIR of every process the test starts in the copy: removed with it. */

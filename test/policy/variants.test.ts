@@ -8,10 +8,10 @@ import { formatTable } from '../../infra/policy/report';
 import { allRules } from '../../infra/policy/rules';
 import { NAT_EGRESS_RESOURCE, suppressionsFor } from '../../infra/policy/suppressions';
 import { fixtureEnvironments } from '../fixtures/environments';
-import { fixtureTasks, publicFixtureRoutes } from '../fixtures/registry';
+import { fixtureTasks, signedInFixtureRoutes } from '../fixtures/registry';
 import { configFor, FixtureBundles, synthStack } from '../infra/helpers';
 
-const functions = [...publicFixtureRoutes, ...fixtureTasks];
+const functions = [...signedInFixtureRoutes, ...fixtureTasks];
 let bundles: FixtureBundles;
 beforeAll(() => {
   bundles = new FixtureBundles(functions);
@@ -19,8 +19,8 @@ beforeAll(() => {
 
 function judge(overrides: Record<string, unknown>) {
   const config = configFor('dev', overrides);
-  const { json } = synthStack(config, bundles, { routes: publicFixtureRoutes });
-  return runPack([{ name: 'dev', json, config }], { rules: allRules, functions, suppressions: suppressionsFor(publicFixtureRoutes, [config]) });
+  const { json } = synthStack(config, bundles, { routes: signedInFixtureRoutes });
+  return runPack([{ name: 'dev', json, config }], { rules: allRules, functions, suppressions: suppressionsFor(signedInFixtureRoutes, [config]) });
 }
 
 test.each([
