@@ -10,7 +10,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { FunctionDefinition, RouteDefinition } from '../../functions/registry-types';
+import type { FunctionDefinition } from '../../functions/registry-types';
 import { physicalTableName, type TableDefinition } from '../../functions/tables';
 import type { EnvironmentConfig } from '../../infra/config';
 import { functionEnvironment, functionGrants, proxyBorrowTimeoutSeconds, type ContractValues, type Grant } from '../../infra/function-contract';
@@ -344,8 +344,7 @@ async function createTables(config: EnvironmentConfig, tables: LocalCloudOptions
 
 /** The user pool emulator with the config's pool, client and groups. */
 async function startUserPoolStep(options: LocalCloudOptions, dataDir: string, log: (m: string) => void, step: (s: string) => void): Promise<LocalUserPool> {
-  const routes = options.functions.filter((f): f is RouteDefinition => 'path' in f);
-  const pool = await startUserPool({ config: options.config, dataDir, routes, log });
+  const pool = await startUserPool({ config: options.config, dataDir, log });
   step('user pool');
   log(`Cognito user pool emulator on ${pool.endpoint} (pool ${pool.userPoolId}, app client ${pool.clientId}); a token: npm run -s dev:token -- <email> [--group <name>] | tail -1`);
   return pool;

@@ -13,7 +13,6 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateUserPoolClientCommand, CreateUserPoolCommand } from '@aws-sdk/client-cognito-identity-provider';
-import type { RouteDefinition } from '../../functions/registry-types';
 import { createJwtAuthorizer, renderClaims } from '../../scripts/local/authorizer';
 import { startUserPool, userPoolClient, type LocalUserPool } from '../../scripts/local/cognito';
 import { signIn } from '../../scripts/local/cognito/sign-in';
@@ -25,8 +24,6 @@ import { tempDir } from '../support/temp';
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const echo: LocalFunction = { name: 'echo', functionName: 'sps-dev-echo', handlerFile: path.join(fixtures, 'echo.ts'), memoryMb: 256, timeoutSeconds: 3, environment: {} };
 const ADMIN_SCOPE = 'aws.cognito.signin.user.admin';
-
-const poolRoutes: RouteDefinition[] = [{ name: 'private', method: 'GET', path: '/private', handler: 'echo.ts', auth: { groups: ['organizers'] } }];
 
 let pool: LocalUserPool;
 let host: FunctionHost;
@@ -42,7 +39,7 @@ let poolKey: KeyObject;
 
 beforeAll(async () => {
   const dataDir = tempDir('authorizer');
-  pool = await startUserPool({ config: configFor('dev'), dataDir, routes: poolRoutes });
+  pool = await startUserPool({ config: configFor('dev'), dataDir });
   ann = await signIn(pool, dataDir, { email: 'ann@example.com', groups: ['organizers'] });
   otherPoolToken = await tokenOfAnotherPool(dataDir);
   const keyFile = createRequire(import.meta.url).resolve('cognito-local/lib/keys/cognitoLocal.private.json');

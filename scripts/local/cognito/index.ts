@@ -22,7 +22,6 @@ import {
   UpdateUserPoolClientCommand,
   UpdateUserPoolCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import type { RouteDefinition } from '../../../functions/registry-types';
 import type { EnvironmentConfig } from '../../../infra/config';
 import { LOCAL_AWS_CREDENTIALS } from '../dynamo';
 import { appClientSettings, authSettingsOf, userPoolSettings } from './settings';
@@ -53,8 +52,6 @@ export interface UserPoolOptions {
   readonly config: EnvironmentConfig;
   /** The runtime's data dir: the pool lives in `<dataDir>/cognito/`. */
   readonly dataDir: string;
-  /** The routes whose groups the pool gets when the config declares none. */
-  readonly routes: readonly RouteDefinition[];
   /** Errors the emulator logs. @default - none */
   readonly log?: (message: string) => void;
 }
@@ -79,7 +76,7 @@ export async function startUserPool(options: UserPoolOptions): Promise<LocalUser
   const emulator = await startEmulator(path.join(options.dataDir, 'cognito'), previous, options.log ?? (() => undefined));
   const client = userPoolClient({ endpoint: emulator.endpoint, region: config.region });
   try {
-    const auth = authSettingsOf(config, options.routes);
+    const auth = authSettingsOf(config);
     const userPoolId = await ensurePool(client, userPoolSettings(config, auth), previous?.userPoolId);
     const clientId = await ensureAppClient(client, appClientSettings(config, auth, userPoolId), previous?.clientId);
     await ensureGroups(client, userPoolId, auth.groups);

@@ -4,47 +4,15 @@
  * lasts as long and carries the same groups as one from the deployed pool.
  */
 import type { CreateUserPoolClientCommandInput, CreateUserPoolCommandInput } from '@aws-sdk/client-cognito-identity-provider';
-import type { RouteDefinition } from '../../../functions/registry-types';
 import type { EnvironmentConfig } from '../../../infra/config';
+import { CLIENT_AUTH_FLOWS, PASSWORD_POLICY } from '../../../infra/constructs/user-pool';
 
-export interface LocalAuthSettings {
-  /** Groups of the pool. */
-  readonly groups: readonly string[];
-  readonly mfa: 'OFF' | 'OPTIONAL' | 'ON';
-  readonly accessTokenMinutes: number;
-  readonly idTokenMinutes: number;
-  readonly refreshTokenDays: number;
-}
+export type LocalAuthSettings = Pick<EnvironmentConfig['auth'], 'groups' | 'mfa' | 'accessTokenMinutes' | 'idTokenMinutes' | 'refreshTokenDays'>;
 
-/** The shape the environment config's `auth` section is read with (every field optional). */
-interface AuthSection {
-  readonly groups?: readonly string[];
-  readonly mfa?: string;
-  readonly accessTokenValidityMinutes?: number;
-  readonly idTokenValidityMinutes?: number;
-  readonly refreshTokenValidityDays?: number;
-}
-
-/** Cognito's own defaults for an app client's tokens: one hour, one hour, 30 days. */
-const COGNITO_DEFAULTS = { accessTokenMinutes: 60, idTokenMinutes: 60, refreshTokenDays: 30 } as const;
-
-/**
- * The environment's auth settings, with Cognito's defaults for what it does
- * not set. Without groups in the config, the pool gets the groups the routes
- * ask for (`auth.groups` of the registry entries).
- */
-export function authSettingsOf(config: EnvironmentConfig, routes: readonly RouteDefinition[]): LocalAuthSettings {
-  // TODO(#15): read `config.auth` typed once the config schema has its `auth` section.
-  const auth = (config as { auth?: AuthSection }).auth ?? {};
-  const routeGroups = routes.flatMap((r) => r.auth?.groups ?? []);
-  const mfa = (auth.mfa ?? 'optional').toUpperCase();
-  return {
-    groups: [...new Set(auth.groups ?? routeGroups)].sort(),
-    mfa: mfa === 'ON' || mfa === 'OFF' ? mfa : 'OPTIONAL',
-    accessTokenMinutes: auth.accessTokenValidityMinutes ?? COGNITO_DEFAULTS.accessTokenMinutes,
-    idTokenMinutes: auth.idTokenValidityMinutes ?? COGNITO_DEFAULTS.idTokenMinutes,
-    refreshTokenDays: auth.refreshTokenValidityDays ?? COGNITO_DEFAULTS.refreshTokenDays,
-  };
+/** The environment's auth settings (infra/config: validated, with their defaults), as the deployed pool has them. */
+export function authSettingsOf(config: EnvironmentConfig): LocalAuthSettings {
+  const { groups, mfa, accessTokenMinutes, idTokenMinutes, refreshTokenDays } = config.auth;
+  return { groups, mfa, accessTokenMinutes, idTokenMinutes, refreshTokenDays };
 }
 
 /** The pool: email sign-in, verified emails, the config's MFA. */
@@ -55,7 +23,14 @@ export function userPoolSettings(config: EnvironmentConfig, auth: LocalAuthSetti
     AutoVerifiedAttributes: ['email'],
     MfaConfiguration: auth.mfa,
     Policies: {
-      PasswordPolicy: { MinimumLength: 12, RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: true },
+      PasswordPolicy: {
+        MinimumLength: PASSWORD_POLICY.minimumLength,
+        RequireLowercase: PASSWORD_POLICY.requireLowercase,
+        RequireUppercase: PASSWORD_POLICY.requireUppercase,
+        RequireNumbers: PASSWORD_POLICY.requireNumbers,
+        RequireSymbols: PASSWORD_POLICY.requireSymbols,
+        TemporaryPasswordValidityDays: PASSWORD_POLICY.temporaryPasswordValidityDays,
+      },
     },
   };
 }
@@ -71,7 +46,7 @@ export function appClientSettings(config: EnvironmentConfig, auth: LocalAuthSett
     UserPoolId: userPoolId,
     ClientName: `${config.project}-${config.name}-web`,
     GenerateSecret: false,
-    ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH', 'ALLOW_USER_PASSWORD_AUTH'],
+    ExplicitAuthFlows: [...CLIENT_AUTH_FLOWS, 'ALLOW_USER_PASSWORD_AUTH'],
     PreventUserExistenceErrors: 'ENABLED',
     AccessTokenValidity: auth.accessTokenMinutes,
     IdTokenValidity: auth.idTokenMinutes,
