@@ -74,7 +74,8 @@ describe.each([
 describe('events and registrations handlers', () => {
   const call = async (name: string, _method: string, path: string, init: InvokeInit = {}) => {
     const r = await local.invoke(name, { ...init, path });
-    expectValidProxyResult(r);
+    // The authorizer's own 401 (no token) is API Gateway's answer, not the function's: it has no content-type.
+    if (!(r.statusCode === 401 && init.user === undefined)) expectValidProxyResult(r);
     return r;
   };
 
