@@ -25,7 +25,7 @@ import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-p
 import { IamOpenidConnectProvider } from '@cdktf/provider-aws/lib/iam-openid-connect-provider';
 import { IamPolicy } from '@cdktf/provider-aws/lib/iam-policy';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
-import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
@@ -34,7 +34,7 @@ import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
 import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
 import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
-import { applyStatements, boundaryStatements, guardStatements, planStatements, type PolicyStatementJson } from './ci-permissions';
+import { applyStatements, boundaryStatements, guardStatements, planStatements, splitIntoPolicies, type PolicyStatementJson } from './ci-permissions';
 
 export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
 
@@ -211,11 +211,7 @@ export class CiBootstrap extends Construct {
       assumeRolePolicy: trust.json,
       maxSessionDuration: 3600,
     });
-    const doc = this.document(`${env.name}-plan-policy-doc`, [
-      ...planStatements(this.scope(env), this.state(env)),
-      ...guardStatements(this.props.project, env.name, this.stateKey.arn),
-    ]);
-    new IamRolePolicy(this, `${env.name}-plan-policy`, { name: 'terraform-plan', role: role.id, policy: doc.json });
+    this.attachPolicies(env, role, 'plan', [...planStatements(this.scope(env), this.state(env)), ...guardStatements(this.props.project, env.name, this.stateKey.arn)]);
     return role;
   }
 
@@ -228,12 +224,29 @@ export class CiBootstrap extends Construct {
       assumeRolePolicy: trust.json,
       maxSessionDuration: 3600,
     });
-    const doc = this.document(`${env.name}-apply-policy-doc`, [
+    this.attachPolicies(env, role, 'apply', [
       ...applyStatements(this.scope(env), this.state(env), boundary.arn),
       ...guardStatements(this.props.project, env.name, this.stateKey.arn),
     ]);
-    new IamRolePolicy(this, `${env.name}-apply-policy`, { name: 'terraform-apply', role: role.id, policy: doc.json });
     return role;
+  }
+
+  /**
+   * The role's statements as managed policies `<project>-ci-<env>-<kind>-<n>`
+   * (splitIntoPolicies: IAM's size limits), each attached to the role. The
+   * guard statements deny every CI role any change to these policies.
+   */
+  private attachPolicies(env: CiEnvironment, role: IamRole, kind: 'plan' | 'apply', statements: readonly PolicyStatementJson[]): void {
+    const name = `${this.props.project}-ci-${env.name}-${kind}`;
+    splitIntoPolicies(name, statements).forEach((part, i) => {
+      const doc = this.document(`${env.name}-${kind}-policy-doc-${i + 1}`, part);
+      const policy = new IamPolicy(this, `${env.name}-${kind}-policy-${i + 1}`, {
+        name: `${name}-${i + 1}`,
+        description: `terraform ${kind} of ${env.name}, part ${i + 1}`,
+        policy: doc.json,
+      });
+      new IamRolePolicyAttachment(this, `${env.name}-${kind}-policy-${i + 1}-attachment`, { role: role.name, policyArn: policy.arn });
+    });
   }
 }
 

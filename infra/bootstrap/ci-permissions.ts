@@ -285,6 +285,43 @@ export function applyStatements(s: EnvironmentScope, state: StateLocation, bound
 const TAGGED_SERVICES = ['ec2', 'rds', 'kms', 'apigateway', 'lambda', 'dynamodb', 'logs', 'secretsmanager', 'cognito-idp'];
 
 /**
+ * IAM's size limits (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html):
+ * a managed policy holds at most 6,144 characters (whitespace not counted),
+ * all inline policies of a role together 10,240, and a role carries at most
+ * 10 managed policies (the default quota). The apply role's statements are
+ * larger than any inline policy may be, so every CI role gets managed
+ * policies, filled in statement order up to the limit.
+ */
+export const MANAGED_POLICY_MAX_CHARS = 6144;
+export const MANAGED_POLICIES_PER_ROLE = 10;
+/** What a reference (an ARN Terraform fills in at apply) may take in the rendered JSON, at the most. */
+const REFERENCE_CHARS = 128;
+
+/** The characters IAM counts for a policy of these statements, references at their longest. */
+export function policyChars(statements: readonly PolicyStatementJson[]): number {
+  const rendered = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: statements.map((s) => ({ Sid: s.sid, Effect: s.effect, Action: s.actions, Resource: s.resources, Condition: s.condition })),
+  });
+  return rendered.replace(/\$\{[^}]*\}/g, 'x'.repeat(REFERENCE_CHARS)).length;
+}
+
+/** Statements split into managed policies that each fit IAM's limit; throws when a role would need more than it may carry. */
+export function splitIntoPolicies(role: string, statements: readonly PolicyStatementJson[]): PolicyStatementJson[][] {
+  const policies: PolicyStatementJson[][] = [];
+  for (const statement of statements) {
+    const current = policies[policies.length - 1];
+    if (current && policyChars([...current, statement]) <= MANAGED_POLICY_MAX_CHARS) current.push(statement);
+    else if (policyChars([statement]) <= MANAGED_POLICY_MAX_CHARS) policies.push([statement]);
+    else throw new Error(`${role}: statement ${statement.sid ?? '(no sid)'} alone is over IAM's ${MANAGED_POLICY_MAX_CHARS} characters per policy; split its actions or resources`);
+  }
+  if (policies.length > MANAGED_POLICIES_PER_ROLE) {
+    throw new Error(`${role}: needs ${policies.length} managed policies, over IAM's default of ${MANAGED_POLICIES_PER_ROLE} per role; narrow its statements or raise the quota first`);
+  }
+  return policies;
+}
+
+/**
  * What no CI role of `environment` may do, whatever it is allowed elsewhere:
  * touch a CI role or a permissions boundary (its own included), remove a
  * boundary, administer the state key, or act on a resource tagged with another
@@ -296,7 +333,8 @@ export function guardStatements(project: string, environment: string, stateKmsKe
       sid: 'NoChangesToCiRolesOrBoundaries',
       effect: 'Deny',
       actions: ['iam:*'],
-      resources: [`arn:${partition}:iam::*:role/${project}-ci-*`, `arn:${partition}:iam::*:policy/${project}-*-boundary`],
+      // The CI roles, their managed policies (`<project>-ci-<env>-<kind>-<n>`) and the boundaries.
+      resources: [`arn:${partition}:iam::*:role/${project}-ci-*`, `arn:${partition}:iam::*:policy/${project}-ci-*`, `arn:${partition}:iam::*:policy/${project}-*-boundary`],
     },
     { sid: 'NoBoundaryRemoval', effect: 'Deny', actions: ['iam:DeleteRolePermissionsBoundary'], resources: ['*'] },
     {

@@ -7,6 +7,7 @@ import { BootstrapStack, bootstrapSettingsFromEnv } from '../../infra/bootstrap/
 import { parsePolicy, type Statement } from '../../infra/policy/iam-documents';
 import { StackModel } from '../../infra/policy/model';
 import { testApp } from '../support/temp';
+import { MANAGED_POLICIES_PER_ROLE, MANAGED_POLICY_MAX_CHARS, policyChars, splitIntoPolicies } from '../../infra/bootstrap/ci-permissions';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -23,14 +24,19 @@ function synth(extra: Record<string, unknown> = {}): Json {
   return JSON.parse(Testing.synth(stack));
 }
 
-function statements(json: Json, docName: string): Statement[] {
+/** The statements of every policy document whose name starts with `prefix` (a role's managed policies are its parts). */
+function statements(json: Json, prefix: string): Statement[] {
   const model = new StackModel('bootstrap', json);
-  const parsed = parsePolicy(model, `\${data.aws_iam_policy_document.${docName}.json}`);
-  if (!parsed.ok) throw new Error(parsed.reason);
-  return parsed.statements;
+  const names = Object.keys(json.data.aws_iam_policy_document).filter((n) => n.startsWith(prefix));
+  if (names.length === 0) throw new Error(`no policy document named ${prefix}*`);
+  return names.flatMap((name) => {
+    const parsed = parsePolicy(model, `\${data.aws_iam_policy_document.${name}.json}`);
+    if (!parsed.ok) throw new Error(parsed.reason);
+    return parsed.statements;
+  });
 }
 
-const docName = (json: Json, prefix: string) => Object.keys(json.data.aws_iam_policy_document).find((n) => n.startsWith(prefix))!;
+const docName = (_json: Json, prefix: string) => prefix;
 const roleNames = (json: Json) => Object.values(json.resource.aws_iam_role as Record<string, Json>).map((r) => r.name).sort();
 
 describe('CI bootstrap', () => {
@@ -74,7 +80,29 @@ describe('CI bootstrap', () => {
 
   test('one plan role, one apply role and one permissions boundary per environment', () => {
     expect(roleNames(json)).toEqual(['sps-ci-dev-apply', 'sps-ci-dev-plan', 'sps-ci-prod-apply', 'sps-ci-prod-plan']);
-    expect(Object.values(json.resource.aws_iam_policy as Record<string, Json>).map((p) => p.name).sort()).toEqual(['sps-dev-boundary', 'sps-prod-boundary']);
+    const policies = Object.values(json.resource.aws_iam_policy as Record<string, Json>).map((p) => p.name as string);
+    expect(policies.filter((n) => n.endsWith('-boundary')).sort()).toEqual(['sps-dev-boundary', 'sps-prod-boundary']);
+    // Each role's statements in managed policies <role>-<n>, each attached to its role.
+    expect(policies.filter((n) => !n.endsWith('-boundary')).map((n) => n.replace(/-\d+$/, '')).sort()).toEqual(
+      expect.arrayContaining(['sps-ci-dev-apply', 'sps-ci-dev-plan', 'sps-ci-prod-apply', 'sps-ci-prod-plan']),
+    );
+    expect(Object.keys(json.resource.aws_iam_role_policy ?? {})).toEqual([]);
+  });
+
+  test('every CI policy fits IAM\'s limits: 6,144 characters a managed policy (references at 128), 10 managed policies a role', () => {
+    for (const role of ['ci_dev-plan', 'ci_dev-apply', 'ci_prod-apply']) {
+      const parts = Object.keys(json.data.aws_iam_policy_document).filter((n) => n.startsWith(`${role}-policy-doc-`));
+      expect(parts.length).toBeGreaterThan(0);
+      expect(parts.length).toBeLessThanOrEqual(MANAGED_POLICIES_PER_ROLE);
+      for (const part of parts) {
+        const doc = json.data.aws_iam_policy_document[part] as { statement: { sid?: string; effect: 'Allow' | 'Deny'; actions: string[]; resources: string[]; condition?: never }[] };
+        expect(policyChars(doc.statement.map((st) => ({ sid: st.sid ?? '', effect: st.effect, actions: st.actions, resources: st.resources, condition: st.condition })))).toBeLessThanOrEqual(MANAGED_POLICY_MAX_CHARS);
+      }
+    }
+    // The apply role's statements (~18,000 characters) would not fit one role's 10,240 characters of inline policy.
+    expect(() => splitIntoPolicies('x', Array.from({ length: 11 }, (_, i) => ({ sid: `S${i}`, effect: 'Allow' as const, actions: ['s3:GetObject'], resources: ['x'.repeat(5_000)] })))).toThrow(
+      /x: needs 11 managed policies, over IAM's default of 10 per role/,
+    );
   });
 
   test('plan roles: trusted by pull requests and main of the repository only', () => {
