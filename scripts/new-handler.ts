@@ -12,9 +12,9 @@
  *   `status` -> functions/status.ts; the test goes to test/functions/comments/create.test.ts.
  * - <METHOD>: GET, POST, PUT, PATCH or DELETE. POST, PUT and PATCH take a JSON body `{ message }`.
  * - <path>: API path with `{param}` segments, e.g. /posts/{id}/comments.
- * - --public "<reason>": why the route needs no authorization (at least 10
- *   characters). Required: the registry has no authorizer yet, and the policy
- *   pack fails a route without one or a reason.
+ * - --auth [--groups a,b]: the route needs a signed-in user (in one of the
+ *   groups), or --public "<reason>": why anyone may call it (at least 10
+ *   characters; for a route that writes, how abuse is bounded). One of them.
  * - --table <table>:read|read-write (repeatable): a table of functions/tables.ts
  *   and the access the route gets (IAM grants on the table and its indexes,
  *   TABLE_<NAME> in its environment). The handler reads or writes an item of
