@@ -3,9 +3,9 @@
  * registry line with its data needs; then brings the generated files up to
  * date, so `npm test` stays green.
  *
- *   npm run new:handler -- <name> <METHOD> <path> --public "<reason>" [--table <table>:read|read-write]... [--sql proxy|data-api]
- *   npm run new:handler -- comments-create POST /posts/{id}/comments --public "Public comments, rate limited"
- *   npm run new:handler -- notes-get GET /notes/{id} --public "Public notes" --table notes:read
+ *   npm run new:handler -- <name> <METHOD> <path> (--auth [--groups a,b] | --public "<reason>") [--table <table>:read|read-write]... [--sql proxy|data-api]
+ *   npm run new:handler -- comments-create POST /posts/{id}/comments --auth --table comments:read-write
+ *   npm run new:handler -- notes-get GET /notes/{id} --public "Public notes, bounded by stage throttling" --table notes:read
  *
  * - <name>: unique kebab-case function name (the Lambda is <project>-<env>-<name>).
  *   The handler file is derived from it: `comments-create` -> functions/comments/create.ts,
