@@ -148,6 +148,27 @@ describe('registry validation at synth time', () => {
     expectConfigError(() => parseEnvironmentConfig({ ...environments.dev, corsOrigins: ['*'] }), /corsOrigins\[0\]: list exact origins .*"\*" is not allowed/);
   });
 
+  test('fails when no CORS origin is listed and there is no web front end to allow', () => {
+    const { corsOrigins: _none, ...noOrigins } = environments.dev;
+    expectConfigError(() => parseEnvironmentConfig(noOrigins), /corsOrigins: list at least one origin, .* or set web\.enabled to true \(the front end's origin is then allowed automatically\)/);
+    expect(parseEnvironmentConfig({ ...noOrigins, web: { enabled: true } }).corsOrigins).toEqual([]);
+  });
+
+  test('web defaults: off, the cheapest price class, no custom domain, the environment\'s log retention', () => {
+    expect(parseEnvironmentConfig(environments.dev).web).toEqual({ enabled: false, priceClass: 'PriceClass_100' });
+  });
+
+  test.each([
+    ['an unknown price class', { priceClass: 'PriceClass_Cheap' }, /web\.priceClass: use "PriceClass_100" \(cheapest\), "PriceClass_200" or "PriceClass_All" \(received "PriceClass_Cheap"\)/],
+    ['a wildcard custom domain', { customDomain: { name: '*.example.com', certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9' } }, /web\.customDomain\.name: use a lower-case host name such as "app\.example\.com" \(no wildcard.*\(received "\*\.example\.com"\)/],
+    ['a custom domain with a scheme', { customDomain: { name: 'https://app.example.com', certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9' } }, /web\.customDomain\.name: use a lower-case host name/],
+    ['a certificate outside us-east-1', { customDomain: { name: 'app.example.com', certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9' } }, /web\.customDomain\.certificateArn: use the ARN of an ACM certificate in us-east-1.*CloudFront only takes certificates from us-east-1 \(received "arn:aws:acm:eu-west-1:/],
+    ['a log retention CloudWatch does not offer', { logRetentionDays: 10 }, /web\.logRetentionDays: use one of CloudWatch's retention periods: 1, 3, 5, 7, 14, 30.* \(received 10\)/],
+    ['an unknown web field', { cdn: true }, /web: unknown field\(s\) "cdn"; remove them or check the spelling/],
+  ])('fails on %s in web', (_what, web, message) => {
+    expectConfigError(() => parseEnvironmentConfig({ ...environments.dev, web: { enabled: true, ...web } }), message);
+  });
+
   test('fails when a function has no bundle, naming the function and the fix', () => {
     expect(synthWith(fixtureRoutes)).toThrow(
       /No bundle for function "posts-list" \(handler "plain\.ts"\): PlatformStackProps\.archives holds no bundle; bundle every route and task the stack gets .*, or leave archives unset and the stack bundles them/,

@@ -78,7 +78,10 @@ export const logRules: Rule[] = [
       model.ofType('aws_cloudwatch_log_group').map((g) => {
         const days = num(g.values.retention_in_days);
         if (!days) return fail(g, `retention_in_days=${show(g.values.retention_in_days)}`);
-        if (config && days !== config.logRetentionDays) return fail(g, `retention ${days} days, config asks ${config.logRetentionDays}`);
+        // CloudFront's access logs (a log delivery destination) may keep their own retention (web.logRetentionDays).
+        const delivered = model.referrers(g, 'aws_cloudwatch_log_delivery_destination', 'delivery_destination_configuration').length > 0;
+        const expected = config && (delivered ? (config.web?.logRetentionDays ?? config.logRetentionDays) : config.logRetentionDays);
+        if (expected && days !== expected) return fail(g, `retention ${days} days, config asks ${expected}`);
         return pass(g, `${days} days`);
       }),
   },
