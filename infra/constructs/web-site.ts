@@ -221,6 +221,10 @@ export class WebSite extends Construct {
     const distribution = new CloudfrontDistribution(this, 'distribution', {
       comment: `${p.namePrefix} web front end`,
       enabled: true,
+      // Nothing in the stack needs the edge deployed, and the functions wait for
+      // this resource (their CORS origins are its domain): do not block the apply
+      // for the minutes a deployment to every edge location takes.
+      waitForDeployment: false,
       isIpv6Enabled: true,
       httpVersion: 'http2and3',
       priceClass: p.priceClass ?? 'PriceClass_100',

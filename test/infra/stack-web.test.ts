@@ -8,11 +8,9 @@
  */
 import { App } from 'cdktf';
 import { ConfigError } from '../../infra/config';
-import { PlatformStack } from '../../infra/stack';
-import { fixtureFunctionsDir, fixtureRoutes, fixtureTables, fixtureTasks } from '../fixtures/registry';
 import { FIXTURE_WEB_KEYS, fixtureWebDir } from '../fixtures/web';
 import { tempDir } from '../support/temp';
-import { configFor, FixtureBundles, onlyResource, refTo, resourcesOf, synthStack, type SynthResult, type TfJson } from './helpers';
+import { configFor, FixtureBundles, fixtureStack, onlyResource, refTo, resourcesOf, synthStack, type SynthResult, type TfJson } from './helpers';
 
 const CERT = 'arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9';
 
@@ -104,17 +102,7 @@ test('outputs: the site\'s URL, the distribution\'s domain and id, the bucket', 
 });
 
 test('fails at synth when web is on and the front end is not built, naming the field, the value and the fix', () => {
-  const build = () =>
-    new PlatformStack(new App({ outdir: tempDir('unbuilt') }), 'dev', {
-      config: configFor('dev', { web: { enabled: true } }),
-      routes: fixtureRoutes,
-      tasks: fixtureTasks,
-      tables: fixtureTables,
-      functionsDir: fixtureFunctionsDir,
-      archives: bundles.archives,
-      stateBackend: {},
-      webDir: tempDir('no-build'),
-    });
+  const build = () => fixtureStack(new App({ outdir: tempDir('unbuilt') }), configFor('dev', { web: { enabled: true } }), bundles, { webDir: tempDir('no-build') });
   expect(build).toThrow(ConfigError);
   expect(build).toThrow(/web\.enabled: the front end is not built: .*index\.html does not exist; run `npm run build:web` .*, or set web\.enabled to false \(received true\)/);
 });

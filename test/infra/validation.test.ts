@@ -2,14 +2,15 @@
  * "fails when …": every invalid registry entry or config combination is
  * refused at synth time with a message naming the field, the value and the fix.
  */
-import { App } from 'cdktf';
+import { App, type TerraformResource } from 'cdktf';
 import { ConfigError, parseEnvironmentConfig } from '../../infra/config';
 import { PlatformStack } from '../../infra/stack';
 import type { RouteDefinition, TaskDefinition } from '../../functions/registry-types';
 import { fixtureEnvironments } from '../fixtures/environments';
 import { fixtureFunctionsDir, fixtureRoutes, fixtureTables, fixtureTasks } from '../fixtures/registry';
+import { fixtureWebDir } from '../fixtures/web';
 import { tempDir } from '../support/temp';
-import { configFor, FixtureBundles } from './helpers';
+import { configFor, FixtureBundles, fixtureStack } from './helpers';
 
 const environments = fixtureEnvironments;
 
@@ -187,18 +188,10 @@ describe('SecureDefaults aspect: escape-hatch changes that drop a secure default
     bundles = new FixtureBundles();
   });
 
-  function synthAfter(change: (stack: PlatformStack) => void): () => void {
+  function synthAfter(change: (stack: PlatformStack) => void, config = configFor('dev')): () => void {
     return () => {
       const app = new App({ outdir: tempDir('aspect'), stackTraces: false });
-      const stack = new PlatformStack(app, 'dev', {
-        config: configFor('dev'),
-        routes: fixtureRoutes,
-        tasks: fixtureTasks,
-        tables: fixtureTables,
-        functionsDir: fixtureFunctionsDir,
-        archives: bundles.archives,
-        stateBackend: {},
-      });
+      const stack = fixtureStack(app, config, bundles, { webDir: fixtureWebDir });
       change(stack);
       app.synth();
     };
@@ -206,6 +199,25 @@ describe('SecureDefaults aspect: escape-hatch changes that drop a secure default
 
   test('the untouched stack passes', () => {
     expect(synthAfter(() => undefined)).not.toThrow();
+  });
+
+  const withWeb = configFor('dev', { web: { enabled: true } });
+
+  test('the stack with its web front end passes, its construct suppressions of non-guard rules accepted', () => {
+    expect(synthAfter(() => undefined, withWeb)).not.toThrow();
+  });
+
+  test('fails when the distribution lets viewers use plain HTTP', () => {
+    expect(synthAfter((s) => s.web!.distribution.addOverride('default_cache_behavior.viewer_protocol_policy', 'allow-all'), withWeb)).toThrow(
+      /\[dev\/web\/distribution\] SPS-CF-1: viewer_protocol_policy=\["allow-all"\]\. Fix: Set viewer_protocol_policy = "redirect-to-https"/,
+    );
+  });
+
+  test('fails when the web bucket lets a public policy through', () => {
+    const publicAccess = (s: PlatformStack) => s.web!.node.findChild('public-access') as TerraformResource;
+    expect(synthAfter((s) => publicAccess(s).addOverride('restrict_public_buckets', false), withWeb)).toThrow(
+      /\[dev\/web\/bucket\] SPS-S3-3: public access not blocked: restrict_public_buckets/,
+    );
   });
 
   test('fails when a master password is set on the cluster', () => {

@@ -15,24 +15,13 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App } from 'cdktf';
-import { PlatformStack } from '../../infra/stack';
 import { terraformEnv, type PlannedResource, type TerraformPlanJson } from '../../scripts/plan-offline-lib';
-import { fixtureFunctionsDir, fixtureRoutes, fixtureTables, fixtureTasks } from '../fixtures/registry';
-import { configFor, type FixtureBundles } from './helpers';
+import { configFor, fixtureStack, type FixtureBundles } from './helpers';
 
 /** Synthesizes the fixture `dev` stack with `web.enabled` and `webDir` into `outdir` (as `cdktf synth` writes it). */
 export function synthWebStack(bundles: FixtureBundles, webDir: string, outdir: string): string {
   const app = new App({ outdir, stackTraces: false });
-  new PlatformStack(app, 'dev', {
-    config: configFor('dev', { web: { enabled: true } }),
-    routes: fixtureRoutes,
-    tasks: fixtureTasks,
-    tables: fixtureTables,
-    functionsDir: fixtureFunctionsDir,
-    archives: bundles.archives,
-    stateBackend: {},
-    webDir,
-  });
+  fixtureStack(app, configFor('dev', { web: { enabled: true } }), bundles, { webDir });
   app.synth();
   return outdir;
 }

@@ -227,17 +227,7 @@ export function buildCompliantStack(extend?: (stack: TerraformStack) => void): {
     ignorePublicAcls: true,
     restrictPublicBuckets: true,
   });
-  const tls = new DataAwsIamPolicyDocument(stack, 'state-policy-doc', {
-    statement: [
-      {
-        effect: 'Deny',
-        actions: ['s3:*'],
-        resources: [bucket.arn, `${bucket.arn}/*`],
-        principals: [{ type: '*', identifiers: ['*'] }],
-        condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
-      },
-    ],
-  });
+  const tls = new DataAwsIamPolicyDocument(stack, 'state-policy-doc', { statement: [denyWithoutTls(bucket)] });
   new S3BucketPolicy(stack, 'state-policy', { bucket: bucket.id, policy: tls.json });
   new S3BucketOwnershipControls(stack, 'state-ownership', { bucket: bucket.id, rule: { objectOwnership: 'BucketOwnerEnforced' } });
   webFrontEnd(stack, key, api);
@@ -278,6 +268,17 @@ export function buildCompliantStack(extend?: (stack: TerraformStack) => void): {
 
   extend?.(stack);
   return { stack, json: JSON.parse(Testing.synth(stack)) as Json };
+}
+
+/** The bucket policy statement that refuses every request without TLS. */
+function denyWithoutTls(bucket: S3Bucket) {
+  return {
+    effect: 'Deny',
+    actions: ['s3:*'],
+    resources: [bucket.arn, `${bucket.arn}/*`],
+    principals: [{ type: '*', identifiers: ['*'] }],
+    condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
+  };
 }
 
 /** A compliant web front end: private bucket read by its distribution through OAC, HTTPS with TLS 1.2, headers, access logs. */
@@ -329,13 +330,7 @@ function webFrontEnd(stack: TerraformStack, key: KmsKey, api: Apigatewayv2Api): 
         principals: cloudfront,
         condition: [{ test: 'StringEquals', variable: 'AWS:SourceArn', values: [distribution.arn] }],
       },
-      {
-        effect: 'Deny',
-        actions: ['s3:*'],
-        resources: [bucket.arn, `${bucket.arn}/*`],
-        principals: [{ type: '*', identifiers: ['*'] }],
-        condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
-      },
+      denyWithoutTls(bucket),
     ],
   });
   new S3BucketPolicy(stack, 'web-policy', { bucket: bucket.id, policy: policy.json });

@@ -57,7 +57,7 @@ export const apiRules: Rule[] = [
     mapsTo: ['(no cdk-nag/checkov equivalent)'],
     rationale:
       'With cors_configuration set, API Gateway answers preflight itself and replaces the CORS headers of every function answer, so the per-route origins and methods of the middy chain stop applying (API Gateway HTTP API CORS docs).',
-    fix: 'Remove cors_configuration; allowed origins are config api.corsOrigins, applied by the cors middleware.',
+    fix: "Remove cors_configuration; allowed origins are config corsOrigins plus the web front end's origin, applied by the cors middleware.",
     resourceTypes: ['aws_apigatewayv2_api'],
     check: ({ model }) =>
       model.ofType('aws_apigatewayv2_api').map((a) =>

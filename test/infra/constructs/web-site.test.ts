@@ -123,7 +123,7 @@ describe('the distribution', () => {
 
   test('serves HTTPS only (HTTP redirected), over HTTP/2 and HTTP/3 and IPv6, compressed, GET/HEAD only', () => {
     const d = distribution(defaults.json);
-    expect(d).toMatchObject({ enabled: true, http_version: 'http2and3', is_ipv6_enabled: true, default_root_object: 'index.html' });
+    expect(d).toMatchObject({ enabled: true, http_version: 'http2and3', is_ipv6_enabled: true, default_root_object: 'index.html', wait_for_deployment: false });
     expect(d.default_cache_behavior).toMatchObject({
       viewer_protocol_policy: 'redirect-to-https',
       compress: true,
