@@ -84,6 +84,38 @@ export function isPublicReason(reason: unknown): reason is string {
   return typeof reason === 'string' && reason.trim().length >= 10;
 }
 
+/** Methods that change data. */
+export const WRITE_METHODS: readonly string[] = ['POST', 'PUT', 'PATCH', 'DELETE'];
+
+/**
+ * A public route that writes data must say how abuse is bounded: its reason
+ * contains one of these (case-insensitive). A checkable prompt for a written
+ * decision, not a proof: the synth check (config), `new:handler` and the
+ * policy pack (SPS-API-3) all apply this one rule.
+ */
+export const ABUSE_BOUNDS: readonly string[] = ['throttl', 'rate limit', 'rate-limit', 'captcha', 'quota', 'reserved concurrency', 'bounded'];
+
+/** Does a public reason say how abuse is bounded (one of ABUSE_BOUNDS)? */
+export function boundsAbuse(reason: string): boolean {
+  const text = reason.toLowerCase();
+  return ABUSE_BOUNDS.some((term) => text.includes(term));
+}
+
+/**
+ * Why a route's `public` reason is not enough, or undefined: at least 10
+ * characters, and for a route that writes data, how abuse is bounded.
+ */
+export function publicReasonProblem(route: { readonly method?: unknown; readonly public?: unknown }): string | undefined {
+  const reason = route.public;
+  if (!isPublicReason(reason)) {
+    return `give the reason the route needs no sign-in in at least 10 characters, or use auth instead (received ${JSON.stringify(reason)})`;
+  }
+  if (WRITE_METHODS.includes(route.method as string) && !boundsAbuse(reason)) {
+    return `a public route that writes data (${String(route.method)}) must say how abuse is bounded: mention one of ${ABUSE_BOUNDS.map((t) => `"${t}"`).join(', ')} (e.g. "…; abuse is bounded by stage throttling and reserved concurrency"), or require sign-in with auth: {} (received ${JSON.stringify(reason)})`;
+  }
+  return undefined;
+}
+
 export interface EntryCheckOptions {
   /** Table names `data.tables` may use. */
   readonly tableNames: readonly string[];
@@ -107,7 +139,7 @@ export function entryProblems(fn: FunctionDefinition, options: EntryCheckOptions
     }
     const pp = typeof path === 'string' ? pathProblem(path) : 'is required, e.g. "/posts/{id}"';
     if (pp) problems.push(`${where}.path: ${pp} (received ${JSON.stringify(path)})`);
-    problems.push(...accessProblems(fn as FunctionDefinition & { auth?: unknown; public?: unknown }, where));
+    problems.push(...accessProblems(fn as FunctionDefinition & { method?: unknown; auth?: unknown; public?: unknown }, where));
   }
   if (options.functionsDir !== undefined) {
     const handler = resolveHandler(options.functionsDir, fn.handler);
@@ -129,20 +161,24 @@ export function entryProblems(fn: FunctionDefinition, options: EntryCheckOptions
   return problems;
 }
 
-const GROUP_NAME = /^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u;
+/** A Cognito group name: 1-128 letters, marks, symbols, digits or punctuation (CreateGroup API, GroupName pattern). */
+export const GROUP_NAME = /^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u;
 const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]{1,256}$/;
 
 /** A route declares `auth` (who may call it) or `public` (why anyone may), never both and never neither. */
-function accessProblems(fn: { auth?: unknown; public?: unknown }, where: string): string[] {
+function accessProblems(fn: { method?: unknown; auth?: unknown; public?: unknown }, where: string): string[] {
   const { auth, public: reason } = fn;
   if (auth !== undefined && reason !== undefined) {
     return [`${where}: declares both auth and public; keep auth for a route that needs sign-in, or public with its reason`];
   }
-  if (auth === undefined && reason === undefined) return [];
+  if (auth === undefined && reason === undefined) {
+    return [
+      `${where}: declares no access; add auth: {} (any signed-in user) or auth: { groups: ['<group>'] }, or public: '<why anyone may call it>' (for a route that writes data, also how abuse is bounded)`,
+    ];
+  }
   if (reason !== undefined) {
-    return isPublicReason(reason)
-      ? []
-      : [`${where}.public: give the reason the route needs no sign-in in at least 10 characters, or use auth instead (received ${JSON.stringify(reason)})`];
+    const problem = publicReasonProblem(fn);
+    return problem ? [`${where}.public: ${problem}`] : [];
   }
   const problems: string[] = [];
   const a = auth as { groups?: unknown; scopes?: unknown };

@@ -46,13 +46,15 @@ export interface FunctionDefinition {
  * Who may call a route: a signed-in user of the environment's Cognito user
  * pool (API Gateway's JWT authorizer checks the token before the function
  * runs), in one of `groups` (checked by the handler chain from the token's
- * `cognito:groups`: 403 `forbidden` otherwise), with every one of `scopes`
- * (checked by API Gateway: access tokens only).
+ * `cognito:groups`: 403 `forbidden` otherwise), with at least one of
+ * `scopes` (checked by API Gateway: "If you configure scopes for a route,
+ * the token must include at least one of the route's scopes", API Gateway
+ * developer guide, JWT authorizers; access tokens only).
  */
 export interface RouteAuth {
   /** The caller must be in at least one of these groups (declared in the config's `auth.groups`). @default - any signed-in user */
   readonly groups?: readonly string[];
-  /** OAuth scopes the access token must carry, e.g. `aws.cognito.signin.user.admin`. @default - none */
+  /** OAuth scopes of which the access token must carry at least one, e.g. `aws.cognito.signin.user.admin`. @default - none */
   readonly scopes?: readonly string[];
 }
 

@@ -102,8 +102,8 @@ export function authorizerClaims(user: TestUser): Record<string, string> {
   };
 }
 
-/** API Gateway's own answer when its JWT authorizer refuses a request. */
-const AUTHORIZER_REFUSAL: ProxyResult = { statusCode: 401, headers: { 'content-type': 'application/json' }, body: '{"message":"Unauthorized"}', isBase64Encoded: false };
+/** API Gateway's own answer when its JWT authorizer refuses a request without a token (no content-type: scripts/local/gateway-answers.ts). */
+const AUTHORIZER_REFUSAL: ProxyResult = { statusCode: 401, headers: { 'www-authenticate': 'Bearer' }, body: '{"message":"Unauthorized"}', isBase64Encoded: false };
 
 /** Variables that differ between the routes of one test file, set for each handler before its import. */
 const ROUTE_VARIABLES = ['CORS_METHODS', 'ROUTE_ACCESS', 'AUTH_GROUPS'];

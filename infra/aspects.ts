@@ -15,7 +15,14 @@ import type { EnvironmentConfig } from './config/schema';
 import { runPack } from './policy/engine';
 import { allRules } from './policy/rules';
 
-/** Rules whose violation fails `cdktf synth` itself (docs/policy.md marks them). */
+/**
+ * Rules whose violation fails `cdktf synth` itself (docs/policy.md says why
+ * these). Left to CI on purpose: SPS-API-3 (public reasons come from the
+ * registry's suppressions; an entry with neither auth nor a valid reason
+ * already fails synth in the config checks), the prod-only protections
+ * (SPS-AURORA-8, SPS-DDB-3, SPS-COGNITO-2, SPS-COGNITO-5: a destroy turns
+ * them off first) and SPS-COGNITO-6 (a cost decision the config validates).
+ */
 export const SYNTH_GUARDS: readonly string[] = [
   'SPS-LAMBDA-1', // in the VPC, private subnets
   'SPS-LOGS-1', // log retention
@@ -30,6 +37,10 @@ export const SYNTH_GUARDS: readonly string[] = [
   'SPS-DDB-1', // point-in-time recovery
   'SPS-DDB-2', // KMS encryption
   'SPS-API-4', // CORS in the functions, not in API Gateway
+  'SPS-COGNITO-1', // password policy
+  'SPS-COGNITO-3', // browser client: no secret, SRP, no password/admin/implicit flows
+  'SPS-COGNITO-4', // no user existence errors
+  'SPS-COGNITO-7', // email verified before it is used
   'SPS-S3-3', // buckets block public access
   'SPS-S3-6', // the web bucket is read by its distribution only
   'SPS-CF-1', // viewers on HTTPS only

@@ -1,12 +1,13 @@
 /**
  * One environment's platform: network, key, tables, Aurora behind the RDS
- * Proxy, one Lambda per registry entry, the HTTP API, the web front end
- * (when `web.enabled`) and the migration run.
+ * Proxy, one Lambda per registry entry, the Cognito user pool, the HTTP API
+ * (with its JWT authorizer), the web front end (when `web.enabled`) and the
+ * migration run.
  * The constructor reads as the list of steps; each step is a construct in
  * infra/constructs/.
  */
 import { join } from 'node:path';
-import { Aspects, Fn, Lazy, TerraformOutput, TerraformStack, type ITerraformDependable } from 'cdktf';
+import { Aspects, Fn, TerraformOutput, TerraformStack, type ITerraformDependable } from 'cdktf';
 import type { Construct } from 'constructs';
 import type { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import type { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
@@ -18,7 +19,7 @@ import { tables as registryTables, physicalTableName, type TableDefinition } fro
 import { packageFunctions, type BundleOptions, type FunctionArchive } from './bundling';
 import { FUNCTIONS_DIR, WEB_DIST_DIR } from './paths';
 import type { EnvironmentConfig } from './config';
-import { ConfigError, reservedConcurrencyOf, validateAgainstRegistry } from './config';
+import { reservedConcurrencyOf, validateAgainstRegistry } from './config';
 import { SecureDefaults } from './aspects';
 import { AppRoleSecret } from './constructs/app-role-secret';
 import { Database } from './constructs/database';
@@ -30,11 +31,12 @@ import { Network } from './constructs/network';
 import { DatabaseProxy } from './constructs/proxy';
 import { allowTcp, allowToPrefixList, securityGroup } from './constructs/security-groups';
 import { Table } from './constructs/tables';
-import { WebBuildError } from './constructs/web-files';
-import { WebSite, type WebSettings } from './constructs/web-site';
+import { UserPool } from './constructs/user-pool';
+import type { WebSite } from './constructs/web-site';
 import { functionEnvironment, functionGrants, proxyBorrowTimeoutSeconds, type ContractValues } from './function-contract';
 import { arnPart } from './iam';
-import { configureBackend, configureProvider, configureUsEast1Provider, stateBackendFromEnv, type StateBackendSettings } from './provider';
+import { configureBackend, configureProvider, stateBackendFromEnv, type StateBackendSettings } from './provider';
+import { createWebFrontEnd, webCorsOrigins, webOutputs } from './web-front-end';
 
 export interface PlatformStackProps {
   readonly config: EnvironmentConfig;
@@ -78,6 +80,8 @@ export class PlatformStack extends TerraformStack {
   readonly proxy?: DatabaseProxy;
   readonly functionSecurityGroup: SecurityGroup;
   readonly functions: Record<string, ServiceFunction>;
+  /** Sign-in: the user pool, its browser app client and groups. */
+  readonly userPool: UserPool;
   readonly api: HttpApi;
   /** The web front end (S3 + CloudFront), when `web.enabled`. */
   readonly web?: WebSite;
@@ -117,10 +121,11 @@ export class PlatformStack extends TerraformStack {
     this.proxy = this.config.proxy.enabled ? this.createProxy() : undefined;
     this.functionSecurityGroup = this.createFunctionSecurityGroup();
     this.functions = this.createFunctions(archives);
+    this.userPool = this.createUserPool();
     this.api = this.createApi();
     if (this.config.web.enabled) {
-      this.usEast1Provider = configureUsEast1Provider(this, this.config);
-      this.web = this.createWebSite(this.usEast1Provider, props.webDir ?? WEB_DIST_DIR);
+      const settings = { apiUrl: this.api.api.apiEndpoint, region: this.config.region, userPoolId: this.userPool.userPoolId, userPoolClientId: this.userPool.clientId };
+      ({ site: this.web, usEast1Provider: this.usEast1Provider } = createWebFrontEnd(this, this.config, props.webDir ?? WEB_DIST_DIR, settings));
     }
     this.migrations = this.createMigrations(props.migrationsDir ?? join(functionsDir, 'migrations'));
     this.createOutputs();
@@ -316,7 +321,7 @@ export class PlatformStack extends TerraformStack {
       environmentName: c.name,
       routes: this.routeDefs,
       region: c.region,
-      corsOrigins: [...c.corsOrigins, ...this.webOrigins()],
+      corsOrigins: [...c.corsOrigins, ...webCorsOrigins(c, () => this.web)],
       tables: Object.fromEntries(Object.entries(this.tables).map(([name, t]) => [name, { name: t.name, arn: t.arn }])),
       sql: this.appSecret && {
         database: c.aurora.databaseName,
@@ -330,6 +335,25 @@ export class PlatformStack extends TerraformStack {
     };
   }
 
+  /** The environment's users: config `auth`, deletion protection as the environment's. */
+  private createUserPool(): UserPool {
+    const a = this.config.auth;
+    return new UserPool(this, 'user-pool', {
+      name: this.prefix,
+      region: this.config.region,
+      groups: a.groups,
+      mfa: a.mfa,
+      accessTokenMinutes: a.accessTokenMinutes,
+      idTokenMinutes: a.idTokenMinutes,
+      refreshTokenDays: a.refreshTokenDays,
+      featurePlan: a.featurePlan,
+      threatProtection: a.threatProtection,
+      deletionProtection: this.config.deletionProtection,
+      email: a.email,
+    });
+  }
+
+  /** Routes with `auth` go through the JWT authorizer of the user pool's browser client; public routes do not. */
   private createApi(): HttpApi {
     return new HttpApi(this, 'http-api', {
       name: this.prefix,
@@ -338,46 +362,13 @@ export class PlatformStack extends TerraformStack {
         path: r.path,
         fn: this.functions[r.name]!,
         timeoutSeconds: r.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
+        auth: r.auth && { scopes: r.auth.scopes },
       })),
+      jwtAuthorizer: { issuer: this.userPool.issuer, audience: [this.userPool.clientId] },
       logRetentionDays: this.config.logRetentionDays,
       throttlingRateLimit: this.config.api.throttlingRateLimit,
       throttlingBurstLimit: this.config.api.throttlingBurstLimit,
     });
-  }
-
-  /**
-   * The front end's origins, allowed by CORS without a line of config: the
-   * distribution's domain (a reference, resolved once the site exists; the
-   * functions are made before it) and the custom domain.
-   */
-  private webOrigins(): string[] {
-    const web = this.config.web;
-    if (!web.enabled) return [];
-    const custom = web.customDomain ? [`https://${web.customDomain.name}`] : [];
-    return [Lazy.stringValue({ produce: () => this.web!.origins[0] }), ...custom.filter((o) => !this.config.corsOrigins.includes(o))];
-  }
-
-  /** What the front end's config.json holds: the stack's own values (the sign-in ids join them once the stack has a user pool). */
-  private webSettings(): WebSettings {
-    return { apiUrl: this.api.api.apiEndpoint, region: this.config.region };
-  }
-
-  private createWebSite(usEast1Provider: AwsProvider, webDir: string): WebSite {
-    const web = this.config.web;
-    try {
-      return new WebSite(this, 'web', {
-        namePrefix: this.prefix,
-        webDir,
-        settings: this.webSettings(),
-        usEast1Provider,
-        logRetentionDays: web.logRetentionDays ?? this.config.logRetentionDays,
-        priceClass: web.priceClass,
-        customDomain: web.customDomain,
-      });
-    } catch (e) {
-      if (!(e instanceof WebBuildError)) throw e;
-      throw new ConfigError(this.config.name, [`web.enabled: ${e.message}, or set web.enabled to false (received true)`]);
-    }
   }
 
   private createMigrations(migrationsDir: string): Migrations | undefined {
@@ -415,12 +406,13 @@ export class PlatformStack extends TerraformStack {
         description: `ARN of the application role's secret (${this.config.aurora.appUsername}; filled by the migration task)`,
       });
     }
-    if (this.web) {
-      new TerraformOutput(this, 'web_url', { value: this.web.url, description: 'The web front end (CloudFront)' });
-      new TerraformOutput(this, 'web_distribution_domain', { value: this.web.distribution.domainName, description: 'Target of a custom domain\'s DNS record' });
-      new TerraformOutput(this, 'web_distribution_id', { value: this.web.distribution.id, description: 'CloudFront distribution id' });
-      new TerraformOutput(this, 'web_bucket', { value: this.web.bucket.bucket, description: 'S3 bucket of the built front end (private; read by CloudFront only)' });
-    }
+    new TerraformOutput(this, 'user_pool_id', { value: this.userPool.userPoolId, description: 'Cognito user pool id (sign-in)' });
+    new TerraformOutput(this, 'user_pool_client_id', {
+      value: this.userPool.clientId,
+      description: 'App client id of the web front end (public client: SRP and refresh tokens, no secret)',
+    });
+    new TerraformOutput(this, 'jwt_issuer', { value: this.userPool.issuer, description: 'Issuer (iss) of the tokens the API accepts; JWKS at <issuer>/.well-known/jwks.json' });
+    if (this.web) webOutputs(this, this.web);
     new TerraformOutput(this, 'function_names', {
       value: Object.fromEntries(Object.entries(this.functions).map(([n, f]) => [n, f.functionName])),
       description: 'Lambda function names by registry name',

@@ -66,6 +66,7 @@ function registryLineOf(entry: RouteDefinition): string {
   if (tables.length > 0) data.push(`tables: { ${tables.map(([t, a]) => `${/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(t) ? t : tsString(t)}: '${a}'`).join(', ')} }`);
   if (entry.data?.sql) data.push(`sql: '${entry.data.sql}'`);
   if (data.length > 0) fields.push(`data: { ${data.join(', ')} }`);
+  if (entry.auth !== undefined) fields.push(entry.auth.groups?.length ? `auth: { groups: [${entry.auth.groups.map(tsString).join(', ')}] }` : 'auth: {}');
   if (entry.public !== undefined) fields.push(`public: ${tsString(entry.public)}`);
   return `  { ${fields.join(', ')} },`;
 }
@@ -136,9 +137,9 @@ export function updateGeneratedFiles(root: string = REPO_ROOT): string[] {
   return updated;
 }
 
-const USAGE = `usage: npm run new:handler -- <name> <METHOD> <path> --public "<why no authorization>" [--table <table>:read|read-write]... [--sql proxy|data-api]
-  e.g. npm run new:handler -- comments-create POST /posts/{id}/comments --public "Public comments, rate limited"
-       npm run new:handler -- notes-get GET /notes/{id} --public "Public notes" --table notes:read
+const USAGE = `usage: npm run new:handler -- <name> <METHOD> <path> (--auth [--groups <group>,...] | --public "<why anyone may call it>") [--table <table>:read|read-write]... [--sql proxy|data-api]
+  e.g. npm run new:handler -- comments-create POST /posts/{id}/comments --auth --table comments:read-write
+       npm run new:handler -- notes-get GET /notes/{id} --public "Public notes, bounded by stage throttling" --table notes:read
   guide: docs/handlers.md`;
 
 /** The command line as a ScaffoldInput; throws ScaffoldError on an unknown or incomplete option. */
@@ -146,6 +147,7 @@ export function parseArgs(argv: readonly string[]): ScaffoldInput {
   const positional: string[] = [];
   const tables: [string, string][] = [];
   let publicReason: string | undefined;
+  let auth: { groups?: string[] } | undefined;
   let sql: string | undefined;
   let root: string | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -154,10 +156,15 @@ export function parseArgs(argv: readonly string[]): ScaffoldInput {
       positional.push(arg);
       continue;
     }
+    if (arg === '--auth') {
+      auth ??= {};
+      continue;
+    }
     const value = argv[i + 1];
     if (value === undefined || value.startsWith('--')) throw new ScaffoldError(`${arg}: needs a value; ${USAGE}`);
     i++;
     if (arg === '--public') publicReason = value;
+    else if (arg === '--groups') auth = { groups: value.split(',').map((g) => g.trim()).filter(Boolean) };
     else if (arg === '--root') root = value;
     else if (arg === '--sql') {
       if (sql !== undefined) throw new ScaffoldError(`--sql ${value}: given twice (${sql}, ${value}); a route uses one SQL adapter, "proxy" or "data-api"`);
@@ -166,11 +173,20 @@ export function parseArgs(argv: readonly string[]): ScaffoldInput {
       const at = value.lastIndexOf(':');
       if (at <= 0) throw new ScaffoldError(`--table ${value}: give the access after a colon, "${value}:read" or "${value}:read-write"`);
       tables.push([value.slice(0, at), value.slice(at + 1)]);
-    } else throw new ScaffoldError(`${arg}: unknown option; use --public, --table or --sql\n${USAGE}`);
+    } else throw new ScaffoldError(`${arg}: unknown option; use --auth, --groups, --public, --table or --sql\n${USAGE}`);
   }
   if (positional.length !== 3) throw new ScaffoldError(`expected <name> <METHOD> <path>, received ${positional.length} argument(s)${positional.length > 0 ? ` (${positional.join(' ')})` : ''}\n${USAGE}`);
   const [name, method, path] = positional as [string, string, string];
-  return { name, method, path, tables, ...(publicReason !== undefined ? { public: publicReason } : {}), ...(sql !== undefined ? { sql } : {}), ...(root !== undefined ? { root } : {}) };
+  return {
+    name,
+    method,
+    path,
+    tables,
+    ...(publicReason !== undefined ? { public: publicReason } : {}),
+    ...(auth !== undefined ? { auth } : {}),
+    ...(sql !== undefined ? { sql } : {}),
+    ...(root !== undefined ? { root } : {}),
+  };
 }
 
 async function main(argv: string[]): Promise<number> {

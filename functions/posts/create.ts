@@ -1,4 +1,4 @@
 import { createPost, PostInput } from '../lib/domain/posts';
 import { httpHandler, reply } from '../lib/http';
 
-export const handler = httpHandler({ body: PostInput }, async ({ body }) => reply(201, await createPost(body)));
+export const handler = httpHandler({ body: PostInput }, async ({ body, user }) => reply(201, await createPost(body, user)));

@@ -1,7 +1,7 @@
 import { deletePost, PostId } from '../lib/domain/posts';
 import { httpHandler, reply } from '../lib/http';
 
-export const handler = httpHandler({ path: PostId }, async ({ path }) => {
-  await deletePost(path.id);
+export const handler = httpHandler({ path: PostId }, async ({ path, user }) => {
+  await deletePost(path.id, user);
   return reply(204);
 });

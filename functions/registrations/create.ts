@@ -6,5 +6,5 @@ const db = proxyDatabase();
 
 export const handler = httpHandler(
   { path: EventPath, body: RegistrationInput },
-  async ({ path, body }) => reply(201, await register(db, path.id, body)),
+  async ({ path, body, user }) => reply(201, await register(db, path.id, body, user)),
 );

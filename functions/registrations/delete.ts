@@ -4,7 +4,7 @@ import { httpHandler, reply } from '../lib/http';
 
 const db = proxyDatabase();
 
-export const handler = httpHandler({ path: RegistrationPath }, async ({ path }) => {
-  await unregister(db, path.id, path.registrationId);
+export const handler = httpHandler({ path: RegistrationPath }, async ({ path, user }) => {
+  await unregister(db, path.id, path.registrationId, user);
   return reply(204);
 });

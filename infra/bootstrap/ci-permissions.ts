@@ -16,7 +16,8 @@
  * - by name, where the ARN carries it: `<project>-<env>-*` functions, tables,
  *   roles, log groups, RDS clusters and instances, `<project>-<env>/*` secrets;
  * - by the `environment` tag every resource gets from the provider's
- *   default_tags, where the ARN is an id (EC2, KMS keys, RDS proxies, APIs):
+ *   default_tags, where the ARN is an id (EC2, KMS keys, RDS proxies, APIs,
+ *   Cognito user pools):
  *   creating requires the request to carry `environment=<env>`, changing
  *   requires the resource to carry it already.
  * What neither can scope (API Gateway v2 routes and integrations, whose tags
@@ -86,6 +87,8 @@ export function environmentArns(s: EnvironmentScope) {
     apis: `arn:${p}:apigateway:${r}::/apis`,
     api: `arn:${p}:apigateway:${r}::/apis/*`,
     apiTags: `arn:${p}:apigateway:${r}::/tags/*`,
+    // Pool ids are random; the app client and groups are authorised on their pool (Service Authorization Reference, cognito-idp).
+    userPool: `arn:${p}:cognito-idp:${r}:*:userpool/*`,
     ec2: (type: string) => `arn:${p}:ec2:${r}:*:${type}/*`,
   };
 }
@@ -103,6 +106,8 @@ export const DISCOVERY_READS = [
   'rds:DescribeDBProxyTargetGroups', 'rds:DescribeDBProxyTargets', 'rds:ListTagsForResource',
   'logs:DescribeLogGroups', 'kms:ListAliases', 'lambda:ListFunctions',
 ];
+
+const USER_POOL_READS = ['cognito-idp:DescribeUserPool', 'cognito-idp:GetUserPoolMfaConfig', 'cognito-idp:DescribeUserPoolClient', 'cognito-idp:GetGroup'];
 
 /** Reads of the environment's own resources (scoped by name or tag). */
 function scopedReads(s: EnvironmentScope): PolicyStatementJson[] {
@@ -122,6 +127,8 @@ function scopedReads(s: EnvironmentScope): PolicyStatementJson[] {
     allow('ReadKeys', ['kms:DescribeKey', 'kms:GetKeyPolicy', 'kms:GetKeyRotationStatus', 'kms:ListResourceTags'], [a.kmsKey], tagIs('ResourceTag', s.environment)),
     // API ids are random; GET is read-only metadata.
     allow('ReadApis', ['apigateway:GET'], [a.apis, a.api, a.apiTags]),
+    // What aws_cognito_user_pool / _client / _user_group read (provider cognitoidp: DescribeUserPool, GetUserPoolMfaConfig, …).
+    allow('ReadUserPools', USER_POOL_READS, [a.userPool], tagIs('ResourceTag', s.environment)),
   ];
 }
 
@@ -253,6 +260,18 @@ export function applyStatements(s: EnvironmentScope, state: StateLocation, bound
     allow('CreateApi', ['apigateway:POST'], [a.apis, a.apiTags], tagIs('RequestTag', env)),
     allow('ManageApiParts', ['apigateway:GET', 'apigateway:POST', 'apigateway:PUT', 'apigateway:PATCH', 'apigateway:DELETE'], [a.api]),
     allow('UntagApi', ['apigateway:DELETE'], [a.apiTags], tagIs('ResourceTag', env)),
+    // Cognito: new pools only with the environment's tag (CreateUserPool takes "*"); the pool, its
+    // clients and groups only on pools that carry it. No role is passed: the pool sends no SMS.
+    allow('CreateUserPools', ['cognito-idp:CreateUserPool'], ['*'], tagIs('RequestTag', env)),
+    allow('TagNewUserPools', ['cognito-idp:TagResource'], [a.userPool], tagIs('RequestTag', env)),
+    allow(
+      'ManageOwnUserPools',
+      ['cognito-idp:UpdateUserPool', 'cognito-idp:DeleteUserPool', 'cognito-idp:SetUserPoolMfaConfig', 'cognito-idp:TagResource', 'cognito-idp:UntagResource',
+        'cognito-idp:CreateUserPoolClient', 'cognito-idp:UpdateUserPoolClient', 'cognito-idp:DeleteUserPoolClient',
+        'cognito-idp:CreateGroup', 'cognito-idp:UpdateGroup', 'cognito-idp:DeleteGroup'],
+      [a.userPool],
+      tagIs('ResourceTag', env),
+    ),
     // IAM: the environment's roles only, always under its boundary.
     allow('CreateRolesWithBoundary', ['iam:CreateRole', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy', 'iam:PutRolePermissionsBoundary'], [a.role], withBoundary),
     // These IAM actions take no iam:PermissionsBoundary condition; the roles they reach are capped by the boundary anyway.
@@ -263,7 +282,7 @@ export function applyStatements(s: EnvironmentScope, state: StateLocation, bound
 }
 
 /** Services whose resources carry the environment tag (provider default_tags). */
-const TAGGED_SERVICES = ['ec2', 'rds', 'kms', 'apigateway', 'lambda', 'dynamodb', 'logs', 'secretsmanager'];
+const TAGGED_SERVICES = ['ec2', 'rds', 'kms', 'apigateway', 'lambda', 'dynamodb', 'logs', 'secretsmanager', 'cognito-idp'];
 
 /**
  * What no CI role of `environment` may do, whatever it is allowed elsewhere:

@@ -26,6 +26,7 @@ export const environments = {
     corsOrigins: ['http://localhost:5173', 'http://127.0.0.1:5173'],
     deletionProtection: false,
     lambdaArchitecture: 'arm64',
+    auth: { groups: ['organizers'] },
   },
   prod: {
     name: 'prod',
@@ -49,6 +50,7 @@ export const environments = {
     deletionProtection: true,
     lambdaArchitecture: 'arm64',
     api: { throttlingRateLimit: 500, throttlingBurstLimit: 1000 },
+    auth: { groups: ['organizers'] },
   },
 } satisfies Record<string, EnvironmentConfigInput>;
 

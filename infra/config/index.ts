@@ -37,6 +37,7 @@ export function validateAgainstRegistry(
     }
   }
   problems.push(...concurrencyProblems(config, functions));
+  problems.push(...groupProblems(config, functions));
   if (problems.length > 0) throw new ConfigError(config.name, problems);
   return config;
 }
@@ -68,6 +69,28 @@ function concurrencyProblems(config: EnvironmentConfig, functions: readonly Func
   return [
     `reservedConcurrency: the functions reserve ${total} concurrent executions (${reserving.map(([name, n]) => `${name} ${n}`).join(', ')}), but an account limit of ${limit} (accountConcurrencyLimit) leaves only ${available} to reserve, because AWS keeps ${Math.min(100, limit)} unreserved; lower reservedConcurrency (here or per function in functions/registry.ts), or set accountConcurrencyLimit to the account's real "Concurrent executions" quota (Service Quotas) after raising it (received ${config.reservedConcurrency ?? 'unset'})`,
   ];
+}
+
+/**
+ * A route's `auth.groups` may only name groups the environment's user pool
+ * has (`auth.groups` in the config): a group that does not exist admits
+ * nobody, and the handler chain would answer 403 to every caller.
+ */
+function groupProblems(config: EnvironmentConfig, functions: readonly FunctionDefinition[]): string[] {
+  const declared = config.auth.groups;
+  const problems: string[] = [];
+  for (const fn of functions) {
+    const groups = (fn as { auth?: { groups?: unknown } }).auth?.groups;
+    if (!Array.isArray(groups)) continue;
+    for (const group of groups) {
+      if (typeof group === 'string' && !declared.includes(group)) {
+        problems.push(
+          `routes["${fn.name}"].auth.groups: group "${group}" is not a group of the "${config.name}" user pool (auth.groups is ${JSON.stringify(declared)}); add "${group}" to auth.groups in infra/config/environments.ts, or fix the route's group name`,
+        );
+      }
+    }
+  }
+  return problems;
 }
 
 /** Loads, validates and cross-checks one environment's config. */

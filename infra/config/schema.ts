@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { ORIGIN_FIX, ORIGIN_PATTERN } from '../../functions/lib/http/origin';
+import { GROUP_NAME } from '../../functions/registry-schema';
 import { isAwsRegion, regionProblem } from './regions';
 
 const AURORA_PG_VERSION = /^(1[3-9]|2\d)\.\d+$/;
@@ -84,6 +85,93 @@ const webSchema = z
     logRetentionDays: logRetention.optional(),
   })
   .strict()
+  .prefault({});
+
+/** An SES identity ARN (a verified address or domain), for `auth.email.sourceArn`. */
+const SES_IDENTITY_ARN = /^arn:aws[a-z-]*:ses:[a-z0-9-]+:\d{12}:identity\/.+$/;
+
+/**
+ * Sign-in: the environment's Cognito user pool, its browser app client and
+ * its groups (infra/constructs/user-pool.ts). Every default is the secure,
+ * cheap choice; docs/infrastructure.md ("Sign-in (Cognito)") says why and
+ * what prod should consider. Limits are Cognito's (API reference:
+ * CreateUserPoolClient, TokenValidityUnitsType).
+ */
+const authSchema = z
+  .object({
+    /**
+     * Groups of the user pool. A route's `auth.groups` may only name these
+     * (checked at synth); the example app declares `organizers`.
+     * @default []
+     */
+    groups: z
+      .array(z.string().regex(GROUP_NAME, 'use 1-128 letters, digits or punctuation, no spaces, e.g. "organizers"'))
+      .max(10_000, "use at most Cognito's 10,000 groups per user pool")
+      .default([]),
+    /**
+     * Multi-factor authentication with an authenticator app (TOTP): `OPTIONAL`
+     * lets each user turn it on, `ON` requires it of everyone. SMS is never
+     * configured (it costs per message and needs an SNS role).
+     * @default "OPTIONAL"
+     */
+    mfa: z.enum(['OFF', 'OPTIONAL', 'ON'], { error: 'use "OPTIONAL" (each user may turn on an authenticator app), "ON" (everyone must) or "OFF"' }).default('OPTIONAL'),
+    /** Access token lifetime, 5 minutes to 1 day (Cognito's limits). @default 60 */
+    accessTokenMinutes: z.number().int('use whole minutes').min(5, "use 5 to 1440 minutes (Cognito's limits: 5 minutes to 1 day)").max(1440, "use 5 to 1440 minutes (Cognito's limits: 5 minutes to 1 day)").default(60),
+    /** ID token lifetime, 5 minutes to 1 day (Cognito's limits). @default 60 */
+    idTokenMinutes: z.number().int('use whole minutes').min(5, "use 5 to 1440 minutes (Cognito's limits: 5 minutes to 1 day)").max(1440, "use 5 to 1440 minutes (Cognito's limits: 5 minutes to 1 day)").default(60),
+    /**
+     * Refresh token lifetime in whole days, 1 to 3650 (Cognito allows 1 hour
+     * to 10 years; whole days keep it at least as long as the access and ID
+     * tokens). @default 30
+     */
+    refreshTokenDays: z.number().int('use whole days').min(1, "use 1 to 3650 days (Cognito's limit is 10 years)").max(3650, "use 1 to 3650 days (Cognito's limit is 10 years)").default(30),
+    /**
+     * The user pool's feature plan (tier): `LITE`, `ESSENTIALS` or `PLUS`. Lite
+     * and Essentials include Cognito's free tier of monthly active users;
+     * Essentials adds password-reuse prevention (used here); Plus adds threat
+     * protection and has no free tier.
+     * @default "ESSENTIALS" (AWS's default for new pools)
+     */
+    featurePlan: z.enum(['LITE', 'ESSENTIALS', 'PLUS'], { error: 'use "LITE", "ESSENTIALS" or "PLUS" (Cognito\'s feature plans)' }).default('ESSENTIALS'),
+    /**
+     * Threat protection (formerly advanced security: compromised-credential
+     * detection, adaptive authentication) for username-password and SRP
+     * sign-in: `AUDIT` only logs risks, `ENFORCED` acts on them. Needs
+     * `featurePlan: "PLUS"`.
+     * @default "OFF"
+     */
+    threatProtection: z.enum(['OFF', 'AUDIT', 'ENFORCED'], { error: 'use "OFF", "AUDIT" (log risks) or "ENFORCED" (act on them; both need featurePlan "PLUS")' }).default('OFF'),
+    /**
+     * Send Cognito's emails (verification codes, password resets) through
+     * Amazon SES instead of Cognito's built-in sender, which is limited to 50
+     * emails a day per account.
+     * @default - Cognito's built-in sender (COGNITO_DEFAULT)
+     */
+    email: z
+      .object({
+        /** ARN of a verified SES identity, e.g. `arn:aws:ses:eu-west-1:123456789012:identity/example.com`. */
+        sourceArn: z.string().regex(SES_IDENTITY_ARN, 'use the ARN of a verified SES identity, e.g. "arn:aws:ses:eu-west-1:123456789012:identity/example.com"'),
+        /** Sender, e.g. `"Example <no-reply@example.com>"`. @default - the identity's address */
+        from: z.string().min(3).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .superRefine((a, ctx) => {
+    if (a.threatProtection !== 'OFF' && a.featurePlan !== 'PLUS') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['threatProtection'],
+        message: `"${a.threatProtection}" needs the Plus feature plan (threat protection is a Plus feature since Cognito's November 2024 feature plans; featurePlan is "${a.featurePlan}"); set auth.featurePlan to "PLUS" or auth.threatProtection to "OFF"`,
+      });
+    }
+    const seen = new Set<string>();
+    for (const [i, group] of a.groups.entries()) {
+      if (seen.has(group)) ctx.addIssue({ code: 'custom', path: ['groups', i], message: `"${group}" is listed twice; list each group once` });
+      seen.add(group);
+    }
+  })
   .prefault({});
 
 export const environmentConfigSchema = z
@@ -233,6 +321,7 @@ export const environmentConfigSchema = z
       })
       .strict()
       .default({ throttlingRateLimit: 100, throttlingBurstLimit: 200 }),
+    auth: authSchema,
     dynamodb: z
       .object({
         /** DynamoDB streams view type, or false for no stream. @default false */

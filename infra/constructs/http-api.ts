@@ -1,7 +1,16 @@
 /**
  * API Gateway HTTP API (payload 2.0): one route per registry entry, an OPTIONS
  * route per path so preflight reaches the middy CORS middleware, a `$default`
- * auto-deployed stage with JSON access logs and default throttling.
+ * auto-deployed stage with JSON access logs and default throttling, and a JWT
+ * authorizer for the routes that need sign-in.
+ *
+ * A route with `auth` is authorized by API Gateway before its function runs:
+ * the token's signature (the issuer's JWKS), `iss`, `aud` or `client_id`,
+ * `exp`, `nbf`, and at least one of the route's scopes when it has any (API
+ * Gateway developer guide, "Control access to HTTP APIs with JWT
+ * authorizers"); anything else gets 401 without calling the function. Public
+ * routes and the OPTIONS preflight routes have no authorization: browsers
+ * send no token with a preflight.
  *
  * No `cors_configuration`: with it API Gateway answers preflight itself and
  * ignores the CORS headers our functions return. CORS lives in one place.
@@ -9,8 +18,9 @@
 import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
 import { Apigatewayv2Api } from '@cdktf/provider-aws/lib/apigatewayv2-api';
+import { Apigatewayv2Authorizer } from '@cdktf/provider-aws/lib/apigatewayv2-authorizer';
 import { Apigatewayv2Integration } from '@cdktf/provider-aws/lib/apigatewayv2-integration';
-import { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-route';
+import { Apigatewayv2Route, type Apigatewayv2RouteConfig } from '@cdktf/provider-aws/lib/apigatewayv2-route';
 import { Apigatewayv2Stage } from '@cdktf/provider-aws/lib/apigatewayv2-stage';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
@@ -23,6 +33,21 @@ export interface HttpRoute {
   readonly fn: ServiceFunction;
   /** Integration timeout; API Gateway's maximum is 30 s. */
   readonly timeoutSeconds: number;
+  /**
+   * Sign-in required: the JWT authorizer checks the token, and that it carries
+   * at least one of `scopes` when given (access tokens only: ID tokens have no
+   * `scope` claim).
+   * @default - public: no authorization
+   */
+  readonly auth?: { readonly scopes?: readonly string[] };
+}
+
+/** Whom the JWT authorizer trusts. */
+export interface JwtAuthorizerProps {
+  /** Token issuer (`iss`), e.g. `https://cognito-idp.<region>.amazonaws.com/<pool id>`; its JWKS is `<issuer>/.well-known/jwks.json`. */
+  readonly issuer: string;
+  /** Accepted `aud` (ID tokens) or `client_id` (access tokens) values: the app client ids. */
+  readonly audience: readonly string[];
 }
 
 export interface HttpApiProps {
@@ -36,6 +61,11 @@ export interface HttpApiProps {
   readonly throttlingBurstLimit: number;
   /** Answer preflight (OPTIONS) in the functions. @default true */
   readonly preflightRoutes?: boolean;
+  /**
+   * The JWT authorizer of the routes with `auth`.
+   * @default - no authorizer; a route with `auth` is then refused
+   */
+  readonly jwtAuthorizer?: JwtAuthorizerProps;
 }
 
 /** API Gateway access log fields (JSON, one object per request). */
@@ -63,6 +93,8 @@ export class HttpApi extends Construct {
   readonly integrations = new Map<ServiceFunction, Apigatewayv2Integration>();
   readonly routes: Apigatewayv2Route[] = [];
   readonly permissions: LambdaPermission[] = [];
+  /** The JWT authorizer (when `jwtAuthorizer` is given). */
+  readonly authorizer?: Apigatewayv2Authorizer;
 
   constructor(scope: Construct, id: string, private readonly props: HttpApiProps) {
     super(scope, id);
@@ -72,6 +104,7 @@ export class HttpApi extends Construct {
       protocolType: 'HTTP',
       description: `HTTP API of ${props.name}`,
     });
+    this.authorizer = props.jwtAuthorizer && this.createJwtAuthorizer(props.jwtAuthorizer);
     this.createRoutes();
     this.createPreflightRoutes();
     this.allowInvocations();
@@ -105,6 +138,30 @@ export class HttpApi extends Construct {
     return integration;
   }
 
+  /** Reads the bearer token from the Authorization header (with or without `Bearer `). */
+  private createJwtAuthorizer(jwt: JwtAuthorizerProps): Apigatewayv2Authorizer {
+    if (jwt.audience.length === 0) throw new Error(`HttpApi "${this.props.name}": jwtAuthorizer.audience is empty; give the app client ids whose tokens the API accepts`);
+    return new Apigatewayv2Authorizer(this, 'jwt-authorizer', {
+      apiId: this.api.id,
+      name: `${this.props.name}-jwt`,
+      authorizerType: 'JWT',
+      identitySources: ['$request.header.Authorization'],
+      jwtConfiguration: { issuer: jwt.issuer, audience: [...jwt.audience] },
+    });
+  }
+
+  /** `JWT` with the authorizer (and the route's scopes) for a route with `auth`, `NONE` otherwise. */
+  private authorizationOf(route: HttpRoute): Pick<Apigatewayv2RouteConfig, 'authorizationType' | 'authorizerId' | 'authorizationScopes'> {
+    if (!route.auth) return { authorizationType: 'NONE' };
+    if (!this.authorizer) {
+      throw new Error(
+        `HttpApi "${this.props.name}": route "${route.method} ${route.path}" requires sign-in (auth) but the API has no JWT authorizer; give HttpApiProps.jwtAuthorizer (issuer and audience of the user pool), or make the route public`,
+      );
+    }
+    const scopes = route.auth.scopes ?? [];
+    return { authorizationType: 'JWT', authorizerId: this.authorizer.id, ...(scopes.length ? { authorizationScopes: [...scopes] } : {}) };
+  }
+
   private createRoutes(): void {
     for (const route of this.props.routes) {
       this.routes.push(
@@ -112,12 +169,13 @@ export class HttpApi extends Construct {
           apiId: this.api.id,
           routeKey: `${route.method} ${route.path}`,
           target: `integrations/${this.integrationFor(route).id}`,
+          ...this.authorizationOf(route),
         }),
       );
     }
   }
 
-  /** OPTIONS <path> to the first function registered for that path. */
+  /** OPTIONS <path> to the first function registered for that path; never authorized (a preflight carries no token). */
   private createPreflightRoutes(): void {
     if (!(this.props.preflightRoutes ?? true)) return;
     const byPath = new Map<string, HttpRoute>();
@@ -128,6 +186,7 @@ export class HttpApi extends Construct {
           apiId: this.api.id,
           routeKey: `OPTIONS ${path}`,
           target: `integrations/${this.integrationFor(route).id}`,
+          authorizationType: 'NONE',
         }),
       );
     }

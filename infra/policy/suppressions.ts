@@ -12,6 +12,7 @@
  * `suppressPolicy(resource, rule, reason)` (infra/policy/suppress.ts).
  */
 import { routes as registryRoutes } from '../../functions/registry';
+import { publicReasonProblem } from '../../functions/registry-schema';
 import type { RouteDefinition } from '../../functions/registry-types';
 import { environments } from '../config/environments';
 import type { Suppression } from './types';
@@ -24,11 +25,13 @@ const route = (routeKey: string, reason: string): Suppression => ({
 
 /**
  * Routes without authorization: the registry's `public` reason is the written
- * decision (functions/registry.ts). A route without one is reported by
- * SPS-API-3 until it gets an authorizer or a reason.
+ * decision (functions/registry.ts), if it is one the registry accepts (for a
+ * route that writes data, it says how abuse is bounded: publicReasonProblem).
+ * A route without one is reported by SPS-API-3 until it gets `auth` or a
+ * reason.
  */
 function routeSuppressions(routes: readonly RouteDefinition[]): Suppression[] {
-  return routes.flatMap((r) => (r.public ? [route(`${r.method} ${r.path}`, r.public)] : []));
+  return routes.flatMap((r) => (r.public !== undefined && !publicReasonProblem(r) ? [route(`${r.method} ${r.path}`, r.public)] : []));
 }
 
 /**

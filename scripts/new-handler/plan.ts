@@ -26,8 +26,10 @@ export interface ScaffoldInput {
   readonly path: string;
   /** Repository root. @default - this checkout */
   readonly root?: string;
-  /** Why the route needs no authorization (≥ 10 characters); required while the registry has no authorizer. */
+  /** Why anyone may call the route (≥ 10 characters). One of `public` and `auth` is required. */
   readonly public?: string;
+  /** The route needs a signed-in user, in one of `groups` when given (`--auth`, `--groups a,b`). */
+  readonly auth?: { readonly groups?: readonly string[] };
   /** Tables the route uses, in order: `[['notes', 'read-write']]`. The handler's code uses the first. @default - none */
   readonly tables?: readonly (readonly [string, string])[];
   /** SQL through the RDS Proxy or the Data API. @default - no SQL */
@@ -93,12 +95,16 @@ export async function planScaffold(input: ScaffoldInput, root: string): Promise<
     handler: handlerRel,
     ...(Object.keys(data).length > 0 ? { data } : {}),
     ...(input.public !== undefined ? { public: input.public.trim() } : {}),
+    ...(input.auth !== undefined ? { auth: input.auth.groups?.length ? { groups: [...input.auth.groups] } : {} } : {}),
   } as RouteDefinition;
   const problems = problemsInEveryEnvironment([...functions, entry], root, tables, environments);
-  if (input.public === undefined) {
+  if (input.public === undefined && input.auth === undefined) {
     problems.unshift(
-      `--public: missing. The registry has no authorizer yet, so the route is public, and the policy pack (SPS-API-3, run by npm test and npm run check) fails it without a written reason; pass --public "<why this route needs no authorization>" (at least 10 characters)`,
+      `--auth or --public: missing. Every route says who may call it: --auth (a signed-in user; --groups organizers,admins for members of a group) or --public "<why anyone may call it>" (at least 10 characters; for a route that writes, say how abuse is bounded)`,
     );
+  }
+  if (input.public !== undefined && input.auth !== undefined) {
+    problems.unshift(`--auth with --public: a route needs sign-in or is public, not both; keep one`);
   }
   if (problems.length > 0) throw new ScaffoldError(problems.join('\n'));
 

@@ -44,10 +44,28 @@ class TestWriter {
     return `${this.plan.method} ${this.plan.entry.path}`;
   }
 
-  /** `await local.invoke('<name>', { pathParameters, json })`. */
-  invoke(path: Record<string, string>, json?: string): string {
-    const init = [...(this.plan.params.length > 0 ? [`pathParameters: ${literal(path)}`] : []), ...(json ? [`json: ${json}`] : [])];
+  /** `await local.invoke('<name>', { pathParameters, json, user })`; a signed-in route's calls carry a user of its groups. */
+  invoke(path: Record<string, string>, json?: string, user: string | undefined = this.plan.entry.auth ? 'USER' : undefined): string {
+    const init = [...(this.plan.params.length > 0 ? [`pathParameters: ${literal(path)}`] : []), ...(json ? [`json: ${json}`] : []), ...(user ? [`user: ${user}`] : [])];
     return `await local.invoke('${this.plan.entry.name}'${init.length > 0 ? `, { ${init.join(', ')} }` : ''})`;
+  }
+
+  /** The refusals of a signed-in route: no token (API Gateway's 401), and a user outside its groups (403). */
+  accessTests(): void {
+    const auth = this.plan.entry.auth;
+    if (!auth) return;
+    const path = sampleParams(this.plan.params);
+    const json = this.plan.hasBody ? HELLO : undefined;
+    this.test('refuses a call without a token: 401, as the authorizer does', [
+      `const result = ${this.invoke(path, json, '')};`,
+      "expect([result.statusCode, JSON.parse(result.body)]).toEqual([401, { message: 'Unauthorized' }]);",
+    ]);
+    if (auth.groups?.length) {
+      this.test('refuses a signed-in user outside its groups: 403 forbidden', [
+        `const result = ${this.invoke(path, json, "{ sub: 'scaffold-outsider', email: 'outsider@example.com' }")};`,
+        "expect([result.statusCode, JSON.parse(result.body).error.code]).toEqual([403, 'forbidden']);",
+      ]);
+    }
   }
 
   test(name: string, body: readonly string[]): void {
@@ -196,6 +214,7 @@ export function testSource(plan: ScaffoldPlan, imports: { testing: string; log: 
   else if (plan.data.kind === 'sql') withSql(w, plan);
   else withoutData(w, plan);
   w.validationTest();
+  w.accessTests();
   const body = w.lines.join('\n');
   const commands = ['GetCommand', 'PutCommand'].filter((c) => body.includes(`new ${c}(`));
   const stands =
@@ -212,8 +231,15 @@ export function testSource(plan: ScaffoldPlan, imports: { testing: string; log: 
     ' */',
     ...(commands.length > 0 ? [`import { ${commands.join(', ')} } from '@aws-sdk/lib-dynamodb';`] : []),
     `import { setLogSink, type LogRecord } from '${imports.log}';`,
-    `import { startLocalServices, type LocalServices } from '${imports.testing}';`,
+    `import { startLocalServices, type LocalServices${plan.entry.auth ? ', type TestUser' : ''} } from '${imports.testing}';`,
     '',
+    ...(plan.entry.auth
+      ? [
+          '// The signed-in caller, as API Gateway\'s JWT authorizer passes its verified token to the function.',
+          `const USER: TestUser = { sub: 'scaffold-user', email: 'user@example.com'${plan.entry.auth.groups?.length ? `, groups: [${plan.entry.auth.groups.map((g) => literal(g)).join(', ')}]` : ''} };`,
+          '',
+        ]
+      : []),
     '// The handler logs one JSON line per request: keep them for assertions instead of printing them.',
     'const logs: LogRecord[] = [];',
     'const printLogs = setLogSink((record) => logs.push(record));',

@@ -12,6 +12,8 @@ import { startLocalServices, type InvokeInit, type LocalServices } from '../../f
 import { errorOf, expectValidProxyResult } from '../functions/assertions';
 import { captureLogs } from '../functions/events';
 
+const ORGANIZER = { sub: 'sub-olga', email: 'olga@example.com', groups: ['organizers'] };
+
 let local: LocalServices;
 let masterDb: Database;
 const logs = captureLogs();
@@ -52,7 +54,7 @@ async function walk(name: string, path: string, init: InvokeInit, limit: number)
 test('GET /posts: maximal posts (every character 3 bytes of UTF-8) come in pages under the budget, each exactly once', async () => {
   const created: string[] = [];
   for (let i = 0; i < 45; i++) {
-    const r = await call('posts-create', '/posts', { json: { title: '€'.repeat(200), body: `${'€'.repeat(9_990)}${String(i).padStart(10, '0')}`, author: '€'.repeat(100) } });
+    const r = await call('posts-create', '/posts', { user: { sub: 'sub-writer', email: 'writer@example.com' }, json: { title: '€'.repeat(200), body: `${'€'.repeat(9_990)}${String(i).padStart(10, '0')}`, author: '€'.repeat(100) } });
     expect(r.statusCode).toBe(201);
     created.push((JSON.parse(r.body) as { id: string }).id);
   }
@@ -65,7 +67,7 @@ test('GET /posts: maximal posts (every character 3 bytes of UTF-8) come in pages
 }, 120_000);
 
 test('GET /events/{id}/registrations is paginated: registrations made in the same millisecond are each returned exactly once', async () => {
-  const event = JSON.parse((await call('events-create', '/events', { json: { name: 'Big conf', capacity: 100_000, startsAt: '2027-05-01T09:00:00Z' } })).body) as { id: string };
+  const event = JSON.parse((await call('events-create', '/events', { user: ORGANIZER, json: { name: 'Big conf', capacity: 100_000, startsAt: '2027-05-01T09:00:00Z' } })).body) as { id: string };
   // 1,050 registrations, in groups sharing one created_at (what a busy second looks like), names and emails at their maximum length.
   await masterDb.query(
     `INSERT INTO registrations (event_id, name, email, created_at)
@@ -74,7 +76,7 @@ test('GET /events/{id}/registrations is paginated: registrations made in the sam
     { eventId: event.id },
   );
   const path = `/events/${event.id}/registrations`;
-  const init = { pathParameters: { id: event.id } };
+  const init = { pathParameters: { id: event.id }, user: ORGANIZER };
   const { ids, sizes } = await walk('registrations-list', path, init, 500);
   expect(ids.length).toBe(1050);
   expect(new Set(ids).size).toBe(1050);

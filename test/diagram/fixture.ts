@@ -19,7 +19,14 @@ import { fixtureFunctionsDir } from '../fixtures/registry';
 /** Table needs by name: the registry's type only knows the example app's tables. */
 const uses = (tables: Record<string, 'read' | 'read-write'>) => tables as DataNeeds['tables'];
 
-const route = (name: string, method: RouteDefinition['method'], path: string, data: DataNeeds): RouteDefinition => ({ name, method, path, handler: 'plain.ts', data });
+const route = (name: string, method: RouteDefinition['method'], path: string, data: DataNeeds): RouteDefinition => ({
+  name,
+  method,
+  path,
+  handler: 'plain.ts',
+  data,
+  public: 'Diagram fixture route; abuse bounded by stage throttling',
+});
 
 export const manyRoutes: readonly RouteDefinition[] = [
   route('health', 'GET', '/health', { tables: uses({ posts: 'read' }), sql: 'proxy' }),

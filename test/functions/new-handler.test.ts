@@ -18,7 +18,7 @@ import { parseArgs, scaffoldHandler, type ScaffoldInput } from '../../scripts/ne
 const ROOT = process.cwd();
 /** Not copied: dependencies (linked instead), git, and build, synth and local-runtime outputs. */
 const NOT_COPIED = new Set(['node_modules', '.git', 'cdktf.out', '.build', '.local', 'reports', 'coverage']);
-const PUBLIC = 'Scaffold test route, public by design';
+const PUBLIC = 'Scaffold test route, public by design; abuse bounded by stage throttling';
 
 let tmp: string;
 /** TMPDIR of every process the test starts in the copy: removed with it. */
@@ -34,7 +34,7 @@ const registry = () => read('functions', 'registry.ts');
  */
 const scaffold = (input: Omit<ScaffoldInput, 'root'>) => {
   jest.resetModules();
-  return scaffoldHandler({ ...('public' in input ? {} : { public: PUBLIC }), ...input, root: tmp });
+  return scaffoldHandler({ ...('public' in input || 'auth' in input ? {} : { public: PUBLIC }), ...input, root: tmp });
 };
 /** Every file under functions/ and test/ of the copy. */
 const files = () => ['functions', 'test'].flatMap((dir) => readdirSync(inCopy(dir), { recursive: true, encoding: 'utf8' }).map((f) => path.join(dir, f))).sort();
@@ -96,8 +96,8 @@ describe('scaffolding', () => {
   test.each<[string, Omit<ScaffoldInput, 'root'>, string]>([
     [
       'POST creating an item with a new key',
-      { name: 'scaffold-notes-create', method: 'POST', path: '/scaffold-notes', tables: [['scaffoldnotes', 'read-write']] },
-      `{ name: 'scaffold-notes-create', method: 'POST', path: '/scaffold-notes', handler: 'scaffold/notes-create.ts', data: { tables: { scaffoldnotes: 'read-write' } }, public: '${PUBLIC}' },`,
+      { name: 'scaffold-notes-create', method: 'POST', path: '/scaffold-notes', tables: [['scaffoldnotes', 'read-write']], auth: {} },
+      "{ name: 'scaffold-notes-create', method: 'POST', path: '/scaffold-notes', handler: 'scaffold/notes-create.ts', data: { tables: { scaffoldnotes: 'read-write' } }, auth: {} },",
     ],
     [
       'PUT updating an item by a string and a number key',
@@ -105,9 +105,9 @@ describe('scaffolding', () => {
       `{ name: 'scaffold-entries-update', method: 'PUT', path: '/scaffold-streams/{streamId}/entries/{seq}', handler: 'scaffold/entries-update.ts', data: { tables: { scaffoldentries: 'read-write' } }, public: '${PUBLIC}' },`,
     ],
     [
-      'GET with SQL through the RDS Proxy',
-      { name: 'scaffold-sql-get', method: 'GET', path: '/scaffold-sql/{id}', sql: 'proxy' },
-      `{ name: 'scaffold-sql-get', method: 'GET', path: '/scaffold-sql/{id}', handler: 'scaffold/sql-get.ts', data: { sql: 'proxy' }, public: '${PUBLIC}' },`,
+      'GET with SQL through the RDS Proxy, for a group',
+      { name: 'scaffold-sql-get', method: 'GET', path: '/scaffold-sql/{id}', sql: 'proxy', auth: { groups: ['organizers'] } },
+      "{ name: 'scaffold-sql-get', method: 'GET', path: '/scaffold-sql/{id}', handler: 'scaffold/sql-get.ts', data: { sql: 'proxy' }, auth: { groups: ['organizers'] } },",
     ],
     [
       'POST with SQL through the Data API',
@@ -229,7 +229,8 @@ describe('refusals change nothing', () => {
     [{ name: 'x'.repeat(60), method: 'GET', path: '/x' }, /over AWS's 64/],
     [{ name: 'scaffold-notes-create', method: 'GET', path: '/elsewhere' }, /^scaffold-notes-create: the name is already registered in functions\/registry\.ts; choose another name$/],
     [{ name: 'scaffold-again', method: 'POST', path: '/scaffold-notes' }, /^POST \/scaffold-notes: the route is already registered in functions\/registry\.ts; choose another method or path$/],
-    [{ name: 'scaffold-x', method: 'GET', path: '/x', public: undefined }, /^--public: missing\. The registry has no authorizer yet.*pass --public "<why this route needs no authorization>"/],
+    [{ name: 'scaffold-x', method: 'GET', path: '/x', public: undefined }, /^--auth or --public: missing\. Every route says who may call it/],
+    [{ name: 'scaffold-x', method: 'GET', path: '/x', auth: {}, public: PUBLIC }, /^--auth with --public: a route needs sign-in or is public, not both/],
     [{ name: 'scaffold-x', method: 'GET', path: '/x', public: 'because' }, /routes\["scaffold-x"\]\.public: give the reason the route needs no sign-in in at least 10 characters/],
     [{ name: 'scaffold-x', method: 'GET', path: '/x', tables: [['nosuch', 'read']] }, /routes\["scaffold-x"\]\.data\.tables: unknown table "nosuch"; use one of .*"scaffoldnotes".* or define it in functions\/tables\.ts/],
     [{ name: 'scaffold-x', method: 'GET', path: '/x', tables: [['scaffoldnotes', 'write']] }, /routes\["scaffold-x"\]\.data\.tables\.scaffoldnotes: use "read" or "read-write" \(received "write"\)/],
@@ -279,7 +280,7 @@ describe('refusals change nothing', () => {
     const before = registry();
     const run = spawnSync(process.execPath, [path.join('node_modules', 'tsx', 'dist', 'cli.mjs'), path.join('scripts', 'new-handler.ts'), 'scaffold-y', 'GET', '/scaffold-y'], { cwd: tmp, encoding: 'utf8' });
     expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/^new:handler: --public: missing\./);
+    expect(run.stderr).toMatch(/^new:handler: --auth or --public: missing\./);
     expect(registry()).toBe(before);
   });
 });
@@ -302,7 +303,7 @@ describe('the command line', () => {
   test.each([
     [['a', 'GET', '/a', '--table', 'notes'], /^--table notes: give the access after a colon, "notes:read" or "notes:read-write"$/],
     [['a', 'GET', '/a', '--sql', 'proxy', '--sql', 'data-api'], /^--sql data-api: given twice \(proxy, data-api\)/],
-    [['a', 'GET', '/a', '--tables', 'notes:read'], /^--tables: unknown option; use --public, --table or --sql/],
+    [['a', 'GET', '/a', '--tables', 'notes:read'], /^--tables: unknown option; use --auth, --groups, --public, --table or --sql/],
     [['a', 'GET', '/a', '--public'], /^--public: needs a value/],
     [['a', 'GET'], /^expected <name> <METHOD> <path>, received 2 argument\(s\) \(a GET\)/],
   ])('fails on %j', (argv, message) => {

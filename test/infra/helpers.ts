@@ -1,6 +1,6 @@
 /**
  * Test helpers: synthesize a PlatformStack for a (possibly modified) fixture
- * environment on the fixture app (test/fixtures), bundles built once per test
+ * environment on the fixture app with sign-in (test/fixtures), bundles built once per test
  * file into a temp dir; synthesize constructs alone (`Testing.synthScope`)
  * with stand-in code and the small real dependencies they need.
  */
@@ -16,7 +16,7 @@ import { DataKey } from '../../infra/constructs/kms-key';
 import type { EnvironmentConfig } from '../../infra/config';
 import { bundleAll, PlatformStack, type PlatformStackProps } from '../../infra/stack';
 import type { RouteDefinition, TaskDefinition } from '../../functions/registry-types';
-import { fixtureFunctionsDir, fixtureRoutes, fixtureTables, fixtureTasks } from '../fixtures/registry';
+import { fixtureFunctionsDir, fixtureRoutes, fixtureTables, fixtureTasks, signedInFixtureRoutes } from '../fixtures/registry';
 import { synthScope as synthScopeJson, tempDir, testApp } from '../support/temp';
 
 export { configFor } from '../fixtures/environments';
@@ -60,7 +60,7 @@ export interface SynthResult {
 export function fixtureStack(app: App, config: EnvironmentConfig, bundles: FixtureBundles, props: Partial<PlatformStackProps> = {}): PlatformStack {
   return new PlatformStack(app, config.name, {
     config,
-    routes: fixtureRoutes,
+    routes: signedInFixtureRoutes,
     tasks: fixtureTasks,
     tables: fixtureTables,
     functionsDir: fixtureFunctionsDir,

@@ -5,14 +5,27 @@
  * what Terraform would really do. Synth and plans run once for the file.
  * The web front end is planned on the fixture stack and build (test/infra/web-plan.ts),
  * once as a first deploy and once against that deploy's state with one file changed.
+ *
+ * Sign-in is planned twice: on the real app (whatever its registry declares:
+ * each route with `auth` behind the authorizer, each public route with its
+ * reason) and on the fixture app with sign-in (test/fixtures), so routes
+ * with auth, groups and scopes are planned whatever the example app declares.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { App } from 'cdktf';
 import { VPC_ENI_ACTIONS } from '../../infra/constructs/function';
+import { CLIENT_AUTH_FLOWS } from '../../infra/constructs/user-pool';
 import { loadAllConfigs } from '../../infra/config';
+import { PlatformStack } from '../../infra/stack';
 import { routes, tasks } from '../../functions/registry';
+import { publicReasonProblem } from '../../functions/registry-schema';
+import type { RouteDefinition } from '../../functions/registry-types';
 import { tables } from '../../functions/tables';
+import { configFor } from '../fixtures/environments';
+import { FIXTURE_GROUP, FIXTURE_SCOPE, fixtureFunctionsDir, fixtureTables, fixtureTasks, signedInFixtureRoutes } from '../fixtures/registry';
+import { FixtureBundles } from './helpers';
 import {
   planOffline,
   pluginMirror,
@@ -23,7 +36,6 @@ import {
 } from '../../scripts/plan-offline-lib';
 import { planLine } from '../../scripts/plan-summary';
 import { FIXTURE_WEB_KEYS, webBuild } from '../fixtures/web';
-import { FixtureBundles } from './helpers';
 import { resourceSchemas, stateFromPlan, synthWebStack } from './web-plan';
 
 const PIPELINE_TIMEOUT = 300_000;
@@ -34,6 +46,23 @@ const configOf = (stack: string) => configs.find((c) => c.name === stack)!;
 const usesSql = [...routes, ...tasks].some((f) => (f as { data?: { sql?: string } }).data?.sql);
 let work: string;
 const plans = new Map<string, OfflinePlan>();
+/** The plan of the fixture app with sign-in (key in `plans`). */
+const SIGNED_IN = 'fixture-signed-in';
+
+/** The fixture app with sign-in as a `dev` stack, synthesized in this process into `outdir`. */
+function synthSignedInFixture(outdir: string): void {
+  const app = new App({ outdir });
+  new PlatformStack(app, 'dev', {
+    config: configFor('dev'),
+    routes: signedInFixtureRoutes,
+    tasks: fixtureTasks,
+    tables: fixtureTables,
+    functionsDir: fixtureFunctionsDir,
+    archives: new FixtureBundles().archives,
+    stateBackend: {},
+  });
+  app.synth();
+}
 
 beforeAll(async () => {
   const mirror = pluginMirror(); // TF_PLUGIN_MIRROR, an implied mirror, /opt/tf-plugins, or the registry
@@ -41,7 +70,12 @@ beforeAll(async () => {
   const outdir = join(work, 'cdktf.out');
   const stacks = await synthApp(outdir, { SPS_BUILD_DIR: join(work, 'build') });
   expect(stacks).toEqual([...stackNames].sort());
-  const results = await Promise.all(stacks.map((s) => planOffline(s, prepareOfflineStack(outdir, s, join(work, s)), mirror)));
+  const fixtureOut = join(work, 'fixture.out');
+  synthSignedInFixture(fixtureOut);
+  const results = await Promise.all([
+    ...stacks.map((s) => planOffline(s, prepareOfflineStack(outdir, s, join(work, s)), mirror)),
+    planOffline(SIGNED_IN, prepareOfflineStack(fixtureOut, 'dev', join(work, SIGNED_IN)), mirror),
+  ]);
   for (const r of results) plans.set(r.stack, r);
 }, PIPELINE_TIMEOUT);
 
@@ -147,7 +181,8 @@ describe.each(stackNames)('offline plan of stack "%s"', (stack) => {
     for (const [path, value] of walk(plan)) {
       const key = path[path.length - 1] ?? '';
       if (/password/i.test(key)) passwordKeysSeen.add(key);
-      if (/password|secret_string|secret_binary/i.test(key) && !/^manage_master_user_password$/.test(key)) {
+      // Settings about passwords (the RDS switch, the user pool's password policy) hold no password.
+      if (/password|secret_string|secret_binary/i.test(key) && !/^(manage_master_user_password|password_policy|password_history_size|temporary_password_validity_days)$/.test(key)) {
         const empty = value === null || value === undefined || value === false || (typeof value === 'object' && Object.keys(value as object).length === 0);
         if (!empty && !path.includes('after_unknown') && !path.includes('before_sensitive') && !path.includes('after_sensitive') && !path.includes('sensitive_values')) {
           offending.push(`${path.join('.')}=${JSON.stringify(value)}`);
@@ -240,5 +275,86 @@ describe('offline plan of the web front end (fixture stack and build)', () => {
     expect(changes).toHaveLength(FIXTURE_WEB_KEYS.length + 1);
     const changed = changes.filter((r) => r.change.actions.join() !== 'no-op');
     expect(changed.map((r) => [(r.change.after as { key?: string }).key, r.change.actions])).toEqual([['index.html', ['update']]]);
+  });
+});
+
+/** The configured route of `routeKey`, and the address of the authorizer it references (if any). */
+function routeIn(stack: string, routeKey: string): ConfigResource {
+  const route = configured(stack).find((r) => r.type === 'aws_apigatewayv2_route' && r.expressions.route_key?.constant_value === routeKey);
+  if (!route) throw new Error(`no route "${routeKey}" in the plan of ${stack}`);
+  return route;
+}
+
+const authorizerOf = (route: ConfigResource) => refsOf(route.expressions.authorizer_id).find((r) => r.startsWith('aws_apigatewayv2_authorizer.') && !r.endsWith('.id'));
+
+/** Sign-in as planned: the pool, its client and groups, the authorizer trusting them, and every route of `appRoutes` as it declares. */
+function signInTests(stack: string, appRoutes: readonly RouteDefinition[], groups: () => readonly string[]): void {
+  test('the user pool, its browser client and the groups are planned', () => {
+    const [pool] = planned(stack, 'aws_cognito_user_pool');
+    expect(planned(stack, 'aws_cognito_user_pool')).toHaveLength(1);
+    expect(pool!.values).toMatchObject({
+      username_attributes: ['email'],
+      auto_verified_attributes: ['email'],
+      mfa_configuration: expect.stringMatching(/^(OPTIONAL|ON|OFF)$/),
+      password_policy: [expect.objectContaining({ minimum_length: 12, require_symbols: true, temporary_password_validity_days: 3 })],
+      email_configuration: [expect.objectContaining({ email_sending_account: 'COGNITO_DEFAULT' })],
+    });
+    const [client] = planned(stack, 'aws_cognito_user_pool_client');
+    expect(client!.values).toMatchObject({ generate_secret: false, prevent_user_existence_errors: 'ENABLED', enable_token_revocation: true });
+    expect([...(client!.values.explicit_auth_flows as string[])].sort()).toEqual([...CLIENT_AUTH_FLOWS].sort());
+    expect(planned(stack, 'aws_cognito_user_group').map((g) => g.values.name).sort()).toEqual([...groups()].sort());
+  });
+
+  test('the JWT authorizer trusts the pool (issuer) and its browser client (audience)', () => {
+    const [authorizer] = planned(stack, 'aws_apigatewayv2_authorizer');
+    expect(planned(stack, 'aws_apigatewayv2_authorizer')).toHaveLength(1);
+    expect(authorizer!.values).toMatchObject({ authorizer_type: 'JWT', identity_sources: ['$request.header.Authorization'] });
+    const jwt = configured(stack).find((r) => r.address === authorizer!.address)!.expressions.jwt_configuration[0];
+    const pool = planned(stack, 'aws_cognito_user_pool')[0]!.address;
+    const client = planned(stack, 'aws_cognito_user_pool_client')[0]!.address;
+    expect(refsOf(jwt.issuer)).toContain(`${pool}.id`);
+    expect(refsOf(jwt.audience)).toContain(`${client}.id`);
+  });
+
+  test('each route with auth uses the authorizer (with its scopes); each public route has none and a reason the registry accepts', () => {
+    const authorizer = planned(stack, 'aws_apigatewayv2_authorizer')[0]!.address;
+    for (const r of appRoutes) {
+      const key = `${r.method} ${r.path}`;
+      const route = routeIn(stack, key);
+      if (r.auth) {
+        expect([key, route.expressions.authorization_type.constant_value, authorizerOf(route)]).toEqual([key, 'JWT', authorizer]);
+        expect([key, route.expressions.authorization_scopes?.constant_value ?? []]).toEqual([key, r.auth.scopes ?? []]);
+      } else {
+        expect([key, route.expressions.authorization_type.constant_value, authorizerOf(route)]).toEqual([key, 'NONE', undefined]);
+        expect([key, typeof r.public, publicReasonProblem(r)]).toEqual([key, 'string', undefined]);
+      }
+    }
+  });
+
+  test('OPTIONS preflight routes have no authorization', () => {
+    for (const path of new Set(appRoutes.map((r) => r.path))) {
+      const route = routeIn(stack, `OPTIONS ${path}`);
+      expect([path, route.expressions.authorization_type.constant_value, authorizerOf(route)]).toEqual([path, 'NONE', undefined]);
+    }
+  });
+}
+
+describe.each(stackNames)('sign-in in the offline plan of stack "%s"', (stack) => {
+  signInTests(stack, routes, () => configOf(stack).auth.groups);
+
+  test('deletion protection of the pool follows the environment', () => {
+    expect(planned(stack, 'aws_cognito_user_pool')[0]!.values.deletion_protection).toBe(configOf(stack).deletionProtection ? 'ACTIVE' : 'INACTIVE');
+  });
+});
+
+describe('sign-in in the offline plan of the fixture app with sign-in', () => {
+  signInTests(SIGNED_IN, signedInFixtureRoutes, () => [FIXTURE_GROUP]);
+
+  test('plans routes for any signed-in user, for a group (checked by the handler chain) and with a scope', () => {
+    const byKey = (key: string) => routeIn(SIGNED_IN, key).expressions;
+    expect(byKey('POST /posts').authorization_type.constant_value).toBe('JWT');
+    expect(byKey('GET /events/{id}').authorization_type.constant_value).toBe('JWT');
+    expect(byKey('POST /events/{id}/registrations').authorization_scopes.constant_value).toEqual([FIXTURE_SCOPE]);
+    expect(byKey('GET /posts').authorization_type.constant_value).toBe('NONE');
   });
 });

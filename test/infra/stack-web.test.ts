@@ -54,10 +54,14 @@ test('only the web origin is allowed when the config lists none', () => {
   expect(corsOrigins(json)).toEqual([`https://${refTo(json, 'aws_cloudfront_distribution', 'domain_name')}`]);
 });
 
-test('config.json is made of the stack\'s API endpoint and region, encoded at apply', () => {
+test('config.json is made of the stack\'s API endpoint, region and user pool, encoded at apply', () => {
   const config = resourcesOf(withWeb.json, 'aws_s3_object').find(([, o]) => o.key === 'config.json')![1];
-  const endpoint = API_ENDPOINT(withWeb.json).slice(2, -1);
-  expect(config.content).toBe(`\${jsonencode({"apiUrl" = ${endpoint}, "region" = "eu-west-1"})}`);
+  const bare = (ref: string) => ref.slice(2, -1);
+  const pool = bare(refTo(withWeb.json, 'aws_cognito_user_pool', 'id'));
+  const client = bare(refTo(withWeb.json, 'aws_cognito_user_pool_client', 'id'));
+  expect(config.content).toBe(
+    `\${jsonencode({"apiUrl" = ${bare(API_ENDPOINT(withWeb.json))}, "region" = "eu-west-1", "userPoolId" = ${pool}, "userPoolClientId" = ${client}})}`,
+  );
 });
 
 test('the CSP lets the page call this API and Cognito in the environment\'s region only', () => {

@@ -22,7 +22,7 @@ import {
   type SynthResult,
   type TfJson,
 } from './helpers';
-import { fixtureRoutes, fixtureTasks } from '../fixtures/registry';
+import { FIXTURE_GROUP, FIXTURE_SCOPE, fixtureRoutes, fixtureTasks, signedInFixtureRoutes } from '../fixtures/registry';
 
 Testing.setupJest();
 
@@ -379,6 +379,83 @@ describe('HTTP API', () => {
     expect(Object.keys(dev.json.output!)).toEqual(
       expect.arrayContaining(['api_url', 'table_posts', 'proxy_endpoint', 'cluster_arn', 'secret_arn']),
     );
+  });
+});
+
+describe('sign-in', () => {
+  const poolId = () => refTo(dev.json, 'aws_cognito_user_pool', 'id');
+  const routeOf = (json: TfJson, key: string) => resourcesOf(json, 'aws_apigatewayv2_route').find(([, r]) => r.route_key === key)![1];
+
+  test('one user pool per environment, <project>-<env>-users, with the config\'s MFA and token lifetimes', () => {
+    expect(onlyResource(dev.json, 'aws_cognito_user_pool')).toMatchObject({ name: 'sps-dev-users', mfa_configuration: 'OPTIONAL', user_pool_tier: 'ESSENTIALS' });
+    expect(onlyResource(prod.json, 'aws_cognito_user_pool').name).toBe('sps-prod-users');
+    expect(onlyResource(dev.json, 'aws_cognito_user_pool_client')).toMatchObject({ name: 'sps-dev-web', access_token_validity: 60, id_token_validity: 60, refresh_token_validity: 30 });
+  });
+
+  test('the config\'s auth settings reach the pool and its client', () => {
+    const { json } = synthStack(
+      configFor('dev', { auth: { groups: [FIXTURE_GROUP], mfa: 'ON', accessTokenMinutes: 15, idTokenMinutes: 30, refreshTokenDays: 7, featurePlan: 'PLUS', threatProtection: 'ENFORCED' } }),
+      bundles,
+    );
+    expect(onlyResource(json, 'aws_cognito_user_pool')).toMatchObject({ mfa_configuration: 'ON', user_pool_tier: 'PLUS', user_pool_add_ons: { advanced_security_mode: 'ENFORCED' } });
+    expect(onlyResource(json, 'aws_cognito_user_pool_client')).toMatchObject({ access_token_validity: 15, id_token_validity: 30, refresh_token_validity: 7 });
+  });
+
+  test('deletion protection follows the environment: ACTIVE in prod, INACTIVE in dev', () => {
+    expect(onlyResource(prod.json, 'aws_cognito_user_pool').deletion_protection).toBe('ACTIVE');
+    expect(onlyResource(dev.json, 'aws_cognito_user_pool').deletion_protection).toBe('INACTIVE');
+  });
+
+  test('the config\'s groups are groups of the pool', () => {
+    expect(resourcesOf(dev.json, 'aws_cognito_user_group').map(([, g]) => [g.name, g.user_pool_id])).toEqual([[FIXTURE_GROUP, poolId()]]);
+  });
+
+  test('the API\'s JWT authorizer trusts the pool (issuer) and its browser client (audience)', () => {
+    expect(onlyResource(dev.json, 'aws_apigatewayv2_authorizer')).toMatchObject({
+      authorizer_type: 'JWT',
+      identity_sources: ['$request.header.Authorization'],
+      jwt_configuration: { issuer: `https://cognito-idp.eu-west-1.amazonaws.com/${poolId()}`, audience: [refTo(dev.json, 'aws_cognito_user_pool_client', 'id')] },
+    });
+  });
+
+  test('routes with auth use the authorizer, with their scopes; auth.groups are the handler chain\'s, not API Gateway\'s', () => {
+    const authorizer = refTo(dev.json, 'aws_apigatewayv2_authorizer', 'id');
+    expect(routeOf(dev.json, 'POST /posts')).toMatchObject({ authorization_type: 'JWT', authorizer_id: authorizer });
+    expect(routeOf(dev.json, 'POST /posts').authorization_scopes).toBeUndefined();
+    expect(routeOf(dev.json, 'GET /events/{id}')).toMatchObject({ authorization_type: 'JWT', authorizer_id: authorizer });
+    expect(routeOf(dev.json, 'GET /events/{id}').authorization_scopes).toBeUndefined();
+    expect(routeOf(dev.json, 'POST /events/{id}/registrations')).toMatchObject({ authorization_type: 'JWT', authorizer_id: authorizer, authorization_scopes: [FIXTURE_SCOPE] });
+  });
+
+  test('public routes and every OPTIONS route have no authorization', () => {
+    const publicKeys = signedInFixtureRoutes.filter((r) => r.public).map((r) => `${r.method} ${r.path}`);
+    const preflight = [...new Set(signedInFixtureRoutes.map((r) => r.path))].map((p) => `OPTIONS ${p}`);
+    expect(publicKeys).toEqual(['GET /posts', 'GET /posts/{id}']);
+    for (const key of [...publicKeys, ...preflight]) {
+      expect([key, routeOf(dev.json, key).authorization_type, routeOf(dev.json, key).authorizer_id]).toEqual([key, 'NONE', undefined]);
+    }
+  });
+
+  test('functions learn their access from the contract: signed-in routes and their groups', () => {
+    expect(lambdaOf(dev.json, 'posts-create').environment.variables).toMatchObject({ ROUTE_ACCESS: 'signed-in' });
+    expect(lambdaOf(dev.json, 'posts-create').environment.variables.AUTH_GROUPS).toBeUndefined();
+    expect(lambdaOf(dev.json, 'events-get').environment.variables).toMatchObject({ ROUTE_ACCESS: 'signed-in', AUTH_GROUPS: FIXTURE_GROUP });
+    expect(lambdaOf(dev.json, 'posts-list').environment.variables.ROUTE_ACCESS).toBe('public');
+  });
+
+  test('outputs: user pool id, app client id, JWT issuer (for the web front end and dev tools)', () => {
+    expect(dev.json.output).toMatchObject({
+      user_pool_id: { value: poolId() },
+      user_pool_client_id: { value: refTo(dev.json, 'aws_cognito_user_pool_client', 'id') },
+      jwt_issuer: { value: `https://cognito-idp.eu-west-1.amazonaws.com/${poolId()}` },
+    });
+  });
+
+  test('an app whose routes are all public still gets the pool and the authorizer (sign-in is ready for the first auth route)', () => {
+    const { json } = synthStack(configFor('dev'), bundles, { routes: fixtureRoutes });
+    expect(resourcesOf(json, 'aws_cognito_user_pool')).toHaveLength(1);
+    expect(resourcesOf(json, 'aws_apigatewayv2_authorizer')).toHaveLength(1);
+    for (const [, r] of resourcesOf(json, 'aws_apigatewayv2_route')) expect(r.authorization_type).toBe('NONE');
   });
 });
 

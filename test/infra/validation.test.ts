@@ -3,7 +3,7 @@
  * refused at synth time with a message naming the field, the value and the fix.
  */
 import { App, type TerraformResource } from 'cdktf';
-import { ConfigError, parseEnvironmentConfig } from '../../infra/config';
+import { ConfigError, parseEnvironmentConfig, validateAgainstRegistry } from '../../infra/config';
 import { PlatformStack } from '../../infra/stack';
 import type { RouteDefinition, TaskDefinition } from '../../functions/registry-types';
 import { fixtureEnvironments } from '../fixtures/environments';
@@ -182,6 +182,101 @@ describe('registry validation at synth time', () => {
   });
 });
 
+describe('access: every route declares who may call it, checked at synth', () => {
+  const { public: _reason, ...bare } = base;
+  const post = fixtureRoutes.find((r) => r.name === 'posts-create')!;
+
+  test('fails when a route declares neither auth nor a public reason', () => {
+    expectConfigError(
+      synthWith([bare]),
+      /routes\["posts-list"\]: declares no access; add auth: \{\} \(any signed-in user\) or auth: \{ groups: \['<group>'\] \}, or public: '<why anyone may call it>'/,
+    );
+  });
+
+  test('fails when a route declares both auth and a public reason', () => {
+    expectConfigError(synthWith([{ ...base, auth: {} }]), /routes\["posts-list"\]: declares both auth and public; keep auth for a route that needs sign-in, or public with its reason/);
+  });
+
+  test('fails when a public route that writes data does not say how abuse is bounded', () => {
+    expectConfigError(
+      synthWith([{ ...post, public: 'Anyone may create posts' }]),
+      /routes\["posts-create"\]\.public: a public route that writes data \(POST\) must say how abuse is bounded: mention one of "throttl", "rate limit", "rate-limit", "captcha", "quota", "reserved concurrency", "bounded" .*, or require sign-in with auth: \{\} \(received "Anyone may create posts"\)/,
+    );
+  });
+
+  test('accepts a public route that writes data when its reason bounds abuse (any of the words, any case)', () => {
+    for (const reason of ['Open guestbook, Rate Limited per IP by WAF', 'Open guestbook behind a CAPTCHA', 'Open guestbook; abuse bounded by throttling']) {
+      expect(() => validateAgainstRegistry(configFor('dev'), [{ ...post, public: reason } as RouteDefinition], { tables: fixtureTables, checkHandlerFiles: false })).not.toThrow();
+    }
+  });
+
+  test('accepts a public read without an abuse bound', () => {
+    expect(() => validateAgainstRegistry(configFor('dev'), [{ ...base, public: 'Anyone may read the posts' } as RouteDefinition], { tables: fixtureTables, checkHandlerFiles: false })).not.toThrow();
+  });
+
+  test("fails when a route's group is not a group of the environment's user pool", () => {
+    expectConfigError(
+      synthWith([{ ...bare, auth: { groups: ['admins'] } }]),
+      /routes\["posts-list"\]\.auth\.groups: group "admins" is not a group of the "dev" user pool \(auth\.groups is \["organizers"\]\); add "admins" to auth\.groups in infra\/config\/environments\.ts, or fix the route's group name/,
+    );
+  });
+
+  test('fails when auth is not an object, or groups or scopes are empty', () => {
+    expectConfigError(synthWith([{ ...bare, auth: true as never }]), /routes\["posts-list"\]\.auth: use an object, e\.g\. \{\} or \{ groups: \['organizers'\] \} \(received true\)/);
+    expectConfigError(synthWith([{ ...bare, auth: { groups: [] } }]), /routes\["posts-list"\]\.auth\.groups: use a non-empty list of names such as \["organizers"\], or leave it out \(received \[\]\)/);
+  });
+});
+
+describe('auth config: invalid sign-in settings are refused with the field, the value and the fix', () => {
+  const withAuth = (auth: Record<string, unknown>) => () => parseEnvironmentConfig({ ...environments.dev, auth });
+
+  test('fails when threat protection is on without the Plus feature plan', () => {
+    expectConfigError(
+      withAuth({ threatProtection: 'AUDIT' }),
+      /auth\.threatProtection: "AUDIT" needs the Plus feature plan \(threat protection is a Plus feature since Cognito's November 2024 feature plans; featurePlan is "ESSENTIALS"\); set auth\.featurePlan to "PLUS" or auth\.threatProtection to "OFF" \(received "AUDIT"\)/,
+    );
+    expect(withAuth({ threatProtection: 'ENFORCED', featurePlan: 'PLUS' })()).toMatchObject({ auth: { threatProtection: 'ENFORCED', featurePlan: 'PLUS' } });
+  });
+
+  test("fails when an access or ID token lifetime is outside Cognito's 5 minutes to 1 day", () => {
+    expectConfigError(withAuth({ accessTokenMinutes: 4 }), /auth\.accessTokenMinutes: use 5 to 1440 minutes \(Cognito's limits: 5 minutes to 1 day\) \(received 4\)/);
+    expectConfigError(withAuth({ idTokenMinutes: 1441 }), /auth\.idTokenMinutes: use 5 to 1440 minutes \(Cognito's limits: 5 minutes to 1 day\) \(received 1441\)/);
+    expectConfigError(withAuth({ accessTokenMinutes: 7.5 }), /auth\.accessTokenMinutes: use whole minutes \(received 7\.5\)/);
+  });
+
+  test("fails when the refresh token lifetime is outside 1 day to Cognito's 10 years", () => {
+    expectConfigError(withAuth({ refreshTokenDays: 0 }), /auth\.refreshTokenDays: use 1 to 3650 days \(Cognito's limit is 10 years\) \(received 0\)/);
+    expectConfigError(withAuth({ refreshTokenDays: 3651 }), /auth\.refreshTokenDays: use 1 to 3650 days \(Cognito's limit is 10 years\) \(received 3651\)/);
+  });
+
+  test('fails when MFA, the feature plan or threat protection is not one of the allowed values', () => {
+    expectConfigError(withAuth({ mfa: 'SMS' }), /auth\.mfa: use "OPTIONAL" \(each user may turn on an authenticator app\), "ON" \(everyone must\) or "OFF" \(received "SMS"\)/);
+    expectConfigError(withAuth({ featurePlan: 'FREE' }), /auth\.featurePlan: use "LITE", "ESSENTIALS" or "PLUS" \(Cognito's feature plans\) \(received "FREE"\)/);
+    expectConfigError(withAuth({ threatProtection: 'ON' }), /auth\.threatProtection: use "OFF", "AUDIT" \(log risks\) or "ENFORCED" .* \(received "ON"\)/);
+  });
+
+  test('fails when a group is listed twice or is not a Cognito group name', () => {
+    expectConfigError(withAuth({ groups: ['organizers', 'organizers'] }), /auth\.groups\[1\]: "organizers" is listed twice; list each group once \(received "organizers"\)/);
+    expectConfigError(withAuth({ groups: ['event organizers'] }), /auth\.groups\[0\]: use 1-128 letters, digits or punctuation, no spaces, e\.g\. "organizers" \(received "event organizers"\)/);
+  });
+
+  test('fails when the SES identity is not an SES identity ARN', () => {
+    expectConfigError(
+      withAuth({ email: { sourceArn: 'no-reply@example.com' } }),
+      /auth\.email\.sourceArn: use the ARN of a verified SES identity, e\.g\. "arn:aws:ses:eu-west-1:123456789012:identity\/example\.com" \(received "no-reply@example\.com"\)/,
+    );
+  });
+
+  test('fails on an unknown auth field', () => {
+    expectConfigError(withAuth({ mfaMode: 'ON' }), /auth: unknown field\(s\) "mfaMode"; remove them or check the spelling/);
+  });
+
+  test('defaults: no groups, MFA optional, 60-minute tokens, 30-day refresh, Essentials, no threat protection, Cognito email', () => {
+    const { auth } = parseEnvironmentConfig({ ...environments.dev, auth: undefined });
+    expect(auth).toEqual({ groups: [], mfa: 'OPTIONAL', accessTokenMinutes: 60, idTokenMinutes: 60, refreshTokenDays: 30, featurePlan: 'ESSENTIALS', threatProtection: 'OFF' });
+  });
+});
+
 describe('SecureDefaults aspect: escape-hatch changes that drop a secure default fail synth', () => {
   let bundles: FixtureBundles;
   beforeAll(() => {
@@ -236,6 +331,22 @@ describe('SecureDefaults aspect: escape-hatch changes that drop a secure default
 
   test('sees raw overrides too: debug logging turned on through addOverride fails', () => {
     expect(synthAfter((s) => s.proxy!.proxy.addOverride('debug_logging', true))).toThrow(/proxy\] SPS-PROXY-3: debug_logging = true/);
+  });
+
+  test('fails when the browser client gets a secret or the password flow', () => {
+    expect(synthAfter((s) => (s.userPool.client.generateSecret = true))).toThrow(/\[dev\/user-pool\/web-client\] SPS-COGNITO-3: generate_secret = true\. Fix: Set generate_secret = false/);
+    expect(synthAfter((s) => (s.userPool.client.explicitAuthFlows = ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']))).toThrow(
+      /SPS-COGNITO-3: explicit_auth_flows includes ALLOW_USER_PASSWORD_AUTH/,
+    );
+  });
+
+  test('fails when the password policy is weakened or user existence errors come back', () => {
+    expect(synthAfter((s) => s.userPool.pool.addOverride('password_policy.minimum_length', 8))).toThrow(/\[dev\/user-pool\/pool\] SPS-COGNITO-1: minimum_length=8/);
+    expect(synthAfter((s) => (s.userPool.client.preventUserExistenceErrors = 'LEGACY'))).toThrow(/SPS-COGNITO-4: prevent_user_existence_errors="LEGACY"/);
+  });
+
+  test('fails when a changed email would be used before it is verified', () => {
+    expect(synthAfter((s) => s.userPool.pool.resetUserAttributeUpdateSettings())).toThrow(/\[dev\/user-pool\/pool\] SPS-COGNITO-7: user_attribute_update_settings=unset/);
   });
 
   test('fails when a function is taken out of the VPC', () => {

@@ -122,6 +122,17 @@ describe('CI bootstrap', () => {
     }
   });
 
+  test('Cognito: new user pools only with the environment tag; pools, clients and groups only on pools that carry it', () => {
+    const apply = statements(json, docName(json, 'ci_dev-apply-policy-doc'));
+    expect(apply.find((s) => s.actions.includes('cognito-idp:CreateUserPool'))!.conditions.StringEquals).toEqual({ 'aws:RequestTag/environment': ['dev'] });
+    const manage = apply.find((s) => s.actions.includes('cognito-idp:CreateUserPoolClient'))!;
+    expect(manage.resources).toEqual(['arn:aws:cognito-idp:eu-west-1:*:userpool/*']);
+    expect(manage.conditions.StringEquals).toEqual({ 'aws:ResourceTag/environment': ['dev'] });
+    const plan = statements(json, docName(json, 'ci_dev-plan-policy-doc'));
+    expect(plan.find((s) => s.actions.includes('cognito-idp:DescribeUserPool'))!.conditions.StringEquals).toEqual({ 'aws:ResourceTag/environment': ['dev'] });
+    expect(plan.flatMap((s) => (s.effect === 'Deny' ? [] : s.actions)).filter((a) => a.startsWith('cognito-idp:') && !/^cognito-idp:(Describe|Get)/.test(a))).toEqual([]);
+  });
+
   test('KMS: new keys only with the environment tag, changes only to keys that carry it', () => {
     const apply = statements(json, docName(json, 'ci_dev-apply-policy-doc'));
     expect(apply.find((s) => s.actions.includes('kms:CreateKey'))!.conditions.StringEquals).toEqual({ 'aws:RequestTag/environment': ['dev'] });

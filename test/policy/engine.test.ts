@@ -27,7 +27,8 @@ describe('suppressions', () => {
       rules: api3,
       suppressions: [{ rule: 'SPS-API-3', resource: 'aws_apigatewayv2_route[route_key="GET /private"]', reason: 'Public status page by design' }],
     });
-    expect(report.results).toEqual([
+    // The fixture's other route (POST /posts) is behind its JWT authorizer and passes.
+    expect(report.results.filter((r) => r.verdict !== 'pass')).toEqual([
       expect.objectContaining({ verdict: 'suppressed', suppression: { reason: 'Public status page by design', source: 'suppressions[0]' } }),
     ]);
     expect(hasViolations(report)).toBe(false);
@@ -77,7 +78,7 @@ describe('suppressions', () => {
     });
     const json = synthToFile(stack);
     const report = runPack([{ name: 'fixture', json }], { rules: api3 });
-    expect(report.results).toEqual([
+    expect(report.results.filter((r) => r.verdict !== 'pass')).toEqual([
       expect.objectContaining({
         verdict: 'suppressed',
         path: 'fixture/route',

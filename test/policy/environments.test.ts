@@ -53,6 +53,7 @@ test('every environment has a CI apply role, and it manages every service the en
     [/^aws_kms_/, 'kms'],
     [/^aws_iam_/, 'iam'],
     [/^aws_secretsmanager_/, 'secretsmanager'],
+    [/^aws_cognito_/, 'cognito-idp'],
     [/^aws_(vpc|subnet|route|security_group|default_security_group|flow_log|eip|nat_gateway|internet_gateway|network_acl|default_network_acl|default_route_table)/, 'ec2'],
   ];
   const bootstrap = stacks.find((s) => s.name === 'bootstrap')!;

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Fn, TerraformStack, Testing } from 'cdktf';
 import { Apigatewayv2Api } from '@cdktf/provider-aws/lib/apigatewayv2-api';
+import { Apigatewayv2Authorizer } from '@cdktf/provider-aws/lib/apigatewayv2-authorizer';
 import { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-route';
 import { Apigatewayv2Stage } from '@cdktf/provider-aws/lib/apigatewayv2-stage';
 import { CloudfrontDistribution } from '@cdktf/provider-aws/lib/cloudfront-distribution';
@@ -16,6 +17,8 @@ import { CloudwatchLogDelivery } from '@cdktf/provider-aws/lib/cloudwatch-log-de
 import { CloudwatchLogDeliveryDestination } from '@cdktf/provider-aws/lib/cloudwatch-log-delivery-destination';
 import { CloudwatchLogDeliverySource } from '@cdktf/provider-aws/lib/cloudwatch-log-delivery-source';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { CognitoUserPool } from '@cdktf/provider-aws/lib/cognito-user-pool';
+import { CognitoUserPoolClient } from '@cdktf/provider-aws/lib/cognito-user-pool-client';
 import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { DbProxy } from '@cdktf/provider-aws/lib/db-proxy';
 import { DbSubnetGroup } from '@cdktf/provider-aws/lib/db-subnet-group';
@@ -46,6 +49,7 @@ import { Subnet } from '@cdktf/provider-aws/lib/subnet';
 import { Vpc } from '@cdktf/provider-aws/lib/vpc';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
+import { PASSWORD_POLICY } from '../../infra/constructs/user-pool';
 import { cognitoOrigin, contentSecurityPolicy, FRAME_OPTIONS, HSTS, REFERRER_POLICY } from '../../infra/web-headers';
 import { testApp } from '../support/temp';
 
@@ -213,6 +217,35 @@ export function buildCompliantStack(extend?: (stack: TerraformStack) => void): {
     defaultRouteSettings: { throttlingRateLimit: 100, throttlingBurstLimit: 200 },
   });
   new Apigatewayv2Route(stack, 'route', { apiId: api.id, routeKey: 'GET /private', authorizationType: 'AWS_IAM' });
+
+  // Sign-in: a user pool (MFA as the dev fixture config asks), its browser client, the JWT authorizer and a route behind it.
+  const pool = new CognitoUserPool(stack, 'user-pool', {
+    name: 'fixture-users',
+    usernameAttributes: ['email'],
+    autoVerifiedAttributes: ['email'],
+    userAttributeUpdateSettings: { attributesRequireVerificationBeforeUpdate: ['email'] },
+    passwordPolicy: { ...PASSWORD_POLICY },
+    mfaConfiguration: 'OPTIONAL',
+    softwareTokenMfaConfiguration: { enabled: true },
+    userPoolTier: 'ESSENTIALS',
+    userPoolAddOns: { advancedSecurityMode: 'OFF' },
+    deletionProtection: 'ACTIVE',
+  });
+  const client = new CognitoUserPoolClient(stack, 'user-pool-client', {
+    name: 'fixture-web',
+    userPoolId: pool.id,
+    generateSecret: false,
+    explicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+    preventUserExistenceErrors: 'ENABLED',
+  });
+  const authorizer = new Apigatewayv2Authorizer(stack, 'jwt-authorizer', {
+    apiId: api.id,
+    name: 'fixture-jwt',
+    authorizerType: 'JWT',
+    identitySources: ['$request.header.Authorization'],
+    jwtConfiguration: { issuer: `https://cognito-idp.eu-west-1.amazonaws.com/${pool.id}`, audience: [client.id] },
+  });
+  new Apigatewayv2Route(stack, 'signed-in-route', { apiId: api.id, routeKey: 'POST /posts', authorizationType: 'JWT', authorizerId: authorizer.id });
 
   const bucket = new S3Bucket(stack, 'state', { bucket: 'fixture-state' });
   new S3BucketVersioningA(stack, 'state-versioning', { bucket: bucket.id, versioningConfiguration: { status: 'Enabled' } });

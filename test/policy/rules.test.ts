@@ -5,12 +5,16 @@
 import type { RouteDefinition } from '../../functions/registry-types';
 import { runPack } from '../../infra/policy/engine';
 import { allRules, ruleById } from '../../infra/policy/rules';
+import { suppressionsFor } from '../../infra/policy/suppressions';
 import { configFor } from '../fixtures/environments';
 import { block, buildCompliantStack, mutate, type Json } from './fixture';
 
 const config = configFor('dev', { reservedConcurrency: 5 });
-/** The registry entry of the fixture stack's one function (`sps-dev-health`). */
-const functions: RouteDefinition[] = [{ name: 'health', method: 'GET', path: '/health', handler: 'health.ts' }];
+/** The registry entries of the fixture stack's function (`sps-dev-health`) and its signed-in route (`POST /posts`). */
+const functions: RouteDefinition[] = [
+  { name: 'health', method: 'GET', path: '/health', handler: 'health.ts', public: 'Health check probed by uptime monitors' },
+  { name: 'posts-create', method: 'POST', path: '/posts', handler: 'plain.ts', auth: {} },
+];
 let compliant: Json;
 
 beforeAll(() => {
@@ -114,6 +118,32 @@ const cases: Case[] = [
   ['SPS-API-1', 'stage without access logs', 'aws_apigatewayv2_stage.stage', (r) => delete block(r, 'aws_apigatewayv2_stage', 'stage').access_log_settings],
   ['SPS-API-2', 'stage without default throttling', 'aws_apigatewayv2_stage.stage', (r) => delete block(r, 'aws_apigatewayv2_stage', 'stage').default_route_settings],
   ['SPS-API-3', 'route without authorization', 'aws_apigatewayv2_route.route', (r) => delete block(r, 'aws_apigatewayv2_route', 'route').authorization_type],
+  ['SPS-API-3', 'JWT route whose authorizer is not one of the stack', 'aws_apigatewayv2_route.signed-in-route', (r) => (block(r, 'aws_apigatewayv2_route', 'signed-in-route').authorizer_id = 'abc123')],
+  ['SPS-API-3', 'JWT authorizer without an audience', 'aws_apigatewayv2_route.signed-in-route', (r) => delete block(r, 'aws_apigatewayv2_authorizer', 'jwt-authorizer').jwt_configuration.audience],
+  ['SPS-COGNITO-1', 'passwords of 8 characters', 'aws_cognito_user_pool.user-pool', (r) => (block(r, 'aws_cognito_user_pool', 'user-pool').password_policy.minimum_length = 8)],
+  ['SPS-COGNITO-1', 'no symbol required', 'aws_cognito_user_pool.user-pool', (r) => (block(r, 'aws_cognito_user_pool', 'user-pool').password_policy.require_symbols = false)],
+  ['SPS-COGNITO-1', 'temporary passwords valid for 30 days', 'aws_cognito_user_pool.user-pool', (r) => (block(r, 'aws_cognito_user_pool', 'user-pool').password_policy.temporary_password_validity_days = 30)],
+  ['SPS-COGNITO-1', 'no password policy', 'aws_cognito_user_pool.user-pool', (r) => delete block(r, 'aws_cognito_user_pool', 'user-pool').password_policy],
+  ['SPS-COGNITO-2', 'MFA off where the config asks OPTIONAL', 'aws_cognito_user_pool.user-pool', (r) => {
+    const pool = block(r, 'aws_cognito_user_pool', 'user-pool');
+    pool.mfa_configuration = 'OFF';
+    delete pool.software_token_mfa_configuration;
+  }],
+  ['SPS-COGNITO-2', 'SMS MFA', 'aws_cognito_user_pool.user-pool', (r) => {
+    block(r, 'aws_cognito_user_pool', 'user-pool').sms_configuration = { external_id: 'x', sns_caller_arn: 'arn:aws:iam::123456789012:role/sms' };
+  }],
+  ['SPS-COGNITO-2', 'MFA OPTIONAL without the authenticator app', 'aws_cognito_user_pool.user-pool', (r) => delete block(r, 'aws_cognito_user_pool', 'user-pool').software_token_mfa_configuration],
+  ['SPS-COGNITO-3', 'a client secret', 'aws_cognito_user_pool_client.user-pool-client', (r) => (block(r, 'aws_cognito_user_pool_client', 'user-pool-client').generate_secret = true)],
+  ['SPS-COGNITO-3', 'the USER_PASSWORD_AUTH flow', 'aws_cognito_user_pool_client.user-pool-client', (r) => block(r, 'aws_cognito_user_pool_client', 'user-pool-client').explicit_auth_flows.push('ALLOW_USER_PASSWORD_AUTH')],
+  ['SPS-COGNITO-3', 'the admin flow', 'aws_cognito_user_pool_client.user-pool-client', (r) => (block(r, 'aws_cognito_user_pool_client', 'user-pool-client').explicit_auth_flows = ['ALLOW_ADMIN_USER_PASSWORD_AUTH'])],
+  ['SPS-COGNITO-3', 'flows left to Cognito', 'aws_cognito_user_pool_client.user-pool-client', (r) => delete block(r, 'aws_cognito_user_pool_client', 'user-pool-client').explicit_auth_flows],
+  ['SPS-COGNITO-3', 'the implicit OAuth grant', 'aws_cognito_user_pool_client.user-pool-client', (r) => (block(r, 'aws_cognito_user_pool_client', 'user-pool-client').allowed_oauth_flows = ['implicit'])],
+  ['SPS-COGNITO-4', 'user existence errors (LEGACY)', 'aws_cognito_user_pool_client.user-pool-client', (r) => (block(r, 'aws_cognito_user_pool_client', 'user-pool-client').prevent_user_existence_errors = 'LEGACY')],
+  ['SPS-COGNITO-4', 'user existence errors left to Cognito', 'aws_cognito_user_pool_client.user-pool-client', (r) => delete block(r, 'aws_cognito_user_pool_client', 'user-pool-client').prevent_user_existence_errors],
+  ['SPS-COGNITO-6', 'threat protection ENFORCED on the Essentials plan', 'aws_cognito_user_pool.user-pool', (r) => (block(r, 'aws_cognito_user_pool', 'user-pool').user_pool_add_ons.advanced_security_mode = 'ENFORCED')],
+  ['SPS-COGNITO-6', 'the Plus plan where the config asks Essentials', 'aws_cognito_user_pool.user-pool', (r) => (block(r, 'aws_cognito_user_pool', 'user-pool').user_pool_tier = 'PLUS')],
+  ['SPS-COGNITO-7', 'email not verified on sign-up', 'aws_cognito_user_pool.user-pool', (r) => (block(r, 'aws_cognito_user_pool', 'user-pool').auto_verified_attributes = [])],
+  ['SPS-COGNITO-7', 'a changed email used before it is verified', 'aws_cognito_user_pool.user-pool', (r) => delete block(r, 'aws_cognito_user_pool', 'user-pool').user_attribute_update_settings],
   ['SPS-API-4', 'API with cors_configuration', 'aws_apigatewayv2_api.api', (r) => (block(r, 'aws_apigatewayv2_api', 'api').cors_configuration = { allow_origins: ['*'] })],
   ['SPS-KMS-1', 'key without rotation', 'aws_kms_key.key', (r) => (block(r, 'aws_kms_key', 'key').enable_key_rotation = false)],
   ['SPS-SM-1', 'secret with the default key', 'aws_secretsmanager_secret.secret', (r) => delete block(r, 'aws_secretsmanager_secret', 'secret').kms_key_id],
@@ -193,7 +223,7 @@ const cases: Case[] = [
 
 describe('every rule has a compliant and a non-compliant case', () => {
   test('the case table covers every rule of the pack', () => {
-    const covered = new Set(cases.map((c) => c[0]).concat(['SPS-AURORA-8', 'SPS-DDB-3']));
+    const covered = new Set(cases.map((c) => c[0]).concat(['SPS-AURORA-8', 'SPS-DDB-3', 'SPS-COGNITO-5']));
     expect(allRules.map((r) => r.id).filter((id) => !covered.has(id))).toEqual([]);
   });
 
@@ -229,6 +259,27 @@ describe('environment-dependent rules', () => {
     ]);
     const protectedProd = runPack([{ name: 'prod', json: compliant }], { rules: [ruleById('SPS-AURORA-8')!, ruleById('SPS-DDB-3')!] });
     expect(protectedProd.summary).toEqual({ pass: 2, fail: 0, suppressed: 0 });
+  });
+
+  test('SPS-COGNITO-5 requires deletion protection of the user pool in prod, and accepts an unprotected dev', () => {
+    const inactive = mutate(compliant, (r) => (block(r, 'aws_cognito_user_pool', 'user-pool').deletion_protection = 'INACTIVE'));
+    expect(judge('SPS-COGNITO-5', inactive, 'prod').map((r) => [r.resource, r.verdict, r.message])).toEqual([
+      ['aws_cognito_user_pool.user-pool', 'fail', 'deletion_protection="INACTIVE"'],
+    ]);
+    expect(judge('SPS-COGNITO-5', compliant, 'prod').map((r) => r.verdict)).toEqual(['pass']);
+    expect(judge('SPS-COGNITO-5', inactive).map((r) => r.verdict)).toEqual(['pass']);
+  });
+
+  test('SPS-COGNITO-2 refuses MFA OFF in prod, and accepts it in a dev whose config says OFF', () => {
+    const off = mutate(compliant, (r) => {
+      const pool = block(r, 'aws_cognito_user_pool', 'user-pool');
+      pool.mfa_configuration = 'OFF';
+      delete pool.software_token_mfa_configuration;
+    });
+    expect(judge('SPS-COGNITO-2', off, 'prod').map((r) => [r.verdict, r.message])).toEqual([['fail', 'mfa_configuration=OFF in a protected (prod) environment']]);
+    const devOff = configFor('dev', { auth: { groups: [], mfa: 'OFF' } });
+    const report = runPack([{ name: 'dev', json: off, config: devOff }], { rules: [ruleById('SPS-COGNITO-2')!], functions });
+    expect(report.results.map((r) => r.verdict)).toEqual(['pass']);
   });
 
   test('SPS-AURORA-8 and SPS-DDB-3 accept an unprotected dev (deletionProtection false)', () => {
@@ -269,5 +320,46 @@ describe('environment-dependent rules', () => {
       const results = judge(id, noStandaloneSecret);
       expect(results.map((r) => [r.resource, r.verdict])).toEqual([['aws_rds_cluster.db', 'pass']]);
     }
+  });
+});
+
+describe('SPS-API-3 with the registry: public reasons as suppressions', () => {
+  /** The compliant stack with POST /posts made public (no authorizer), judged with the suppressions the registry gives. */
+  function judgePublicPost(entry: Partial<RouteDefinition>) {
+    const json = mutate(compliant, (r) => {
+      const route = block(r, 'aws_apigatewayv2_route', 'signed-in-route');
+      route.authorization_type = 'NONE';
+      delete route.authorizer_id;
+    });
+    const registry: RouteDefinition[] = [functions[0]!, { name: 'posts-create', method: 'POST', path: '/posts', handler: 'plain.ts', ...entry }];
+    const report = runPack([{ name: 'dev', json, config }], { rules: [ruleById('SPS-API-3')!], functions: registry, suppressions: suppressionsFor(registry, []) });
+    return report.results.find((r) => r.resource === 'aws_apigatewayv2_route.signed-in-route')!;
+  }
+
+  test('a public route that writes data, whose reason says how abuse is bounded, is suppressed with that reason', () => {
+    const row = judgePublicPost({ public: 'Open guestbook; abuse is bounded by stage throttling' });
+    expect(row).toMatchObject({ verdict: 'suppressed', suppression: { reason: 'Open guestbook; abuse is bounded by stage throttling' } });
+  });
+
+  test('a public route that writes data without saying how abuse is bounded is a violation that says so', () => {
+    const row = judgePublicPost({ public: 'Anyone may post to the guestbook' });
+    expect(row.verdict).toBe('fail');
+    expect(row.message).toMatch(/^POST \/posts: no authorization; a public route that writes data \(POST\) must say how abuse is bounded: mention one of "throttl", "rate limit"/);
+  });
+
+  test('a route whose registry entry declares neither auth nor a public reason is a violation', () => {
+    const row = judgePublicPost({});
+    expect(row).toMatchObject({ verdict: 'fail', message: 'POST /posts: no authorization; its registry entry declares neither auth nor a public reason' });
+  });
+
+  test('a route whose registry entry has auth but no authorizer on the route is a violation', () => {
+    expect(judgePublicPost({ auth: {} })).toMatchObject({ verdict: 'fail', message: 'POST /posts: no authorization; its registry entry has auth, but the route has no authorizer' });
+  });
+
+  test('a public read keeps its short reason', () => {
+    const json = mutate(compliant, (r) => (block(r, 'aws_apigatewayv2_route', 'route').route_key = 'GET /health'));
+    const withoutAuth = mutate(json, (r) => delete block(r, 'aws_apigatewayv2_route', 'route').authorization_type);
+    const report = runPack([{ name: 'dev', json: withoutAuth, config }], { rules: [ruleById('SPS-API-3')!], functions, suppressions: suppressionsFor(functions, []) });
+    expect(report.results.find((r) => r.resource === 'aws_apigatewayv2_route.route')).toMatchObject({ verdict: 'suppressed' });
   });
 });

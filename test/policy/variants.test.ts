@@ -9,11 +9,11 @@ import { formatTable } from '../../infra/policy/report';
 import { allRules } from '../../infra/policy/rules';
 import { NAT_EGRESS_RESOURCE, suppressionsFor } from '../../infra/policy/suppressions';
 import { fixtureEnvironments } from '../fixtures/environments';
-import { fixtureTasks, publicFixtureRoutes } from '../fixtures/registry';
+import { fixtureTasks, signedInFixtureRoutes } from '../fixtures/registry';
 import { fixtureWebDir } from '../fixtures/web';
 import { configFor, FixtureBundles, synthStack } from '../infra/helpers';
 
-const functions = [...publicFixtureRoutes, ...fixtureTasks];
+const functions = [...signedInFixtureRoutes, ...fixtureTasks];
 let bundles: FixtureBundles;
 beforeAll(() => {
   bundles = new FixtureBundles(functions);
@@ -22,8 +22,8 @@ beforeAll(() => {
 function judge(overrides: Record<string, unknown>) {
   const config = configFor('dev', overrides);
   // toTerraform() keeps the `//` metadata (construct suppressions) that Testing.synth leaves out, as cdk.tf.json does.
-  const json = synthStack(config, bundles, { routes: publicFixtureRoutes, webDir: fixtureWebDir }).stack.toTerraform() as Record<string, unknown>;
-  return runPack([{ name: 'dev', json, config }], { rules: allRules, functions, suppressions: suppressionsFor(publicFixtureRoutes, [config]) });
+  const json = synthStack(config, bundles, { routes: signedInFixtureRoutes, webDir: fixtureWebDir }).stack.toTerraform() as Record<string, unknown>;
+  return runPack([{ name: 'dev', json, config }], { rules: allRules, functions, suppressions: suppressionsFor(signedInFixtureRoutes, [config]) });
 }
 
 test.each([

@@ -10,6 +10,8 @@
 import * as z from 'zod/mini';
 import type { Database } from '../data/sql';
 import { sqlParam } from '../data/sql';
+import { ORGANIZERS } from '../../groups';
+import { forbidden, type User } from '../http/auth';
 import { conflict, notFound } from '../http/errors';
 import { cursorCodec, pageOf, pageQuery, type Page } from '../http/page';
 import { label, pathId } from './text';
@@ -37,13 +39,8 @@ export const EventInput = /* @__PURE__ */ z.lazy(() =>
   }),
 );
 
-export const RegistrationInput = /* @__PURE__ */ z.lazy(() =>
-  z.strictObject({
-    name: label(200),
-    // Trimmed like names; matched case-insensitively (already_registered), stored as given.
-    email: z.pipe(z.string().check(z.trim()), z.email().check(z.maxLength(320))),
-  }),
-);
+/** The attendee's name; the email comes from the caller's token, never from the body. */
+export const RegistrationInput = /* @__PURE__ */ z.lazy(() => z.strictObject({ name: label(200) }));
 
 export const EventPath = /* @__PURE__ */ z.lazy(() => z.strictObject({ id: pathId() }));
 export const RegistrationPath = /* @__PURE__ */ z.lazy(() => z.strictObject({ id: pathId(), registrationId: pathId() }));
@@ -86,7 +83,19 @@ export async function getEvent(db: Database, id: string): Promise<ConferenceEven
   return rows[0]!;
 }
 
-export async function register(db: Database, eventId: string, input: z.output<typeof RegistrationInput>): Promise<Registration> {
+/** A registration with its event, as "my registrations" lists it. */
+export interface MyRegistration extends Registration {
+  eventName: string;
+  startsAt: string;
+}
+
+/**
+ * Registers the signed-in caller: the attendee's email is the token's
+ * verified email (ID tokens carry it; an access token is refused with 403).
+ */
+export async function register(db: Database, eventId: string, input: z.output<typeof RegistrationInput>, user: User): Promise<Registration> {
+  if (!user.email) throw forbidden('Registering needs an ID token: it carries your verified email');
+  const email = user.email;
   if (!isId(eventId)) throw notFound('Event not found');
   return db.transaction(async (tx) => {
     const event = await tx.query<{ capacity: number; registered: number }>(
@@ -95,12 +104,13 @@ export async function register(db: Database, eventId: string, input: z.output<ty
     );
     if (event.rows.length === 0) throw notFound('Event not found');
     const inserted = await tx.query<Registration>(
-      `INSERT INTO registrations (event_id, name, email) VALUES (:eventId, :name, :email)
-       ON CONFLICT (event_id, lower(email)) DO NOTHING
+      `INSERT INTO registrations (event_id, name, email, user_sub) VALUES (:eventId, :name, :email, :userSub)
+       ON CONFLICT DO NOTHING
        RETURNING ${REGISTRATION_COLUMNS}`,
-      { eventId: sqlParam.uuid(eventId), name: input.name, email: input.email },
+      { eventId: sqlParam.uuid(eventId), name: input.name, email, userSub: user.sub },
     );
-    if (inserted.rows.length === 0) throw conflict('already_registered', 'This email is already registered for the event');
+    // Either unique key (the user, or the email, per event): you are registered already.
+    if (inserted.rows.length === 0) throw conflict('already_registered', 'You are already registered for this event');
     const { capacity, registered } = event.rows[0]!;
     if (registered >= capacity) throw conflict('event_full', 'The event is full');
     await tx.query('UPDATE events SET registered = registered + 1 WHERE id = :eventId', { eventId: sqlParam.uuid(eventId) });
@@ -135,17 +145,33 @@ export async function listRegistrations(db: Database, eventId: string, limit: nu
   return pageOf(rows, { limit, cursorAfter: (r) => registrationCursorsOf().encode({ at: r.createdAt, id: r.id }) });
 }
 
-export async function unregister(db: Database, eventId: string, registrationId: string): Promise<void> {
+/** The caller's registrations with their events, oldest first, a page at a time (the "my registrations" screen). */
+export async function listMyRegistrations(db: Database, user: User, limit: number, cursor?: string): Promise<Page<MyRegistration>> {
+  const after = cursor === undefined ? undefined : registrationCursorsOf().decode(cursor);
+  const { rows } = await db.query<MyRegistration>(
+    `SELECT r.id, r.event_id AS "eventId", r.name, r.email, r.created_at AS "createdAt", e.name AS "eventName", e.starts_at AS "startsAt"
+       FROM registrations r JOIN events e ON e.id = r.event_id
+      WHERE r.user_sub = :userSub ${after ? 'AND (r.created_at, r.id) > (:afterAt, :afterId)' : ''}
+      ORDER BY r.created_at, r.id LIMIT :fetch`,
+    { userSub: user.sub, fetch: limit + 1, ...(after ? { afterAt: sqlParam.timestamp(after.at), afterId: sqlParam.uuid(after.id) } : {}) },
+  );
+  return pageOf(rows, { limit, cursorAfter: (r) => registrationCursorsOf().encode({ at: r.createdAt, id: r.id }) });
+}
+
+/** Cancels a registration: its attendee or an organizer may, nobody else (403). */
+export async function unregister(db: Database, eventId: string, registrationId: string, user: User): Promise<void> {
   if (!isId(eventId) || !isId(registrationId)) throw notFound('Registration not found');
   await db.transaction(async (tx) => {
     // Same lock order as register(): event row first.
     const event = await tx.query('SELECT 1 AS found FROM events WHERE id = :eventId FOR UPDATE', { eventId: sqlParam.uuid(eventId) });
     if (event.rows.length === 0) throw notFound('Registration not found');
-    const deleted = await tx.query('DELETE FROM registrations WHERE id = :id AND event_id = :eventId RETURNING id', {
-      id: sqlParam.uuid(registrationId),
-      eventId: sqlParam.uuid(eventId),
-    });
-    if (deleted.rows.length === 0) throw notFound('Registration not found');
+    const ids = { id: sqlParam.uuid(registrationId), eventId: sqlParam.uuid(eventId) };
+    const found = await tx.query<{ userSub: string | null }>('SELECT user_sub AS "userSub" FROM registrations WHERE id = :id AND event_id = :eventId FOR UPDATE', ids);
+    if (found.rows.length === 0) throw notFound('Registration not found');
+    if (found.rows[0]!.userSub !== user.sub && !user.groups.includes(ORGANIZERS)) {
+      throw forbidden('Only the attendee or an organizer may cancel a registration');
+    }
+    await tx.query('DELETE FROM registrations WHERE id = :id AND event_id = :eventId', ids);
     await tx.query('UPDATE events SET registered = registered - 1 WHERE id = :eventId', { eventId: sqlParam.uuid(eventId) });
   });
 }

@@ -8,6 +8,7 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } fr
 import * as z from 'zod/mini';
 import { DataUnavailableError } from '../data/errors';
 import { documentClient, isDynamoUnavailable, tableName } from '../data/dynamo';
+import { forbidden, type User } from '../http/auth';
 import { AppError, conflict, notFound } from '../http/errors';
 import { cursorCodec, pageOf, pageQuery, type Page } from '../http/page';
 import { label, pathId, text } from './text';
@@ -45,7 +46,10 @@ export interface Post {
   id: string;
   title: string;
   body: string;
+  /** The name the author signs with. */
   author: string;
+  /** The author's user id (the token's subject): only they may edit or delete the post. */
+  authorId: string | null;
   createdAt: string;
   updatedAt: string;
   version: number;
@@ -59,6 +63,7 @@ function toPost(item: Record<string, unknown>): Post {
     title: item.title as string,
     body: item.body as string,
     author: item.author as string,
+    authorId: typeof item.authorId === 'string' ? item.authorId : null,
     createdAt: item.createdAt as string,
     updatedAt: item.updatedAt as string,
     version: item.version as number,
@@ -77,9 +82,9 @@ async function dynamo<T>(op: () => Promise<T>): Promise<T> {
 
 const isConditionFailure = (err: unknown) => (err as { name?: string })?.name === 'ConditionalCheckFailedException';
 
-export async function createPost(input: z.output<typeof PostInput>): Promise<Post> {
+export async function createPost(input: z.output<typeof PostInput>, user: User): Promise<Post> {
   const now = new Date().toISOString();
-  const post: Post = { id: randomUUID(), ...input, createdAt: now, updatedAt: now, version: 1 };
+  const post: Post = { id: randomUUID(), ...input, authorId: user.sub, createdAt: now, updatedAt: now, version: 1 };
   await dynamo(() =>
     documentClient.send(
       new PutCommand({
@@ -150,9 +155,12 @@ export async function listPosts(limit: number, cursor: string | undefined): Prom
   });
 }
 
-export async function updatePost(id: string, update: z.output<typeof PostUpdate>): Promise<Post> {
-  const names: Record<string, string> = { '#version': 'version', '#updatedAt': 'updatedAt' };
-  const values: Record<string, unknown> = { ':expected': update.version, ':one': 1, ':now': new Date().toISOString() };
+const notYours = (action: string) => forbidden(`Only the post's author may ${action} it`);
+
+/** Updates a post of the caller's at the version they read: 404 gone, 403 someone else's, 409 changed since. */
+export async function updatePost(id: string, update: z.output<typeof PostUpdate>, user: User): Promise<Post> {
+  const names: Record<string, string> = { '#version': 'version', '#updatedAt': 'updatedAt', '#authorId': 'authorId' };
+  const values: Record<string, unknown> = { ':expected': update.version, ':one': 1, ':now': new Date().toISOString(), ':author': user.sub };
   const sets = ['#updatedAt = :now', '#version = #version + :one'];
   if (update.title !== undefined) {
     names['#title'] = 'title';
@@ -171,7 +179,7 @@ export async function updatePost(id: string, update: z.output<typeof PostUpdate>
           TableName: tableName('posts'),
           Key: { id },
           UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: 'attribute_exists(id) AND #version = :expected',
+          ConditionExpression: 'attribute_exists(id) AND #authorId = :author AND #version = :expected',
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
@@ -181,20 +189,31 @@ export async function updatePost(id: string, update: z.output<typeof PostUpdate>
     return toPost(out.Attributes ?? {});
   } catch (err) {
     if (!isConditionFailure(err)) throw err;
-    // Tell "gone" from "changed since you read it".
+    // Tell "gone" from "not yours" from "changed since you read it".
     const current = await dynamo(() => documentClient.send(new GetCommand({ TableName: tableName('posts'), Key: { id }, ConsistentRead: true })));
     if (!current.Item) throw notFound('Post not found');
+    if (current.Item.authorId !== user.sub) throw notYours('edit');
     throw conflict('version_conflict', `The post was changed since version ${update.version} (now version ${String(current.Item.version)}); reload it and retry`);
   }
 }
 
-export async function deletePost(id: string): Promise<void> {
+/** Deletes a post of the caller's: 404 when gone, 403 when someone else's. */
+export async function deletePost(id: string, user: User): Promise<void> {
   try {
     await dynamo(() =>
-      documentClient.send(new DeleteCommand({ TableName: tableName('posts'), Key: { id }, ConditionExpression: 'attribute_exists(id)' })),
+      documentClient.send(
+        new DeleteCommand({
+          TableName: tableName('posts'),
+          Key: { id },
+          ConditionExpression: 'attribute_exists(id) AND authorId = :author',
+          ExpressionAttributeValues: { ':author': user.sub },
+        }),
+      ),
     );
   } catch (err) {
-    if (isConditionFailure(err)) throw notFound('Post not found');
-    throw err;
+    if (!isConditionFailure(err)) throw err;
+    const current = await dynamo(() => documentClient.send(new GetCommand({ TableName: tableName('posts'), Key: { id }, ConsistentRead: true })));
+    if (!current.Item) throw notFound('Post not found');
+    throw notYours('delete');
   }
 }

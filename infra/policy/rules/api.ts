@@ -1,7 +1,23 @@
 /** HTTP API and log rules. */
-import { blocks, num } from '../model';
+import { isRoute, publicReasonProblem } from '../../../functions/registry-schema';
+import type { FunctionDefinition, RouteDefinition } from '../../../functions/registry-types';
+import { blocks, list, num } from '../model';
 import type { Rule } from '../types';
 import { fail, pass, show } from './util';
+
+/**
+ * What the registry says about a route without authorization (the report's
+ * message): its accepted public reason is suppressed by suppressions.ts;
+ * anything else stays a violation, and this says why.
+ */
+function publicDecision(routeKey: string, functions: readonly FunctionDefinition[]): string {
+  if (routeKey.startsWith('OPTIONS ')) return 'CORS preflight (browsers send no token with it)';
+  const entry = functions.find((fn): fn is RouteDefinition => isRoute(fn) && `${fn.method} ${fn.path}` === routeKey);
+  if (!entry) return 'no registry entry declares it, so nothing says why it is public';
+  if (entry.auth) return 'its registry entry has auth, but the route has no authorizer';
+  if (entry.public === undefined) return 'its registry entry declares neither auth nor a public reason';
+  return publicReasonProblem(entry) ?? `public: ${entry.public}`;
+}
 
 export const apiRules: Rule[] = [
   {
@@ -40,15 +56,26 @@ export const apiRules: Rule[] = [
   },
   {
     id: 'SPS-API-3',
-    title: 'API routes have authorization (public routes are suppressed with a reason)',
+    title: 'API routes have authorization, or a written public reason (one that bounds abuse on a route that writes data)',
     mapsTo: ['CKV_AWS_309', 'AwsSolutions-APIG4'],
-    rationale: 'An unauthenticated route is public: that must be a decision written down, never a default.',
-    fix: 'Set authorization_type (JWT, AWS_IAM or CUSTOM) and authorizer_id, or suppress the route with the reason it is public.',
+    rationale: 'An unauthenticated route is public: that must be a decision written down, never a default; a public route that writes data must say how abuse is bounded.',
+    fix: "Give the route's registry entry auth: {} (the JWT authorizer of the user pool), or a public reason: why anyone may call it (for POST, PUT, PATCH, DELETE also how abuse is bounded: throttling, rate limit, captcha, quota, reserved concurrency); outside the registry set authorization_type JWT/AWS_IAM/CUSTOM with an authorizer, or suppress with the reason.",
     resourceTypes: ['aws_apigatewayv2_route'],
-    check: ({ model }) =>
+    check: ({ model, functions }) =>
       model.ofType('aws_apigatewayv2_route').map((r) => {
+        const key = model.resolveString(r.values.route_key) ?? show(r.values.route_key);
         const type = r.values.authorization_type;
-        return type === undefined || type === 'NONE' ? fail(r, `${r.values.route_key}: no authorization`) : pass(r, `${r.values.route_key}: ${type}`);
+        if (type === 'AWS_IAM') return pass(r, `${key}: AWS_IAM`);
+        if (type === 'JWT' || type === 'CUSTOM') {
+          const authorizer = model.targets(r.values.authorizer_id, 'aws_apigatewayv2_authorizer')[0];
+          if (!authorizer) return fail(r, `${key}: ${type} with authorizer_id=${show(r.values.authorizer_id)}, not an aws_apigatewayv2_authorizer of this stack`);
+          const jwt = blocks(authorizer.values.jwt_configuration)[0];
+          if (type === 'JWT' && (authorizer.values.authorizer_type !== 'JWT' || !jwt?.issuer || list(jwt.audience).length === 0)) {
+            return fail(r, `${key}: JWT authorizer ${authorizer.address} has no issuer or audience (jwt_configuration=${show(authorizer.values.jwt_configuration)})`);
+          }
+          return pass(r, `${key}: ${type} (${authorizer.address})`);
+        }
+        return fail(r, `${key}: no authorization; ${publicDecision(key, functions)}`);
       }),
   },
   {

@@ -26,6 +26,8 @@ export const STAR_RESOURCE_ACTIONS = new Set(
     'cloudwatch:PutMetricData',
     'sts:GetCallerIdentity',
     'kms:CreateKey',
+    // A new user pool has no ARN yet: CreateUserPool takes no resource type (Service Authorization Reference, cognito-idp).
+    'cognito-idp:CreateUserPool',
     // CloudWatch Logs vended log delivery (API Gateway access logs) and account-level resource policies.
     'logs:CreateLogDelivery',
     'logs:GetLogDelivery',

@@ -2,6 +2,7 @@
 import type { Rule } from '../types';
 import { apiRules, logRules } from './api';
 import { ciRules } from './ci';
+import { cognitoRules } from './cognito';
 import { auroraRules, dynamodbRules, kmsRules, proxyRules, secretsRules } from './data';
 import { iamRules } from './iam';
 import { lambdaRules } from './lambda';
@@ -18,6 +19,7 @@ export const allRules: readonly Rule[] = [
   ...securityGroupRulesPack,
   ...vpcRules,
   ...apiRules,
+  ...cognitoRules,
   ...kmsRules,
   ...secretsRules,
   ...logRules,

@@ -12,11 +12,16 @@ import { createEvent, register } from '../../../functions/lib/domain/events';
 import { TEXT_RULE_MESSAGE } from '../../../functions/lib/domain/text';
 import type { AppError } from '../../../functions/lib/http/errors';
 import { routes } from '../../../functions/registry';
-import { startLocalServices, type InvokeInit, type LocalServices } from '../../../functions/testing';
+import { startLocalServices, type InvokeInit, type LocalServices, type TestUser } from '../../../functions/testing';
 import { errorOf, expectValidProxyResult } from '../../functions/assertions';
 import { captureLogs } from '../../functions/events';
 
-const SQL_ROUTES = ['events-create', 'events-get', 'registrations-create', 'registrations-list', 'registrations-delete', 'health'];
+const SQL_ROUTES = ['events-create', 'events-get', 'registrations-create', 'registrations-list', 'registrations-delete', 'me-registrations', 'health'];
+
+const organizer: TestUser = { sub: 'sub-olga', email: 'olga@example.com', groups: ['organizers'] };
+const attendee = (n: number | string): TestUser => ({ sub: `sub-attendee-${n}`, email: `a${n}@example.com` });
+/** A user as the domain receives it from the handler chain. */
+const userOf = (t: TestUser) => ({ sub: t.sub, email: t.email, groups: t.groups ?? [], tokenUse: 'id' });
 
 let local: LocalServices;
 /** The application role through the proxy, as every route logs in. */
@@ -50,7 +55,7 @@ describe.each([
     const event = await createEvent(db(), { name: 'Concurrency', capacity: 10, startsAt: '2026-06-01T09:00:00Z' });
     const outcomes = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
-        register(db(), event.id, { name: `P${i}`, email: `p${i}@example.com` }).then(
+        register(db(), event.id, { name: `P${i}` }, userOf(attendee(`p${i}`))).then(
           () => 'ok',
           (e: AppError) => e.code,
         ),
@@ -69,17 +74,22 @@ describe.each([
 describe('events and registrations handlers', () => {
   const call = async (name: string, _method: string, path: string, init: InvokeInit = {}) => {
     const r = await local.invoke(name, { ...init, path });
-    expectValidProxyResult(r);
+    // The authorizer's own 401 (no token) is API Gateway's answer, not the function's: it has no content-type.
+    if (!(r.statusCode === 401 && init.user === undefined)) expectValidProxyResult(r);
     return r;
   };
 
   const newEvent = async (capacity = 3) => {
-    const r = await call('events-create', 'POST', '/events', { json: { name: 'DevConf', capacity, startsAt: '2026-09-01T09:00:00+02:00' } });
+    const r = await call('events-create', 'POST', '/events', { json: { name: 'DevConf', capacity, startsAt: '2026-09-01T09:00:00+02:00' }, user: organizer });
     expect(r.statusCode).toBe(201);
     return JSON.parse(r.body) as { id: string; name: string; capacity: number; startsAt: string; registered: number };
   };
-  const registerAt = (id: string, json: unknown) =>
-    call('registrations-create', 'POST', `/events/${id}/registrations`, { pathParameters: { id }, json });
+  const registerAt = (id: string, json: unknown, user: TestUser | undefined) =>
+    call('registrations-create', 'POST', `/events/${id}/registrations`, { pathParameters: { id }, json, ...(user ? { user } : {}) });
+  const listOf = (id: string, user: TestUser | undefined) => call('registrations-list', 'GET', `/events/${id}/registrations`, { pathParameters: { id }, ...(user ? { user } : {}) });
+  const cancel = (eventId: string, registrationId: string, user: TestUser | undefined) =>
+    call('registrations-delete', 'DELETE', `/events/${eventId}/registrations/${registrationId}`, { pathParameters: { id: eventId, registrationId }, ...(user ? { user } : {}) });
+  const mine = (user: TestUser, query: Record<string, string> = {}) => call('me-registrations', 'GET', '/me/registrations', { user, query });
 
   test('GET /health checks both databases: 200 {status: "ok"}', async () => {
     const r = await call('health', 'GET', '/health');
@@ -87,13 +97,18 @@ describe('events and registrations handlers', () => {
     expect(JSON.parse(r.body)).toEqual({ status: 'ok' });
   });
 
-  test('POST /events -> 201 {id, name, capacity, startsAt, registered: 0} (Data API)', async () => {
+  test('POST /events -> 201 {id, name, capacity, startsAt, registered: 0} (Data API), for organizers only', async () => {
     const event = await newEvent();
     expect(event).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), name: 'DevConf', capacity: 3, startsAt: '2026-09-01T07:00:00.000Z', registered: 0 });
+    const json = { name: 'Not mine', capacity: 3, startsAt: '2026-09-01T09:00:00Z' };
+    const anonymous = await call('events-create', 'POST', '/events', { json });
+    expect([anonymous.statusCode, JSON.parse(anonymous.body)]).toEqual([401, { message: 'Unauthorized' }]);
+    const notOrganizer = await call('events-create', 'POST', '/events', { json, user: attendee(1) });
+    expect([notOrganizer.statusCode, errorOf(notOrganizer)]).toEqual([403, { code: 'forbidden', message: 'Only members of organizers may do this' }]);
   });
 
   test('POST /events validates name, capacity and startsAt', async () => {
-    const r = await call('events-create', 'POST', '/events', { json: { name: '', capacity: 0, startsAt: 'tomorrow' } });
+    const r = await call('events-create', 'POST', '/events', { json: { name: '', capacity: 0, startsAt: 'tomorrow' }, user: organizer });
     expect(r.statusCode).toBe(400);
     expect([...new Set(errorOf(r).details!.map((d) => d.path))].sort()).toEqual(['body.capacity', 'body.name', 'body.startsAt']);
   });
@@ -108,28 +123,28 @@ describe('events and registrations handlers', () => {
       ['2027-05-01T09:00:00.123456Z', 'At most millisecond precision (3 fraction digits): the API returns milliseconds'],
     ];
     for (const [startsAt, message] of cases) {
-      const r = await call('events-create', 'POST', '/events', { json: { name: 'DevConf', capacity: 3, startsAt } });
+      const r = await call('events-create', 'POST', '/events', { json: { name: 'DevConf', capacity: 3, startsAt }, user: organizer });
       expect(r.statusCode).toBe(400);
       expect(errorOf(r).details).toEqual([{ path: 'body.startsAt', message }]);
     }
-    const ok = await call('events-create', 'POST', '/events', { json: { name: 'DevConf', capacity: 3, startsAt: '2027-05-01T09:00:00.120+02:00' } });
+    const ok = await call('events-create', 'POST', '/events', { json: { name: 'DevConf', capacity: 3, startsAt: '2027-05-01T09:00:00.120+02:00' }, user: organizer });
     expect(JSON.parse(ok.body)).toMatchObject({ startsAt: '2027-05-01T07:00:00.120Z' });
   });
 
-  test('names refuse NUL and unpaired surrogates; an email is trimmed like a name', async () => {
+  test('names refuse control characters, bidirectional overrides and unpaired surrogates; a name is trimmed', async () => {
     for (const name of ['a\u0000b', '\ud800x', 'a\u202eb', 'a\nb', 'a\u0085b']) {
-      const r = await call('events-create', 'POST', '/events', { json: { name, capacity: 3, startsAt: '2027-05-01T09:00:00Z' } });
+      const r = await call('events-create', 'POST', '/events', { json: { name, capacity: 3, startsAt: '2027-05-01T09:00:00Z' }, user: organizer });
       expect(errorOf(r).details).toEqual([{ path: 'body.name', message: TEXT_RULE_MESSAGE }]);
     }
     const event = await newEvent();
-    const r = await registerAt(event.id.toUpperCase(), { name: ' Pat ', email: '  pat@example.com ' });
+    const r = await registerAt(event.id.toUpperCase(), { name: ' Pat ' }, attendee('pat'));
     expect(r.statusCode).toBe(201);
-    expect(JSON.parse(r.body)).toMatchObject({ eventId: event.id, name: 'Pat', email: 'pat@example.com' });
+    expect(JSON.parse(r.body)).toMatchObject({ eventId: event.id, name: 'Pat', email: 'apat@example.com' });
   });
 
-  test('GET /events/{id} -> 200 with registered, 404 when unknown or not an id', async () => {
+  test('GET /events/{id} -> 200 with registered, 404 when unknown or not an id (public)', async () => {
     const event = await newEvent();
-    await registerAt(event.id, { name: 'Ann', email: 'ann@example.com' });
+    await registerAt(event.id, { name: 'Ann' }, attendee('ann'));
     const r = await call('events-get', 'GET', `/events/${event.id}`, { pathParameters: { id: event.id } });
     expect(r.statusCode).toBe(200);
     expect(JSON.parse(r.body)).toMatchObject({ id: event.id, registered: 1 });
@@ -140,44 +155,83 @@ describe('events and registrations handlers', () => {
     }
   });
 
-  test('registrations: 201, 409 already_registered (case-insensitive), 409 event_full, 404 unknown event', async () => {
-    const event = await newEvent(2);
-    const first = await registerAt(event.id, { name: 'Bob', email: 'Bob@Example.com' });
-    expect(first.statusCode).toBe(201);
-    expect(JSON.parse(first.body)).toMatchObject({ id: expect.any(String), eventId: event.id, name: 'Bob', email: 'Bob@Example.com' });
-    const dup = await registerAt(event.id, { name: 'Bobby', email: 'bob@example.COM' });
-    expect(dup.statusCode).toBe(409);
-    expect(errorOf(dup).code).toBe('already_registered');
-    expect((await registerAt(event.id, { name: 'Cy', email: 'cy@example.com' })).statusCode).toBe(201);
-    const full = await registerAt(event.id, { name: 'Di', email: 'di@example.com' });
-    expect(full.statusCode).toBe(409);
-    expect(errorOf(full).code).toBe('event_full');
-    const unknown = await registerAt(randomUUID(), { name: 'Ed', email: 'ed@example.com' });
-    expect(unknown.statusCode).toBe(404);
-    const invalid = await registerAt(event.id, { name: 'Ed', email: 'not-an-email' });
-    expect(errorOf(invalid).code).toBe('validation_failed');
+  test('registering: the email comes from the token, never the body; 401 without a token, 403 with an access token (no email)', async () => {
+    const event = await newEvent();
+    const r = await registerAt(event.id, { name: 'Ida' }, attendee('ida'));
+    expect(JSON.parse(r.body)).toMatchObject({ name: 'Ida', email: 'aida@example.com' });
+    const withEmail = await registerAt(event.id, { name: 'Jo', email: 'someone-else@example.com' }, attendee('jo'));
+    expect([withEmail.statusCode, errorOf(withEmail).code]).toEqual([400, 'validation_failed']);
+    const anonymous = await registerAt(event.id, { name: 'Kim' }, undefined);
+    expect([anonymous.statusCode, JSON.parse(anonymous.body)]).toEqual([401, { message: 'Unauthorized' }]);
+    const accessToken = await registerAt(event.id, { name: 'Lu' }, { ...attendee('lu'), tokenUse: 'access' });
+    expect([accessToken.statusCode, errorOf(accessToken)]).toEqual([403, { code: 'forbidden', message: 'Registering needs an ID token: it carries your verified email' }]);
+    const after = await call('events-get', 'GET', `/events/${event.id}`, { pathParameters: { id: event.id } });
+    expect(JSON.parse(after.body).registered).toBe(1);
   });
 
-  test('GET /events/{id}/registrations -> 200 {items}; DELETE -> 204 then 404 and the seat is free again', async () => {
-    const event = await newEvent(1);
-    const created = JSON.parse((await registerAt(event.id, { name: 'Flo', email: 'flo@example.com' })).body) as { id: string };
-    const list = await call('registrations-list', 'GET', `/events/${event.id}/registrations`, { pathParameters: { id: event.id } });
+  test('registrations: 201, 409 already_registered (per user, and per email case-insensitively), 409 event_full, 404 unknown event', async () => {
+    const event = await newEvent(2);
+    const bob: TestUser = { sub: 'sub-bob', email: 'Bob@Example.com' };
+    const first = await registerAt(event.id, { name: 'Bob' }, bob);
+    expect(first.statusCode).toBe(201);
+    expect(JSON.parse(first.body)).toMatchObject({ id: expect.any(String), eventId: event.id, name: 'Bob', email: 'Bob@Example.com' });
+    const again = await registerAt(event.id, { name: 'Bobby' }, bob);
+    expect([again.statusCode, errorOf(again).code]).toEqual([409, 'already_registered']);
+    const sameEmail = await registerAt(event.id, { name: 'Bob 2' }, { sub: 'sub-bob-2', email: 'bob@example.COM' });
+    expect([sameEmail.statusCode, errorOf(sameEmail).code]).toEqual([409, 'already_registered']);
+    expect((await registerAt(event.id, { name: 'Cy' }, attendee('cy'))).statusCode).toBe(201);
+    const full = await registerAt(event.id, { name: 'Di' }, attendee('di'));
+    expect([full.statusCode, errorOf(full).code]).toEqual([409, 'event_full']);
+    const unknown = await registerAt(randomUUID(), { name: 'Ed' }, attendee('ed'));
+    expect(unknown.statusCode).toBe(404);
+  });
+
+  test('an event\'s registration list (names and emails) is for organizers only', async () => {
+    const event = await newEvent(3);
+    const created = JSON.parse((await registerAt(event.id, { name: 'Flo' }, attendee('flo'))).body) as { id: string };
+    const list = await listOf(event.id, organizer);
     expect(list.statusCode).toBe(200);
     expect((JSON.parse(list.body) as { items: { id: string }[] }).items.map((i) => i.id)).toEqual([created.id]);
-    const del = () =>
-      call('registrations-delete', 'DELETE', `/events/${event.id}/registrations/${created.id}`, { pathParameters: { id: event.id, registrationId: created.id } });
-    const first = await del();
-    expect(first.statusCode).toBe(204);
-    expect(first.body).toBe('');
-    expect((await del()).statusCode).toBe(404);
-    expect((await registerAt(event.id, { name: 'Gus', email: 'gus@example.com' })).statusCode).toBe(201);
-    const unknownList = await call('registrations-list', 'GET', `/events/${randomUUID()}/registrations`, { pathParameters: { id: randomUUID() } });
-    expect(unknownList.statusCode).toBe(404);
+    const asAttendee = await listOf(event.id, attendee('flo'));
+    expect([asAttendee.statusCode, errorOf(asAttendee).code]).toEqual([403, 'forbidden']);
+    expect((await listOf(event.id, undefined)).statusCode).toBe(401);
+    expect((await listOf(randomUUID(), organizer)).statusCode).toBe(404);
+  });
+
+  test('a registration is cancelled by its attendee or an organizer, nobody else; the seat is free again', async () => {
+    const event = await newEvent(1);
+    const gus = attendee('gus');
+    const created = JSON.parse((await registerAt(event.id, { name: 'Gus' }, gus)).body) as { id: string };
+    const byOther = await cancel(event.id, created.id, attendee('mallory'));
+    expect([byOther.statusCode, errorOf(byOther)]).toEqual([403, { code: 'forbidden', message: 'Only the attendee or an organizer may cancel a registration' }]);
+    expect((await cancel(event.id, created.id, undefined)).statusCode).toBe(401);
+    const own = await cancel(event.id, created.id, gus);
+    expect([own.statusCode, own.body]).toEqual([204, '']);
+    expect((await cancel(event.id, created.id, gus)).statusCode).toBe(404);
+    const second = JSON.parse((await registerAt(event.id, { name: 'Hal' }, attendee('hal'))).body) as { id: string };
+    expect((await cancel(event.id, second.id, organizer)).statusCode).toBe(204);
+    expect((await registerAt(event.id, { name: 'Ivy' }, attendee('ivy'))).statusCode).toBe(201);
+  });
+
+  test('GET /me/registrations lists the caller\'s registrations with their events, a page at a time, and nobody else\'s', async () => {
+    const quinn = attendee('quinn');
+    const events = [await newEvent(5), await newEvent(5), await newEvent(5)];
+    for (const e of events) expect((await registerAt(e.id, { name: 'Quinn' }, quinn)).statusCode).toBe(201);
+    await registerAt(events[0]!.id, { name: 'Other' }, attendee('other'));
+    const first = await mine(quinn, { limit: '2' });
+    const page1 = JSON.parse(first.body) as { items: { eventId: string; eventName: string; startsAt: string; email: string }[]; nextCursor: string | null };
+    expect(page1.items).toHaveLength(2);
+    expect(page1.items[0]).toMatchObject({ eventName: 'DevConf', startsAt: '2026-09-01T07:00:00.000Z', email: 'aquinn@example.com' });
+    const page2 = JSON.parse((await mine(quinn, { limit: '2', cursor: page1.nextCursor! })).body) as typeof page1;
+    expect([...page1.items, ...page2.items].map((i) => i.eventId)).toEqual(events.map((e) => e.id));
+    expect(page2.nextCursor).toBeNull();
+    expect((JSON.parse((await mine(attendee('nobody'))).body) as typeof page1).items).toEqual([]);
+    expect((await call('me-registrations', 'GET', '/me/registrations')).statusCode).toBe(401);
   });
 
   test('GIVEN a 10-seat event WHEN 50 concurrent POST /registrations THEN exactly 10 x 201 and 40 x 409 event_full', async () => {
     const event = await newEvent(10);
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => registerAt(event.id, { name: `N${i}`, email: `n${i}@example.com` })));
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => registerAt(event.id, { name: `N${i}` }, attendee(`n${i}`))));
     expect(results.filter((r) => r.statusCode === 201)).toHaveLength(10);
     const rejected = results.filter((r) => r.statusCode !== 201);
     expect(rejected.map((r) => `${r.statusCode} ${errorOf(r).code}`)).toEqual(Array(40).fill('409 event_full'));

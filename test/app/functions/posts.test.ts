@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { decodeCursor, encodeCursor } from '../../../functions/lib/domain/posts';
 import { TEXT_RULE_MESSAGE } from '../../../functions/lib/domain/text';
-import { startLocalServices, type InvokeInit, type LocalServices } from '../../../functions/testing';
+import { startLocalServices, type InvokeInit, type LocalServices, type TestUser } from '../../../functions/testing';
 import { errorOf, expectValidProxyResult } from '../../functions/assertions';
 import { captureLogs } from '../../functions/events';
 
@@ -22,13 +22,19 @@ afterAll(async () => {
   await local?.stop();
 });
 
-type Post = { id: string; title: string; body: string; author: string; createdAt: string; updatedAt: string; version: number };
+type Post = { id: string; title: string; body: string; author: string; authorId: string | null; createdAt: string; updatedAt: string; version: number };
+
+/** The signed-in author of this file's writes; reads are public. */
+const ANN: TestUser = { sub: 'sub-ann', email: 'ann@example.com' };
+const WRITES = new Set(['create', 'update', 'delete']);
 
 const call = async (op: string, path: string, init: InvokeInit = {}) => {
-  const r = await local.invoke(`posts-${op}`, { ...init, path });
+  const r = await local.invoke(`posts-${op}`, { ...(WRITES.has(op) ? { user: ANN } : {}), ...init, path });
   expectValidProxyResult(r);
   return r;
 };
+/** A call without a token (API Gateway's authorizer refuses it on a signed-in route). */
+const anonymous = (op: string, path: string, init: InvokeInit = {}) => local.invoke(`posts-${op}`, { ...init, path });
 const create = async (json: unknown = { title: 'Hello', body: 'World', author: 'Ann' }) => call('create', '/posts', { json });
 const byId = (op: string, id: string, init: InvokeInit = {}) => call(op, `/posts/${id}`, { ...init, pathParameters: { id } });
 
@@ -41,6 +47,7 @@ test('POST /posts -> 201 {id, title, body, author, createdAt, updatedAt, version
     title: 'Hello',
     body: 'World',
     author: 'Ann',
+    authorId: 'sub-ann',
     createdAt: expect.stringMatching(/Z$/),
     updatedAt: post.createdAt,
     version: 1,
@@ -193,6 +200,27 @@ test('DELETE /posts/{id} -> 204, then 404', async () => {
   expect(r.body).toBe('');
   expect((await byId('delete', post.id)).statusCode).toBe(404);
   expect((await byId('get', post.id)).statusCode).toBe(404);
+});
+
+test('posts are written by signed-in users: no token is a 401; only the author (the token\'s subject) edits or deletes (403); reading stays public', async () => {
+  const json = { title: 'Mine', body: 'b', author: 'Ann' };
+  for (const r of [
+    await anonymous('create', '/posts', { json }),
+    await anonymous('update', '/posts/x', { pathParameters: { id: 'x' }, json: { title: 'x', version: 1 } }),
+    await anonymous('delete', '/posts/x', { pathParameters: { id: 'x' } }),
+  ]) {
+    expect([r.statusCode, JSON.parse(r.body)]).toEqual([401, { message: 'Unauthorized' }]);
+  }
+  const post = JSON.parse((await create(json)).body) as Post;
+  expect(post.authorId).toBe('sub-ann');
+  const mallory: TestUser = { sub: 'sub-mallory', email: 'mallory@example.com' };
+  const edit = await byId('update', post.id, { json: { title: 'Hijacked', version: 1 }, user: mallory });
+  expect([edit.statusCode, errorOf(edit)]).toEqual([403, { code: 'forbidden', message: "Only the post's author may edit it" }]);
+  const del = await byId('delete', post.id, { user: mallory });
+  expect([del.statusCode, errorOf(del)]).toEqual([403, { code: 'forbidden', message: "Only the post's author may delete it" }]);
+  const read = await anonymous('get', `/posts/${post.id}`, { pathParameters: { id: post.id } });
+  expect([read.statusCode, (JSON.parse(read.body) as Post).title, (JSON.parse(read.body) as Post).version]).toEqual([200, 'Mine', 1]);
+  expect((await byId('update', post.id, { json: { title: 'Edited', version: 1 } })).statusCode).toBe(200);
 });
 
 test('cursors: our own round-trip; anything else is a 400, never a crash', () => {

@@ -1,11 +1,13 @@
 /**
  * HttpApi alone (on stand-in functions): payload 2.0 proxy integrations, no
  * CORS in API Gateway, an OPTIONS route per path, a throttled `$default` stage
- * with JSON access logs, invoke permissions scoped to this API and path.
+ * with JSON access logs, invoke permissions scoped to this API and path, and
+ * the JWT authorizer on the routes that need sign-in (never on OPTIONS).
  */
 import { Testing } from 'cdktf';
 import type { Construct } from 'constructs';
 import { Apigatewayv2Api } from '@cdktf/provider-aws/lib/apigatewayv2-api';
+import { Apigatewayv2Authorizer } from '@cdktf/provider-aws/lib/apigatewayv2-authorizer';
 import { Apigatewayv2Stage } from '@cdktf/provider-aws/lib/apigatewayv2-stage';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { ACCESS_LOG_FORMAT, HttpApi, type HttpApiProps, type HttpRoute } from '../../../infra/constructs/http-api';
@@ -133,5 +135,72 @@ describe('HttpApi', () => {
     );
     for (const p of perms) expect(p).toMatchObject({ action: 'lambda:InvokeFunction', principal: 'apigateway.amazonaws.com' });
     expect(new Set(perms.map((p) => p.statement_id)).size).toBe(perms.length);
+  });
+});
+
+describe('HttpApi: sign-in', () => {
+  const jwtAuthorizer = { issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_test', audience: ['client-test'] };
+
+  /** GET /posts public, POST /posts for any signed-in user, GET /posts/{id} with a scope; POST is the first route of /posts. */
+  function signedInRoutes(scope: Construct): HttpRoute[] {
+    const list = testFunction(scope, archives, 'posts-list');
+    const create = testFunction(scope, archives, 'posts-create');
+    return [
+      { method: 'POST', path: '/posts', fn: create, timeoutSeconds: 10, auth: {} },
+      { method: 'GET', path: '/posts', fn: list, timeoutSeconds: 10 },
+      { method: 'GET', path: '/posts/{id}', fn: list, timeoutSeconds: 10, auth: { scopes: ['aws.cognito.signin.user.admin'] } },
+    ];
+  }
+
+  const routesByKey = (json: ReturnType<typeof synthApi>['json']) => Object.fromEntries(resourcesOf(json, 'aws_apigatewayv2_route').map(([, r]) => [r.route_key, r]));
+
+  test('has no authorizer by default, and every route is NONE', () => {
+    const { json } = synthApi();
+    expect(resourcesOf(json, 'aws_apigatewayv2_authorizer')).toEqual([]);
+    for (const [, r] of resourcesOf(json, 'aws_apigatewayv2_route')) expect(r.authorization_type).toBe('NONE');
+  });
+
+  test('GIVEN jwtAuthorizer WHEN synthesized THEN a JWT authorizer reads the Authorization header and trusts that issuer and audience', () => {
+    const { synth, json } = synthApi({ jwtAuthorizer }, signedInRoutes);
+    expect(synth).toHaveResourceWithProperties(Apigatewayv2Authorizer, {
+      api_id: refTo(json, 'aws_apigatewayv2_api', 'id'),
+      name: 'sps-test-jwt',
+      authorizer_type: 'JWT',
+      identity_sources: ['$request.header.Authorization'],
+      jwt_configuration: { issuer: jwtAuthorizer.issuer, audience: ['client-test'] },
+    });
+  });
+
+  test('a route with auth uses the JWT authorizer, without scopes unless it has some', () => {
+    const { json } = synthApi({ jwtAuthorizer }, signedInRoutes);
+    const authorizerId = refTo(json, 'aws_apigatewayv2_authorizer', 'id');
+    const routes = routesByKey(json);
+    expect(routes['POST /posts']).toMatchObject({ authorization_type: 'JWT', authorizer_id: authorizerId });
+    expect(routes['POST /posts']!.authorization_scopes).toBeUndefined();
+    expect(routes['GET /posts/{id}']).toMatchObject({ authorization_type: 'JWT', authorizer_id: authorizerId, authorization_scopes: ['aws.cognito.signin.user.admin'] });
+  });
+
+  test('public routes have no authorization', () => {
+    const route = routesByKey(synthApi({ jwtAuthorizer }, signedInRoutes).json)['GET /posts']!;
+    expect(route.authorization_type).toBe('NONE');
+    expect(route.authorizer_id).toBeUndefined();
+  });
+
+  test('OPTIONS routes have no authorization, even on a path whose first route needs sign-in (a preflight carries no token)', () => {
+    const routes = routesByKey(synthApi({ jwtAuthorizer }, signedInRoutes).json);
+    for (const key of ['OPTIONS /posts', 'OPTIONS /posts/{id}']) {
+      expect(routes[key]).toMatchObject({ authorization_type: 'NONE' });
+      expect(routes[key]!.authorizer_id).toBeUndefined();
+    }
+  });
+
+  test('fails when a route needs sign-in and the API has no authorizer', () => {
+    expect(() => synthApi({}, signedInRoutes)).toThrow(
+      'HttpApi "sps-test": route "POST /posts" requires sign-in (auth) but the API has no JWT authorizer; give HttpApiProps.jwtAuthorizer (issuer and audience of the user pool), or make the route public',
+    );
+  });
+
+  test('fails when the authorizer accepts no audience', () => {
+    expect(() => synthApi({ jwtAuthorizer: { issuer: jwtAuthorizer.issuer, audience: [] } })).toThrow(/jwtAuthorizer\.audience is empty; give the app client ids/);
   });
 });
