@@ -41,6 +41,10 @@ export const SYNTH_GUARDS: readonly string[] = [
   'SPS-COGNITO-3', // browser client: no secret, SRP, no password/admin/implicit flows
   'SPS-COGNITO-4', // no user existence errors
   'SPS-COGNITO-7', // email verified before it is used
+  'SPS-S3-3', // buckets block public access
+  'SPS-S3-6', // the web bucket is read by its distribution only
+  'SPS-CF-1', // viewers on HTTPS only
+  'SPS-CF-3', // S3 origins through OAC
 ];
 
 export interface SecureDefaultsProps {
@@ -57,6 +61,7 @@ export class SecureDefaults implements IAspect {
     const report = runPack([{ name: node.node.id, json: node.toTerraform() as Record<string, unknown>, config: this.props.config }], {
       rules,
       functions: this.props.functions,
+      knownRuleIds: allRules.map((r) => r.id),
     });
     const byPath = new Map(node.node.findAll().map((c) => [c.node.path, c]));
     for (const row of report.results.filter((r) => r.verdict === 'fail')) {

@@ -1,13 +1,15 @@
 /**
  * One environment's platform: network, key, tables, Aurora behind the RDS
  * Proxy, one Lambda per registry entry, the Cognito user pool, the HTTP API
- * (with its JWT authorizer) and the migration run.
+ * (with its JWT authorizer), the web front end (when `web.enabled`) and the
+ * migration run.
  * The constructor reads as the list of steps; each step is a construct in
  * infra/constructs/.
  */
 import { join } from 'node:path';
 import { Aspects, Fn, TerraformOutput, TerraformStack, type ITerraformDependable } from 'cdktf';
 import type { Construct } from 'constructs';
+import type { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import type { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { routes as registryRoutes, tasks as registryTasks } from '../functions/registry';
@@ -15,7 +17,7 @@ import type { FunctionDefinition, RouteDefinition, TaskDefinition } from '../fun
 import { DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS } from '../functions/registry-schema';
 import { tables as registryTables, physicalTableName, type TableDefinition } from '../functions/tables';
 import { packageFunctions, type BundleOptions, type FunctionArchive } from './bundling';
-import { FUNCTIONS_DIR } from './paths';
+import { FUNCTIONS_DIR, WEB_DIST_DIR } from './paths';
 import type { EnvironmentConfig } from './config';
 import { reservedConcurrencyOf, validateAgainstRegistry } from './config';
 import { SecureDefaults } from './aspects';
@@ -30,9 +32,11 @@ import { DatabaseProxy } from './constructs/proxy';
 import { allowTcp, allowToPrefixList, securityGroup } from './constructs/security-groups';
 import { Table } from './constructs/tables';
 import { UserPool } from './constructs/user-pool';
+import type { WebSite } from './constructs/web-site';
 import { functionEnvironment, functionGrants, proxyBorrowTimeoutSeconds, type ContractValues } from './function-contract';
 import { arnPart } from './iam';
 import { configureBackend, configureProvider, stateBackendFromEnv, type StateBackendSettings } from './provider';
+import { createWebFrontEnd, webCorsOrigins, webOutputs } from './web-front-end';
 
 export interface PlatformStackProps {
   readonly config: EnvironmentConfig;
@@ -55,6 +59,12 @@ export interface PlatformStackProps {
   readonly stateBackend?: StateBackendSettings;
   /** Task invoked on apply to migrate the database. @default "migrate" */
   readonly migrationTask?: string;
+  /**
+   * The built web front end, published when `web.enabled` (the contract:
+   * infra/constructs/web-files.ts).
+   * @default WEB_DIST_DIR (web/dist, written by `npm run build:web`)
+   */
+  readonly webDir?: string;
 }
 
 const POSTGRES_PORT = 5432;
@@ -73,6 +83,10 @@ export class PlatformStack extends TerraformStack {
   /** Sign-in: the user pool, its browser app client and groups. */
   readonly userPool: UserPool;
   readonly api: HttpApi;
+  /** The web front end (S3 + CloudFront), when `web.enabled`. */
+  readonly web?: WebSite;
+  /** The us-east-1 provider CloudFront's log delivery needs, when `web.enabled`. */
+  readonly usEast1Provider?: AwsProvider;
   readonly migrations?: Migrations;
 
   /** ARN of `<project>-<env>-boundary` (infra/bootstrap), carried by every role of the stack. */
@@ -109,6 +123,10 @@ export class PlatformStack extends TerraformStack {
     this.functions = this.createFunctions(archives);
     this.userPool = this.createUserPool();
     this.api = this.createApi();
+    if (this.config.web.enabled) {
+      const settings = { apiUrl: this.api.api.apiEndpoint, region: this.config.region, userPoolId: this.userPool.userPoolId, userPoolClientId: this.userPool.clientId };
+      ({ site: this.web, usEast1Provider: this.usEast1Provider } = createWebFrontEnd(this, this.config, props.webDir ?? WEB_DIST_DIR, settings));
+    }
     this.migrations = this.createMigrations(props.migrationsDir ?? join(functionsDir, 'migrations'));
     this.createOutputs();
     Aspects.of(this).add(new SecureDefaults({ config: this.config, functions: this.allFunctions }));
@@ -303,7 +321,7 @@ export class PlatformStack extends TerraformStack {
       environmentName: c.name,
       routes: this.routeDefs,
       region: c.region,
-      corsOrigins: c.corsOrigins,
+      corsOrigins: [...c.corsOrigins, ...webCorsOrigins(c, () => this.web)],
       tables: Object.fromEntries(Object.entries(this.tables).map(([name, t]) => [name, { name: t.name, arn: t.arn }])),
       sql: this.appSecret && {
         database: c.aurora.databaseName,
@@ -394,6 +412,7 @@ export class PlatformStack extends TerraformStack {
       description: 'App client id of the web front end (public client: SRP and refresh tokens, no secret)',
     });
     new TerraformOutput(this, 'jwt_issuer', { value: this.userPool.issuer, description: 'Issuer (iss) of the tokens the API accepts; JWKS at <issuer>/.well-known/jwks.json' });
+    if (this.web) webOutputs(this, this.web);
     new TerraformOutput(this, 'function_names', {
       value: Object.fromEntries(Object.entries(this.functions).map(([n, f]) => [n, f.functionName])),
       description: 'Lambda function names by registry name',

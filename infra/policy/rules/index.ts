@@ -8,6 +8,7 @@ import { iamRules } from './iam';
 import { lambdaRules } from './lambda';
 import { securityGroupRulesPack, vpcRules } from './network';
 import { stateRules } from './state';
+import { webRules } from './web';
 
 export const allRules: readonly Rule[] = [
   ...lambdaRules,
@@ -23,6 +24,7 @@ export const allRules: readonly Rule[] = [
   ...secretsRules,
   ...logRules,
   ...stateRules,
+  ...webRules,
   ...ciRules,
 ];
 
