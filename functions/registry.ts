@@ -20,6 +20,7 @@ export const routes = [
   { name: 'posts-delete', method: 'DELETE', path: '/posts/{id}', handler: 'posts/delete.ts', data: { tables: { posts: 'read-write' } }, auth: {} },
 
   { name: 'events-create', method: 'POST', path: '/events', handler: 'events/create.ts', data: { sql: 'data-api' }, auth: { groups: [ORGANIZERS] } },
+  { name: 'events-list', method: 'GET', path: '/events', handler: 'events/list.ts', data: { sql: 'data-api' }, public: PUBLIC_READ },
   { name: 'events-get', method: 'GET', path: '/events/{id}', handler: 'events/get.ts', data: { sql: 'data-api' }, public: PUBLIC_READ },
   { name: 'registrations-create', method: 'POST', path: '/events/{id}/registrations', handler: 'registrations/create.ts', data: { sql: 'proxy' }, timeoutSeconds: 15, auth: {} },
   { name: 'registrations-list', method: 'GET', path: '/events/{id}/registrations', handler: 'registrations/list.ts', data: { sql: 'proxy' }, auth: { groups: [ORGANIZERS] } },
