@@ -19,6 +19,9 @@ const USAGE = `Usage: npm run dev [-- [--reset] [--prewarm] [--quiet] [--no-watc
   --quiet     no per-request log lines
   --no-watch  do not reload functions when files under functions/ change
 
+A token for the routes with auth, from the local user pool this starts:
+  npm run -s dev:token -- <email> [--group <name>] | tail -1
+
 Environment:
   PORT          API port on 127.0.0.1 (default 3000; 0 picks a free port)
   CORS_ORIGINS  comma-separated allowed origins (default: the dev config's corsOrigins)

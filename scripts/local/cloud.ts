@@ -1,20 +1,21 @@
 /**
  * The AWS side of the local runtime, without the functions: local IAM and
  * Secrets Manager, the RDS Proxy emulator, DynamoDB (dynalite), PostgreSQL 17
- * (supervised), the Data API endpoint and the tables. `startLocalRuntime`
- * adds the function sandboxes and the API on top; `functions/testing.ts`
- * runs handlers in-process against it.
+ * (supervised), the Cognito user pool (cognito-local), the Data API endpoint
+ * and the tables. `startLocalRuntime` adds the function sandboxes and the API
+ * on top; `functions/testing.ts` runs handlers in-process against it.
  *
  *   prepare the data dir → IAM and secrets → RDS Proxy emulator →
- *   DynamoDB and PostgreSQL → Data API endpoint → tables
+ *   DynamoDB, PostgreSQL and the user pool → Data API endpoint → tables
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { FunctionDefinition } from '../../functions/registry-types';
+import type { FunctionDefinition, RouteDefinition } from '../../functions/registry-types';
 import { physicalTableName, type TableDefinition } from '../../functions/tables';
 import type { EnvironmentConfig } from '../../infra/config';
 import { functionEnvironment, functionGrants, proxyBorrowTimeoutSeconds, type ContractValues, type Grant } from '../../infra/function-contract';
 import { isRunning } from '../../infra/build-support.mjs';
+import { startUserPool, type LocalUserPool } from './cognito';
 import { startDataApiServer, type DataApiServer } from './data-api';
 import { ensureTables, startDynamo, type LocalDynamo } from './dynamo';
 import { faultHooks, type LocalFaults } from './faults';
@@ -42,6 +43,12 @@ export interface LocalCloudOptions {
   readonly postgresPort?: number;
   /** Keep DynamoDB in memory instead of `<dataDir>/dynamodb`. @default false */
   readonly inMemoryDynamo?: boolean;
+  /**
+   * Start the Cognito user pool emulator (`<dataDir>/cognito`), for the API's
+   * JWT authorizer and `npm run dev:token`. @default false (in-process handler
+   * tests stand in for the authorizer themselves)
+   */
+  readonly userPool?: boolean;
   /** Runtime messages (startup steps, proxy warnings, Postgres errors). @default - none */
   readonly log?: (message: string) => void;
   /** Called as each step completes, with its name. @default - none */
@@ -65,6 +72,8 @@ export interface LocalCloud {
   /** The current Postgres (a new object after a restart, same port). Its login is the master user's. */
   readonly postgres: LocalPostgres;
   readonly dynamo: LocalDynamo;
+  /** The Cognito user pool, when `userPool` is set. */
+  readonly userPool?: LocalUserPool;
   readonly masterSecretArn: string;
   readonly appSecretArn: string;
   /** References the functions' environments and grants are made of (local ARNs and endpoints). */
@@ -188,11 +197,18 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     const env = functionEnvironments(iam, contract, endpoints, proxy.caFile);
     options.onEndpointsReady?.({ environmentOf: env.environmentOf });
 
-    // 3. DynamoDB and PostgreSQL, in parallel.
-    const { dynamo, postgres, faults } = await startDatabases(options, dataDir, upstream.port, log, step);
+    // 3. DynamoDB, PostgreSQL and the user pool, in parallel.
+    const userPoolStart = options.userPool ? startUserPoolStep(options, dataDir, log, step) : undefined;
+    userPoolStart?.catch(() => undefined); // awaited below, after the databases
+    const { dynamo, postgres, faults } = await startDatabases(options, dataDir, upstream.port, log, step).catch(async (err: unknown) => {
+      await userPoolStart?.then((p) => p.stop()).catch(() => undefined);
+      throw err;
+    });
     upstream.port = postgres.current.port; // the chosen port may have been taken meanwhile
     teardown.add(() => dynamo.current.stop());
     teardown.add(() => postgres.close());
+    const userPool = await userPoolStart;
+    if (userPool) teardown.add(userPool.stop);
     endpoints.dynamo = dynamo.current.endpoint;
 
     // 4. The Data API endpoint: it logs in with the secret each call names.
@@ -222,6 +238,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       get dynamo() {
         return dynamo.current;
       },
+      userPool,
       masterSecretArn,
       appSecretArn,
       contract,
@@ -323,6 +340,15 @@ function functionEnvironments(
 async function createTables(config: EnvironmentConfig, tables: LocalCloudOptions['tables'], endpoint: string, log: (m: string) => void): Promise<void> {
   const created = await ensureTables(endpoint, (name) => physicalTableName(config.project, config.name, name), tables);
   if (created.length) log(`created tables: ${created.join(', ')}`);
+}
+
+/** The user pool emulator with the config's pool, client and groups. */
+async function startUserPoolStep(options: LocalCloudOptions, dataDir: string, log: (m: string) => void, step: (s: string) => void): Promise<LocalUserPool> {
+  const routes = options.functions.filter((f): f is RouteDefinition => 'path' in f);
+  const pool = await startUserPool({ config: options.config, dataDir, routes, log });
+  step('user pool');
+  log(`Cognito user pool emulator on ${pool.endpoint} (pool ${pool.userPoolId}, app client ${pool.clientId}); a token: npm run -s dev:token -- <email> [--group <name>] | tail -1`);
+  return pool;
 }
 
 /** Starts DynamoDB and PostgreSQL in parallel (stopping either if the other fails); Postgres is supervised. */

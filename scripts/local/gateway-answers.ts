@@ -1,6 +1,7 @@
 /**
- * The answers API Gateway (HTTP API) makes itself, when no function answers:
- * status, exact body bytes and headers, as AWS sends them. Research and
+ * The answers API Gateway (HTTP API) makes itself, when no function answers
+ * (or its JWT authorizer refuses a request): status, exact body bytes and
+ * headers, as AWS sends them. Research and
  * sources: docs/local-runtime.md#answers-api-gateway-makes-itself.
  *
  * A real 500 from an HTTP API, recorded by AWS's Lambda Test Tool (its
@@ -45,6 +46,25 @@ export const NOT_FOUND = answer(404, 'Not Found');
 export const TOO_LARGE = answer(413, 'Request Entity Too Large');
 /** A function error or timeout, a malformed or oversize result (recorded, see above). */
 export const INTERNAL_ERROR = answer(500, 'Internal Server Error');
+
+/**
+ * The JWT authorizer's refusal of a missing or invalid token, recorded: no
+ * `content-type`, and a `www-authenticate` challenge. Without a token it is
+ * `Bearer` alone (a live probe); with one, `Bearer scope="" error="invalid_token"
+ * error_description="…"` (AWS's troubleshooting page: "the token does not have
+ * a valid audience"; the live probe: "token contains an invalid number of
+ * segments"). Sources: docs/local-runtime.md#sign-in-locally.
+ */
+export function authorizerUnauthorized(description?: string): HttpResponse {
+  const challenge = description === undefined ? 'Bearer' : `Bearer scope="" error="invalid_token" error_description="${description}"`;
+  return { statusCode: 401, headers: { 'www-authenticate': challenge }, cookies: [], body: Buffer.from(JSON.stringify({ message: 'Unauthorized' })) };
+}
+/**
+ * A valid token without one of the route's scopes: 403 `{"message":"Forbidden"}`
+ * (measured on a live HTTP API, floci-io/floci#2011). Its headers are not
+ * recorded; taken to be those of the other answers.
+ */
+export const AUTHORIZER_FORBIDDEN = answer(403, 'Forbidden');
 // The integration timeout's 503 {"message":"Service Unavailable"}
 // (serverless/serverless#11222, anomalyco/sst#2232) is never produced locally: the
 // stack's integration waits the function's timeout + 1 s, so the function times out first (500).

@@ -2,10 +2,13 @@
  * A local stand-in for API Gateway HTTP API (payload format 2.0): route
  * matching, request -> event translation, and result -> HTTP response
  * conversion by the service's rules; the answers it makes itself (404, 413,
- * 500) are in gateway-answers.ts.
+ * 500, the JWT authorizer's 401 and 403) are in gateway-answers.ts, the JWT
+ * authorizer in authorizer.ts.
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import type { RouteAuth } from '../../functions/registry-types';
+import type { AuthorizerContext, JwtAuthorizer } from './authorizer';
 import type { InvokeOutcome, LocalFunction } from './functions';
 import {
   INTERNAL_ERROR,
@@ -23,11 +26,15 @@ export interface GatewayRoute {
   /** API Gateway path with `{param}` segments. */
   readonly path: string;
   readonly fn: LocalFunction;
+  /** The route's JWT authorizer settings (its registry entry's `auth`). @default - no authorizer: the route is public */
+  readonly auth?: RouteAuth;
 }
 
 export interface GatewayOptions {
   readonly routes: readonly GatewayRoute[];
   readonly invoke: (fn: LocalFunction, event: Record<string, unknown>) => Promise<InvokeOutcome>;
+  /** The JWT authorizer of the routes with `auth` (required when a route has one). @default - none */
+  readonly authorizer?: JwtAuthorizer;
   /** @default "000000000000" */
   readonly accountId?: string;
   /** @default "local" */
@@ -54,6 +61,7 @@ interface CompiledRoute {
   readonly method: string;
   readonly segments: readonly string[];
   readonly fn: LocalFunction;
+  readonly auth?: RouteAuth;
 }
 
 interface Match {
@@ -63,12 +71,16 @@ interface Match {
 
 const TEXT_CONTENT_TYPE = /^(text\/|application\/(json|javascript|xml)\b|[^;]*\+(json|xml)\b)/i;
 
-/** Compiles the routes plus one OPTIONS route per path to the path's first function (as infra does). */
+/**
+ * Compiles the routes plus one OPTIONS route per path to the path's first
+ * function (as infra does), without an authorizer: browsers send no
+ * credentials with a CORS preflight.
+ */
 export function compileRoutes(routes: readonly GatewayRoute[]): CompiledRoute[] {
   const compiled: CompiledRoute[] = [];
   const preflight = new Map<string, LocalFunction>();
   for (const r of routes) {
-    compiled.push({ routeKey: `${r.method} ${r.path}`, method: r.method, segments: r.path.split('/').slice(1), fn: r.fn });
+    compiled.push({ routeKey: `${r.method} ${r.path}`, method: r.method, segments: r.path.split('/').slice(1), fn: r.fn, auth: r.auth });
     if (!preflight.has(r.path)) preflight.set(r.path, r.fn);
   }
   for (const [path, fn] of preflight) {
@@ -157,6 +169,8 @@ export interface EventInput {
   readonly protocol: string;
   readonly requestId: string;
   readonly now: Date;
+  /** What the JWT authorizer passes on a route with `auth`. @default - none (a public route) */
+  readonly authorizer?: AuthorizerContext;
 }
 
 /** Builds the payload 2.0 event API Gateway sends for a request on a matched route. */
@@ -201,6 +215,7 @@ export function buildEvent(
   event.requestContext = {
     accountId: ids.accountId,
     apiId: ids.apiId,
+    ...(input.authorizer ? { authorizer: input.authorizer } : {}),
     domainName,
     domainPrefix: domainName.split('.')[0],
     http: {
@@ -283,6 +298,10 @@ export function convertResult(payload: string): HttpResponse {
 /** HTTP server that fronts the functions like API Gateway HTTP API. */
 export function createGatewayServer(options: GatewayOptions): http.Server {
   const routes = compileRoutes(options.routes);
+  const guarded = options.routes.filter((r) => r.auth);
+  if (guarded.length && !options.authorizer) {
+    throw new Error(`routes ${guarded.map((r) => `${r.method} ${r.path}`).join(', ')} declare auth, but the gateway has no JWT authorizer`);
+  }
   const ids = { accountId: options.accountId ?? '000000000000', apiId: options.apiId ?? 'local' };
 
   return http.createServer((req, res) => {
@@ -353,7 +372,20 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
         return;
       }
       routeKey = match.route.routeKey;
-      fnName = match.route.fn.functionName;
+      const auth = match.route.auth;
+      if (!auth) {
+        dispatch(match);
+        return;
+      }
+      // The authorizer answers before any function runs.
+      options.authorizer!.authorize(req.headers.authorization, auth.scopes).then(
+        (result) => (result.allowed ? dispatch(match, result.context) : send(result.response)),
+        () => send(INTERNAL_ERROR()),
+      );
+    });
+
+    const dispatch = (matched: Match, authorizer?: AuthorizerContext) => {
+      fnName = matched.route.fn.functionName;
       const event = buildEvent(
         {
           method,
@@ -365,18 +397,19 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
           protocol: `HTTP/${req.httpVersion}`,
           requestId: id,
           now: new Date(started),
+          authorizer,
         },
-        match,
+        matched,
         ids,
       );
       if (Buffer.byteLength(JSON.stringify(event)) > MAX_LAMBDA_REQUEST_BYTES) {
         send(TOO_LARGE());
         return;
       }
-      options.invoke(match.route.fn, event).then((outcome) => {
+      options.invoke(matched.route.fn, event).then((outcome) => {
         if (outcome.kind === 'timeout') {
           integrationStatus = 'timeout';
-          options.onFunctionError?.(match.route.fn, `Task timed out after ${match.route.fn.timeoutSeconds} seconds`);
+          options.onFunctionError?.(matched.route.fn, `Task timed out after ${matched.route.fn.timeoutSeconds} seconds`);
           // The stack sets each integration timeout to the function's + 1 s, so
           // in AWS the function times out first: a function error, API Gateway's 500.
           send(INTERNAL_ERROR());
@@ -384,13 +417,13 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
         }
         if (outcome.kind === 'error') {
           integrationStatus = 'error';
-          options.onFunctionError?.(match.route.fn, `${outcome.error.name}: ${outcome.error.message}${outcome.error.stack ? `\n${outcome.error.stack}` : ''}`);
+          options.onFunctionError?.(matched.route.fn, `${outcome.error.name}: ${outcome.error.message}${outcome.error.stack ? `\n${outcome.error.stack}` : ''}`);
           send(INTERNAL_ERROR());
           return;
         }
         if (Buffer.byteLength(outcome.payload) > MAX_LAMBDA_RESPONSE_BYTES) {
           integrationStatus = 'error';
-          options.onFunctionError?.(match.route.fn, `Response payload size exceeded maximum allowed payload size (${MAX_LAMBDA_RESPONSE_BYTES} bytes).`);
+          options.onFunctionError?.(matched.route.fn, `Response payload size exceeded maximum allowed payload size (${MAX_LAMBDA_RESPONSE_BYTES} bytes).`);
           send(INTERNAL_ERROR());
           return;
         }
@@ -400,10 +433,10 @@ export function createGatewayServer(options: GatewayOptions): http.Server {
           send(response);
         } catch (err) {
           integrationStatus = 'malformed';
-          options.onFunctionError?.(match.route.fn, `Malformed Lambda proxy response: ${(err as Error).message}`);
+          options.onFunctionError?.(matched.route.fn, `Malformed Lambda proxy response: ${(err as Error).message}`);
           send(INTERNAL_ERROR());
         }
       });
-    });
+    };
   });
 }

@@ -3,9 +3,10 @@
  * machine. `startLocalRuntime` reads as its list of steps:
  *
  *   claim the data dir → local IAM and Secrets Manager → RDS Proxy emulator →
- *   DynamoDB (dynalite) and PostgreSQL 17 → Data API endpoint → tables →
- *   function sandboxes (their environment and grants from the registry, as the
- *   stack writes them) → the migrate task → the API Gateway stand-in.
+ *   DynamoDB (dynalite), PostgreSQL 17 and the Cognito user pool → Data API
+ *   endpoint → tables → function sandboxes (their environment and grants from
+ *   the registry, as the stack writes them) → the migrate task → the API
+ *   Gateway stand-in, with the pool's JWT authorizer on the routes with `auth`.
  *
  * Functions reach their data exactly as in AWS: SQL through the RDS Proxy
  * emulator (TLS, IAM tokens, the application role), the Data API with the
@@ -22,7 +23,9 @@ import { DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS } from '../../functions/regi
 import { tables as registryTables, type TableDefinition } from '../../functions/tables';
 import { loadConfig, type EnvironmentConfig } from '../../infra/config';
 import { FUNCTIONS_DIR, LOCAL_DATA_DIR } from '../../infra/paths';
+import { createJwtAuthorizer, type JwtAuthorizer } from './authorizer';
 import { LOCAL_ACCOUNT_ID, startLocalCloud, Teardown, type LocalCloud } from './cloud';
+import type { LocalUserPool } from './cognito';
 import type { DataApiServer } from './data-api';
 import type { LocalDynamo } from './dynamo';
 import type { LocalFaults } from './faults';
@@ -60,6 +63,11 @@ export interface LocalRuntimeOptions {
   readonly functionsDir?: string;
   /** Run the `migrate` task at startup. @default true */
   readonly migrate?: boolean;
+  /**
+   * Start the Cognito user pool emulator, whose tokens the routes with `auth`
+   * accept. Without it, a route with `auth` fails the start. @default true
+   */
+  readonly userPool?: boolean;
   /** Start every function's sandbox in the background once ready. @default false */
   readonly prewarm?: boolean;
   /**
@@ -87,8 +95,10 @@ export interface LocalRuntime {
   readonly postgres: LocalPostgres;
   /** The current dynalite (a new object after `faults.startDynamo()`, same port). */
   readonly dynamo: LocalDynamo;
-  /** The AWS stand-ins (IAM, secrets, proxy, databases). */
+  /** The AWS stand-ins (IAM, secrets, proxy, databases, user pool). */
   readonly cloud: LocalCloud;
+  /** The Cognito user pool emulator (unless `userPool: false`): its endpoint, pool and app client ids. */
+  readonly userPool?: LocalUserPool;
   readonly proxy: RdsProxyEmulator;
   readonly dataApi: DataApiServer;
   /**
@@ -143,6 +153,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       tables: options.tables ?? registryTables,
       corsOrigins: options.corsOrigins,
       postgresPort: options.postgresPort,
+      userPool: options.userPool ?? true,
       log,
       onStep: mark,
       onEndpointsReady: (early) => {
@@ -167,8 +178,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
     // 3. The API Gateway stand-in.
     const functionsDir = options.functionsDir ?? FUNCTIONS_DIR;
-    const gatewayRoutes = routes.map((r) => ({ method: r.method, path: r.path, fn: functions.make(r, functionsDir) }));
-    const server = await serveApi(gatewayRoutes, host, options, log);
+    const gatewayRoutes = routes.map((r) => ({ method: r.method, path: r.path, auth: r.auth, fn: functions.make(r, functionsDir) }));
+    const authorizer = cloud.userPool && createJwtAuthorizer({ issuer: cloud.userPool.issuer, audience: [cloud.userPool.clientId], jwksUri: cloud.userPool.jwksUri });
+    const server = await serveApi(gatewayRoutes, host, authorizer, options, log);
     teardown.add(server.close);
     mark('ready');
 
@@ -249,6 +261,7 @@ function runtimeOf(parts: {
       return cloud.dynamo;
     },
     cloud,
+    userPool: cloud.userPool,
     proxy: cloud.proxy,
     dataApi: cloud.dataApi,
     faults: cloud.faults,
@@ -265,14 +278,16 @@ function runtimeOf(parts: {
 }
 
 async function serveApi(
-  routes: { method: string; path: string; fn: LocalFunction }[],
+  routes: { method: string; path: string; auth?: RouteDefinition['auth']; fn: LocalFunction }[],
   host: FunctionHost,
+  authorizer: JwtAuthorizer | undefined,
   options: LocalRuntimeOptions,
   log: (m: string) => void,
 ): Promise<{ port: number; close: () => Promise<void> }> {
   const server: http.Server = createGatewayServer({
     routes,
     invoke: (fn, event) => host.invoke(fn, event),
+    authorizer,
     accountId: LOCAL_ACCOUNT_ID,
     onRequest: options.onRequest,
     onFunctionError: (fn, message) => log(`${fn.functionName}: ${message}`),

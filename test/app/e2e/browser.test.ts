@@ -1,8 +1,11 @@
 /**
  * CORS in a real browser: headless Debian chromium (driven by playwright-core)
  * loads a page from another origin (a static server on another loopback port)
- * that sends a preflighted JSON POST to the local API. It succeeds from an
- * allowed origin and is blocked from a disallowed one.
+ * that sends a preflighted JSON POST to the local API, with a token of the
+ * local user pool in its `authorization` header. It succeeds from an allowed
+ * origin and is blocked from a disallowed one; a signed-in route gets the
+ * header through the preflight, and with a bad token the gateway's 401 (which
+ * has no CORS headers) reaches the page as a network error.
  *
  * Without /usr/bin/chromium the test fails when CI=true (`.ci/run` installs it)
  * and is skipped with a notice elsewhere.
@@ -14,7 +17,14 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { routes as registryRoutes } from '../../../functions/registry';
+import type { RouteDefinition } from '../../../functions/registry-types';
+import { signIn } from '../../../scripts/local/cognito/sign-in';
 import { startLocalRuntime, type LocalRuntime } from '../../../scripts/local/runtime';
+import { fixtureFunctionsDir } from '../../fixtures/registry';
+
+/** A signed-in route beside the app's: the caller, on the real handler chain. */
+const whoami: RouteDefinition = { name: 'whoami', method: 'GET', path: '/whoami', handler: path.join(fixtureFunctionsDir, 'whoami.ts'), auth: {} };
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
@@ -50,6 +60,7 @@ describeBrowser('CORS in a real browser', () => {
   let allowed: { server: http.Server; origin: string };
   let denied: { server: http.Server; origin: string };
   let browser: Browser;
+  let token: string;
   const requests: { method: string; path: string; status: number }[] = [];
 
   beforeAll(async () => {
@@ -65,10 +76,12 @@ describeBrowser('CORS in a real browser', () => {
       port: 0,
       dataDir,
       corsOrigins: [allowed.origin],
+      routes: [...(registryRoutes as readonly RouteDefinition[]), whoami],
       migrate: false, // posts only: no SQL needed
       functionLogs: () => undefined,
       onRequest: (r) => requests.push({ method: r.method, path: r.path, status: r.status }),
     });
+    token = (await signIn(runtime.userPool!, dataDir, { email: 'browser@example.com' })).idToken;
     // playwright adds --headless and a fresh temporary --user-data-dir itself.
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -93,31 +106,35 @@ describeBrowser('CORS in a real browser', () => {
     if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
   });
 
-  /** Loads the page of `origin` and runs a preflighted JSON POST to the API from it. */
-  async function postFrom(origin: string, title: string) {
+  /** Loads the page of `origin` and calls the API from it with `fetch`. */
+  async function fetchFrom(origin: string, route: string, init: { method: string; headers: Record<string, string>; body?: string }) {
     const context = await browser.newContext();
     try {
       const page = await context.newPage();
       await page.goto(`${origin}/`);
       return await page.evaluate(
-        async ({ api, title }) => {
+        async ({ url, init }) => {
           try {
-            const res = await fetch(`${api}/posts`, {
-              method: 'POST',
-              headers: { 'content-type': 'application/json', authorization: 'Bearer local-browser-test' },
-              body: JSON.stringify({ title, body: 'from the browser', author: 'chromium' }),
-            });
+            const res = await fetch(url, init);
             return { ok: true as const, status: res.status, body: await res.json() };
           } catch (err) {
             return { ok: false as const, error: String(err) };
           }
         },
-        { api: runtime.url, title },
+        { url: `${runtime.url}${route}`, init },
       );
     } finally {
       await context.close();
     }
   }
+
+  /** A preflighted JSON POST, signed in with a token of the local user pool. */
+  const postFrom = (origin: string, title: string) =>
+    fetchFrom(origin, '/posts', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ title, body: 'from the browser', author: 'chromium' }),
+    });
 
   test('a preflighted JSON POST from an allowed origin succeeds', async () => {
     requests.length = 0;
@@ -137,5 +154,20 @@ describeBrowser('CORS in a real browser', () => {
     expect(requests.map((r) => `${r.method} ${r.path}`)).toEqual(['OPTIONS /posts']);
     const list = await fetch(`${runtime.url}/posts?limit=100`).then((r) => r.json() as Promise<{ items: { title: string }[] }>);
     expect(list.items.map((p) => p.title)).not.toContain('denied origin');
+  });
+
+  test('a signed-in route: the authorization header passes the preflight and the function gets the caller', async () => {
+    requests.length = 0;
+    const result = await fetchFrom(allowed.origin, '/whoami', { method: 'GET', headers: { authorization: `Bearer ${token}` } });
+    expect(result).toMatchObject({ ok: true, status: 200, body: { user: { email: 'browser@example.com', tokenUse: 'id' } } });
+    expect(requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual(['OPTIONS /whoami 204', 'GET /whoami 200']);
+  });
+
+  test("with a bad token the gateway's 401 has no CORS headers: the page sees a network error", async () => {
+    requests.length = 0;
+    const result = await fetchFrom(allowed.origin, '/whoami', { method: 'GET', headers: { authorization: 'Bearer not-a-token' } });
+    expect(result.ok).toBe(false);
+    expect((result as { error: string }).error).toMatch(/TypeError: Failed to fetch/);
+    expect(requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual(['OPTIONS /whoami 204', 'GET /whoami 401']);
   });
 });
