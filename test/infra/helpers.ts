@@ -66,6 +66,8 @@ export function synthStack(
     routes: fixtureRoutes,
     tasks: fixtureTasks,
     tables: fixtureTables,
+    topics: {},
+    queues: {},
     functionsDir: fixtureFunctionsDir,
     archives: bundles.archives,
     stateBackend: {},
