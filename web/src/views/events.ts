@@ -38,7 +38,7 @@ export const eventPage: PageRender = async (app, ctx) => {
   const showFull = () =>
     section.replaceChildren(
       h('h2', { id: 'register-heading' }, 'Register'),
-      h('div', { class: 'notice full', role: 'status' }, h('p', {}, h('strong', {}, 'This event is full.')), h('p', {}, `All ${event.capacity} seats are taken, so registration is closed.`)),
+      h('div', { class: 'notice full', role: 'status' }, h('p', {}, h('strong', {}, 'This event is full.')), h('p', {}, 'Every seat is taken, so registration is closed.')),
     );
 
   const user = app.session.user();
