@@ -10,7 +10,7 @@
  */
 const UNIT = [
   'test/infra/constructs/**/*.test.ts',
-  'test/infra/{stack,validation}.test.ts',
+  'test/infra/{stack,stack-web,validation,web-edge}.test.ts',
   'test/policy/{rules,engine,bootstrap,docs,variants}.test.ts',
   'test/config.test.ts',
   'test/functions/{http,formatter,issue-messages,fuzz,proxy-auth,auth,page}.test.ts',

@@ -30,6 +30,10 @@ export const SYNTH_GUARDS: readonly string[] = [
   'SPS-DDB-1', // point-in-time recovery
   'SPS-DDB-2', // KMS encryption
   'SPS-API-4', // CORS in the functions, not in API Gateway
+  'SPS-S3-3', // buckets block public access
+  'SPS-S3-6', // the web bucket is read by its distribution only
+  'SPS-CF-1', // viewers on HTTPS only
+  'SPS-CF-3', // S3 origins through OAC
 ];
 
 export interface SecureDefaultsProps {
@@ -46,6 +50,7 @@ export class SecureDefaults implements IAspect {
     const report = runPack([{ name: node.node.id, json: node.toTerraform() as Record<string, unknown>, config: this.props.config }], {
       rules,
       functions: this.props.functions,
+      knownRuleIds: allRules.map((r) => r.id),
     });
     const byPath = new Map(node.node.findAll().map((c) => [c.node.path, c]));
     for (const row of report.results.filter((r) => r.verdict === 'fail')) {

@@ -10,6 +10,12 @@ export const REPO_ROOT = resolve(import.meta.dirname, '..');
 export const FUNCTIONS_DIR = join(REPO_ROOT, 'functions');
 /** SQL migrations (functions/migrations). */
 export const MIGRATIONS_DIR = join(FUNCTIONS_DIR, 'migrations');
+/**
+ * The built web front end the stack uploads (`npm run build:web` writes it):
+ * `index.html`, content-hashed files under `assets/`, anything else it
+ * serves. See infra/constructs/web-files.ts for the contract.
+ */
+export const WEB_DIST_DIR = join(REPO_ROOT, 'web', 'dist');
 /** Build outputs: function bundles, the app runner's cache, offline plans (git-ignored). */
 export const BUILD_DIR = join(REPO_ROOT, '.build');
 /** State of `npm run dev` (databases, certificates; git-ignored). */

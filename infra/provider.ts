@@ -37,16 +37,28 @@ export function stateBackendFromEnv(env: NodeJS.ProcessEnv = process.env): State
   };
 }
 
+/** The tags every resource of an environment carries. */
+function defaultTags(config: EnvironmentConfig) {
+  return [{ tags: { ...config.tags, project: config.project, environment: config.name, 'managed-by': 'cdktf' } }];
+}
+
 export function configureProvider(stack: TerraformStack, config: EnvironmentConfig): AwsProvider {
-  const provider = new AwsProvider(stack, 'aws', {
-    region: config.region,
-    defaultTags: [{ tags: { ...config.tags, project: config.project, environment: config.name, 'managed-by': 'cdktf' } }],
-  });
+  const provider = new AwsProvider(stack, 'aws', { region: config.region, defaultTags: defaultTags(config) });
   // Exact pin (cdktf writes "5.100.0" from the prebuilt provider; make it explicit).
   stack.addOverride('terraform.required_providers.aws.version', AWS_PROVIDER_VERSION);
   // S3-native state locking (`use_lockfile`) needs Terraform 1.10.
   stack.addOverride('terraform.required_version', TERRAFORM_VERSION_CONSTRAINT);
   return provider;
+}
+
+/**
+ * A second AWS provider in us-east-1 (alias `us_east_1`), for what CloudFront
+ * keeps there: the delivery of a distribution's access logs (CloudWatch Logs
+ * delivery source, destination and log group; CloudFront Developer Guide,
+ * "Configure standard logging (v2)"). Same tags as the stack's provider.
+ */
+export function configureUsEast1Provider(stack: TerraformStack, config: EnvironmentConfig): AwsProvider {
+  return new AwsProvider(stack, 'aws-us-east-1', { alias: 'us_east_1', region: 'us-east-1', defaultTags: defaultTags(config) });
 }
 
 /** S3 state with native S3 locking when `TF_STATE_BUCKET` is set, else local state. */

@@ -1,13 +1,15 @@
 /**
  * One environment's platform: network, key, tables, topics and queues, Aurora
  * behind the RDS Proxy, one Lambda per registry entry (with its queue or
- * schedule trigger), the HTTP API and the migration run.
+ * schedule trigger), the HTTP API, the web front end (when `web.enabled`) and
+ * the migration run.
  * The constructor reads as the list of steps; each step is a construct in
  * infra/constructs/.
  */
 import { join } from 'node:path';
-import { Aspects, Fn, TerraformOutput, TerraformStack, type ITerraformDependable } from 'cdktf';
+import { Aspects, Fn, Lazy, TerraformOutput, TerraformStack, type ITerraformDependable } from 'cdktf';
 import type { Construct } from 'constructs';
+import type { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import type { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { routes as registryRoutes, tasks as registryTasks } from '../functions/registry';
@@ -16,9 +18,9 @@ import { DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS } from '../functions/registr
 import { tables as registryTables, physicalTableName, type TableDefinition } from '../functions/tables';
 import { queues as registryQueues, topics as registryTopics, type QueueDefinition, type TopicDefinition } from '../functions/messaging';
 import { packageFunctions, type BundleOptions, type FunctionArchive } from './bundling';
-import { FUNCTIONS_DIR } from './paths';
+import { FUNCTIONS_DIR, WEB_DIST_DIR } from './paths';
 import type { EnvironmentConfig } from './config';
-import { reservedConcurrencyOf, validateAgainstRegistry } from './config';
+import { ConfigError, reservedConcurrencyOf, validateAgainstRegistry } from './config';
 import { SecureDefaults } from './aspects';
 import { AppRoleSecret } from './constructs/app-role-secret';
 import { Database } from './constructs/database';
@@ -32,9 +34,11 @@ import { Network } from './constructs/network';
 import { DatabaseProxy } from './constructs/proxy';
 import { allowTcp, allowToPrefixList, securityGroup } from './constructs/security-groups';
 import { Table } from './constructs/tables';
+import { WebBuildError } from './constructs/web-files';
+import { WebSite, type WebSettings } from './constructs/web-site';
 import { functionEnvironment, functionGrants, proxyBorrowTimeoutSeconds, type ContractValues } from './function-contract';
 import { arnPart } from './iam';
-import { configureBackend, configureProvider, stateBackendFromEnv, type StateBackendSettings } from './provider';
+import { configureBackend, configureProvider, configureUsEast1Provider, stateBackendFromEnv, type StateBackendSettings } from './provider';
 
 export interface PlatformStackProps {
   readonly config: EnvironmentConfig;
@@ -61,6 +65,12 @@ export interface PlatformStackProps {
   readonly stateBackend?: StateBackendSettings;
   /** Task invoked on apply to migrate the database. @default "migrate" */
   readonly migrationTask?: string;
+  /**
+   * The built web front end, published when `web.enabled` (the contract:
+   * infra/constructs/web-files.ts).
+   * @default WEB_DIST_DIR (web/dist, written by `npm run build:web`)
+   */
+  readonly webDir?: string;
 }
 
 const POSTGRES_PORT = 5432;
@@ -80,6 +90,10 @@ export class PlatformStack extends TerraformStack {
   readonly functionSecurityGroup: SecurityGroup;
   readonly functions: Record<string, ServiceFunction>;
   readonly api: HttpApi;
+  /** The web front end (S3 + CloudFront), when `web.enabled`. */
+  readonly web?: WebSite;
+  /** The us-east-1 provider CloudFront's log delivery needs, when `web.enabled`. */
+  readonly usEast1Provider?: AwsProvider;
   readonly migrations?: Migrations;
 
   /** ARN of `<project>-<env>-boundary` (infra/bootstrap), carried by every role of the stack. */
@@ -119,6 +133,10 @@ export class PlatformStack extends TerraformStack {
     this.functions = this.createFunctions(archives);
     this.createTriggers();
     this.api = this.createApi();
+    if (this.config.web.enabled) {
+      this.usEast1Provider = configureUsEast1Provider(this, this.config);
+      this.web = this.createWebSite(this.usEast1Provider, props.webDir ?? WEB_DIST_DIR);
+    }
     this.migrations = this.createMigrations(props.migrationsDir ?? join(functionsDir, 'migrations'));
     this.createOutputs();
     Aspects.of(this).add(new SecureDefaults({ config: this.config, functions: this.allFunctions }));
@@ -335,7 +353,7 @@ export class PlatformStack extends TerraformStack {
       environmentName: c.name,
       routes: this.routeDefs,
       region: c.region,
-      corsOrigins: c.corsOrigins,
+      corsOrigins: [...c.corsOrigins, ...this.webOrigins()],
       tables: Object.fromEntries(Object.entries(this.tables).map(([name, t]) => [name, { name: t.name, arn: t.arn }])),
       sql: this.appSecret && {
         database: c.aurora.databaseName,
@@ -367,6 +385,41 @@ export class PlatformStack extends TerraformStack {
       throttlingRateLimit: this.config.api.throttlingRateLimit,
       throttlingBurstLimit: this.config.api.throttlingBurstLimit,
     });
+  }
+
+  /**
+   * The front end's origins, allowed by CORS without a line of config: the
+   * distribution's domain (a reference, resolved once the site exists; the
+   * functions are made before it) and the custom domain.
+   */
+  private webOrigins(): string[] {
+    const web = this.config.web;
+    if (!web.enabled) return [];
+    const custom = web.customDomain ? [`https://${web.customDomain.name}`] : [];
+    return [Lazy.stringValue({ produce: () => this.web!.origins[0] }), ...custom.filter((o) => !this.config.corsOrigins.includes(o))];
+  }
+
+  /** What the front end's config.json holds: the stack's own values (the sign-in ids join them once the stack has a user pool). */
+  private webSettings(): WebSettings {
+    return { apiUrl: this.api.api.apiEndpoint, region: this.config.region };
+  }
+
+  private createWebSite(usEast1Provider: AwsProvider, webDir: string): WebSite {
+    const web = this.config.web;
+    try {
+      return new WebSite(this, 'web', {
+        namePrefix: this.prefix,
+        webDir,
+        settings: this.webSettings(),
+        usEast1Provider,
+        logRetentionDays: web.logRetentionDays ?? this.config.logRetentionDays,
+        priceClass: web.priceClass,
+        customDomain: web.customDomain,
+      });
+    } catch (e) {
+      if (!(e instanceof WebBuildError)) throw e;
+      throw new ConfigError(this.config.name, [`web.enabled: ${e.message}, or set web.enabled to false (received true)`]);
+    }
   }
 
   private createMigrations(migrationsDir: string): Migrations | undefined {
@@ -403,6 +456,12 @@ export class PlatformStack extends TerraformStack {
         value: this.appSecret.arn,
         description: `ARN of the application role's secret (${this.config.aurora.appUsername}; filled by the migration task)`,
       });
+    }
+    if (this.web) {
+      new TerraformOutput(this, 'web_url', { value: this.web.url, description: 'The web front end (CloudFront)' });
+      new TerraformOutput(this, 'web_distribution_domain', { value: this.web.distribution.domainName, description: 'Target of a custom domain\'s DNS record' });
+      new TerraformOutput(this, 'web_distribution_id', { value: this.web.distribution.id, description: 'CloudFront distribution id' });
+      new TerraformOutput(this, 'web_bucket', { value: this.web.bucket.bucket, description: 'S3 bucket of the built front end (private; read by CloudFront only)' });
     }
     new TerraformOutput(this, 'function_names', {
       value: Object.fromEntries(Object.entries(this.functions).map(([n, f]) => [n, f.functionName])),

@@ -150,8 +150,18 @@ export interface TerraformPlanJson {
   readonly [key: string]: unknown;
 }
 
+export interface PlanOfflineOptions {
+  /**
+   * Refresh the state before planning. Offline there is nothing to refresh
+   * from, so a plan against a prepared state (`offline.tfstate` in the work
+   * dir) must turn it off.
+   * @default true
+   */
+  readonly refresh?: boolean;
+}
+
 /** init (from the mirror), validate, plan, show -json, in `workDir`. */
-export async function planOffline(stack: string, workDir: string, mirror: string | undefined = pluginMirror()): Promise<OfflinePlan> {
+export async function planOffline(stack: string, workDir: string, mirror: string | undefined = pluginMirror(), options: PlanOfflineOptions = {}): Promise<OfflinePlan> {
   const env = terraformEnv();
   const timings = { init: 0, validate: 0, plan: 0, show: 0 };
   const timed = async <T>(step: keyof typeof timings, fn: () => Promise<T>): Promise<T> => {
@@ -170,7 +180,8 @@ export async function planOffline(stack: string, workDir: string, mirror: string
       throw new Error(`terraform validate: ${result.diagnostics.map((d) => `${d.severity}: ${d.summary} ${d.detail ?? ''}`).join('\n')}`);
     }
   });
-  await timed('plan', () => terraform(workDir, ['plan', '-input=false', '-no-color', '-lock=false', '-out=offline.tfplan'], env));
+  const refresh = options.refresh === false ? ['-refresh=false'] : [];
+  await timed('plan', () => terraform(workDir, ['plan', '-input=false', '-no-color', '-lock=false', ...refresh, '-out=offline.tfplan'], env));
   const json = await timed('show', () => terraform(workDir, ['show', '-json', '-no-color', 'offline.tfplan'], env));
   return { stack, plan: JSON.parse(json) as TerraformPlanJson, timings };
 }

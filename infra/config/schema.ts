@@ -26,6 +26,66 @@ function validCidr(value: string): boolean {
   return octets.every((o) => o >= 0 && o <= 255) && prefix >= 16 && prefix <= 24;
 }
 
+/** A host name CloudFront accepts as an alternate domain name (no wildcard: the API allows exact origins only). */
+const HOST_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+/** CloudFront takes ACM certificates from us-east-1 only (CloudFront Developer Guide, "Requirements for using SSL/TLS certificates with CloudFront"). */
+const CLOUDFRONT_CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]{36}$/;
+
+/** CloudWatch Logs retention, one of CloudWatch's periods. */
+const logRetention = z
+  .number()
+  .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), `use one of CloudWatch's retention periods: ${LOG_RETENTION_DAYS.join(', ')}`);
+
+/**
+ * The web front end: a private S3 bucket behind a CloudFront distribution
+ * (infra/constructs/web-site.ts). docs/infrastructure.md ("Web front end:
+ * S3 + CloudFront") says why each default is the secure, cheap one.
+ */
+const webSchema = z
+  .object({
+    /**
+     * Publish the built front end (web/dist) on a CloudFront distribution; its
+     * origin is then allowed by CORS automatically. Synth needs the build
+     * (`npm run build:web`).
+     * @default false
+     */
+    enabled: z.boolean().default(false),
+    /**
+     * CloudFront price class: `PriceClass_100` serves from North America,
+     * Europe and Israel (the cheapest), `PriceClass_200` adds most of Asia,
+     * Africa and the Middle East, `PriceClass_All` every edge location.
+     * @default "PriceClass_100"
+     */
+    priceClass: z
+      .enum(['PriceClass_100', 'PriceClass_200', 'PriceClass_All'], { error: 'use "PriceClass_100" (cheapest), "PriceClass_200" or "PriceClass_All"' })
+      .default('PriceClass_100'),
+    /**
+     * A domain of your own instead of `<id>.cloudfront.net`, with its ACM
+     * certificate (in us-east-1). Only then can CloudFront require TLS 1.2
+     * (TLSv1.2_2021); create the DNS record (CNAME or Route 53 alias to the
+     * `web_distribution_domain` output) yourself.
+     * @default - the distribution's own domain and certificate
+     */
+    customDomain: z
+      .object({
+        /** e.g. `app.example.com` (lower case, no wildcard). */
+        name: z.string().regex(HOST_NAME, 'use a lower-case host name such as "app.example.com" (no wildcard, no scheme, no path)'),
+        /** ACM certificate covering `name`, issued or imported in us-east-1. */
+        certificateArn: z
+          .string()
+          .regex(
+            CLOUDFRONT_CERTIFICATE_ARN,
+            'use the ARN of an ACM certificate in us-east-1, e.g. "arn:aws:acm:us-east-1:123456789012:certificate/…": CloudFront only takes certificates from us-east-1',
+          ),
+      })
+      .strict()
+      .optional(),
+    /** Retention of the CloudFront access logs (a log group in us-east-1). @default - logRetentionDays */
+    logRetentionDays: logRetention.optional(),
+  })
+  .strict()
+  .prefault({});
+
 export const environmentConfigSchema = z
   .object({
     /** Environment name; also the stack name and the `environment` tag. */
@@ -122,16 +182,13 @@ export const environmentConfigSchema = z
       .strict()
       .default({ enabled: false }),
     /** Retention of every log group we create, in days. @default 30 */
-    logRetentionDays: z
-      .number()
-      .refine(
-        (d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d),
-        `use one of CloudWatch's retention periods: ${LOG_RETENTION_DAYS.join(', ')}`,
-      )
-      .default(30),
+    logRetentionDays: logRetention.default(30),
     /**
-     * Origins allowed by CORS (checked by the middy chain, not API Gateway).
-     * Exact origins only: "*" is refused.
+     * Origins allowed by CORS (checked by the middy chain, not API Gateway),
+     * besides the web front end's, which the stack adds itself (`web`).
+     * Exact origins only: "*" is refused. At least one is needed when
+     * `web.enabled` is false.
+     * @default []
      */
     corsOrigins: z
       .array(
@@ -140,7 +197,8 @@ export const environmentConfigSchema = z
           .refine((o) => o !== '*', 'list exact origins such as "https://app.example.com"; "*" is not allowed')
           .refine((o) => o === '*' || ORIGIN_PATTERN.test(o), ORIGIN_FIX),
       )
-      .min(1, 'list at least one origin, e.g. ["https://app.example.com"]'),
+      .default([]),
+    web: webSchema,
     /**
      * Reserved concurrency applied to every function that does not set its own
      * in the route registry. `undefined` leaves functions unreserved.
@@ -220,6 +278,13 @@ export const environmentConfigSchema = z
         code: 'custom',
         path: ['aurora', 'appUsername'],
         message: `must differ from aurora.masterUsername ("${c.aurora.masterUsername}"): functions log in as the application role, never as the master user; use e.g. "app_user"`,
+      });
+    }
+    if (c.corsOrigins.length === 0 && !c.web.enabled) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['corsOrigins'],
+        message: 'list at least one origin, e.g. ["https://app.example.com"], or set web.enabled to true (the front end\'s origin is then allowed automatically)',
       });
     }
     if (c.aurora.instances > 1 && c.availabilityZones.length < 2) {

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Testing } from 'cdktf';
+import { Testing, type App } from 'cdktf';
 import type { Construct } from 'constructs';
 import type { FunctionArchive } from '../../infra/bundling';
 import { Database, type DatabaseProps } from '../../infra/constructs/database';
@@ -56,12 +56,9 @@ export interface SynthResult {
   readonly json: TfJson;
 }
 
-export function synthStack(
-  config: EnvironmentConfig,
-  bundles: FixtureBundles,
-  props: Partial<PlatformStackProps> = {},
-): SynthResult {
-  const stack = new PlatformStack(testApp(), config.name, {
+/** A PlatformStack of the fixture app (routes, tasks, tables, handlers) in `app`, local state, `props` on top. */
+export function fixtureStack(app: App, config: EnvironmentConfig, bundles: FixtureBundles, props: Partial<PlatformStackProps> = {}): PlatformStack {
+  return new PlatformStack(app, config.name, {
     config,
     routes: fixtureRoutes,
     tasks: fixtureTasks,
@@ -73,6 +70,14 @@ export function synthStack(
     stateBackend: {},
     ...props,
   });
+}
+
+export function synthStack(
+  config: EnvironmentConfig,
+  bundles: FixtureBundles,
+  props: Partial<PlatformStackProps> = {},
+): SynthResult {
+  const stack = fixtureStack(testApp(), config, bundles, props);
   const synth = Testing.synth(stack);
   return { stack, synth, json: JSON.parse(synth) as TfJson };
 }

@@ -3,8 +3,10 @@
  * `terraform init` from the provider mirror (see `pluginMirror`), `validate`, `plan` with dummy
  * credentials and the provider's skip flags, `show -json`; then assertions on
  * what Terraform would really do. Synth and plans run once for the file.
+ * The web front end is planned on the fixture stack and build (test/infra/web-plan.ts),
+ * once as a first deploy and once against that deploy's state with one file changed.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VPC_ENI_ACTIONS } from '../../infra/constructs/function';
@@ -20,6 +22,9 @@ import {
   type PlannedResource,
 } from '../../scripts/plan-offline-lib';
 import { planLine } from '../../scripts/plan-summary';
+import { FIXTURE_WEB_KEYS, webBuild } from '../fixtures/web';
+import { FixtureBundles } from './helpers';
+import { resourceSchemas, stateFromPlan, synthWebStack } from './web-plan';
 
 const PIPELINE_TIMEOUT = 300_000;
 
@@ -156,5 +161,84 @@ describe.each(stackNames)('offline plan of stack "%s"', (stack) => {
     const [cluster] = planned(stack, 'aws_rds_cluster');
     expect(cluster!.values.manage_master_user_password).toBe(true);
     expect(cluster!.values.master_password ?? null).toBeNull();
+  });
+});
+
+describe('offline plan of the web front end (fixture stack and build)', () => {
+  let first: OfflinePlan;
+  let second: OfflinePlan;
+
+  beforeAll(async () => {
+    const mirror = pluginMirror();
+    const bundles = new FixtureBundles();
+    const build = webBuild();
+    const web = mkdtempSync(join(tmpdir(), 'sps-offline-web-'));
+    try {
+      const firstDir = prepareOfflineStack(synthWebStack(bundles, build, join(web, 'out-1')), 'dev', join(web, 'plan-1'));
+      first = await planOffline('dev', firstDir, mirror);
+      // The next deploy: index.html edited; the state is what applying the first plan leaves for the bucket and the files.
+      writeFileSync(join(build, 'index.html'), readFileSync(join(build, 'index.html'), 'utf8').replace('Fixture front end', 'Changed front end'));
+      const secondDir = prepareOfflineStack(synthWebStack(bundles, build, join(web, 'out-2')), 'dev', join(web, 'plan-2'));
+      const bucketName = 'sps-dev-web-20260101000000000000000001';
+      stateFromPlan(
+        first.plan,
+        resourceSchemas(firstDir),
+        secondDir,
+        (r) => r.type === 'aws_s3_bucket' || (r.type === 'aws_s3_object' && r.values.key !== 'config.json'),
+        (r) => (r.type === 'aws_s3_bucket' ? { id: bucketName, bucket: bucketName } : { bucket: bucketName, id: r.values.key }),
+      );
+      second = await planOffline('dev', secondDir, mirror, { refresh: false });
+    } finally {
+      rmSync(web, { recursive: true, force: true });
+    }
+  }, PIPELINE_TIMEOUT);
+
+  const plannedOf = (plan: OfflinePlan, type: string) => (plan.plan.planned_values.root_module.resources ?? []).filter((r) => r.type === type);
+  const configuredOf = (plan: OfflinePlan) => (plan.plan.configuration.root_module.resources ?? []) as ConfigResource[];
+
+  test('the bucket, its policy and settings, the OAC, the function, the headers policy, the distribution, the log delivery and every file are planned', () => {
+    const types = new Set((first.plan.planned_values.root_module.resources ?? []).map((r) => r.type));
+    for (const type of [
+      'aws_s3_bucket', 'aws_s3_bucket_policy', 'aws_s3_bucket_public_access_block', 'aws_s3_bucket_ownership_controls',
+      'aws_s3_bucket_server_side_encryption_configuration', 'aws_s3_bucket_versioning', 'aws_s3_bucket_lifecycle_configuration',
+      'aws_cloudfront_origin_access_control', 'aws_cloudfront_function', 'aws_cloudfront_response_headers_policy', 'aws_cloudfront_distribution',
+      'aws_cloudwatch_log_resource_policy', 'aws_cloudwatch_log_delivery_source', 'aws_cloudwatch_log_delivery_destination', 'aws_cloudwatch_log_delivery',
+    ]) {
+      expect([type, types.has(type)]).toEqual([type, true]);
+    }
+    expect(plannedOf(first, 'aws_s3_object').map((o) => o.values.key).sort()).toEqual([...FIXTURE_WEB_KEYS, 'config.json'].sort());
+  });
+
+  test('the distribution as Terraform will create it: HTTPS only, HTTP/2+3, OAC origin, headers policy, SPA function', () => {
+    const [d] = plannedOf(first, 'aws_cloudfront_distribution');
+    expect(d!.values).toMatchObject({ http_version: 'http2and3', price_class: 'PriceClass_100', is_ipv6_enabled: true, viewer_certificate: [{ cloudfront_default_certificate: true }] });
+    const behavior = (d!.values.default_cache_behavior as Record<string, unknown>[])[0]!;
+    expect(behavior).toMatchObject({ viewer_protocol_policy: 'redirect-to-https', compress: true, function_association: [expect.objectContaining({ event_type: 'viewer-request' })] });
+    const [oac] = plannedOf(first, 'aws_cloudfront_origin_access_control');
+    expect(oac!.values).toMatchObject({ origin_access_control_origin_type: 's3', signing_behavior: 'always', signing_protocol: 'sigv4' });
+    const config = configuredOf(first).find((r) => r.type === 'aws_cloudfront_distribution')!;
+    expect(refsOf(config.expressions.origin[0].origin_access_control_id)).toContain(`${configuredOf(first).find((r) => r.type === 'aws_cloudfront_origin_access_control')!.address}.id`);
+  });
+
+  test('the log delivery lives in us-east-1; the bucket policy names the distribution; CORS and config.json are references', () => {
+    const all = configuredOf(first);
+    for (const r of all.filter((x) => x.type.startsWith('aws_cloudwatch_log_deliver') || x.type === 'aws_cloudwatch_log_resource_policy')) {
+      expect([r.address, (r as { provider_config_key?: string }).provider_config_key]).toEqual([r.address, 'aws.us_east_1']);
+    }
+    const distribution = all.find((r) => r.type === 'aws_cloudfront_distribution')!.address;
+    const policyDoc = all.find((r) => r.address.startsWith('data.aws_iam_policy_document.web_bucket-policy-doc'))!;
+    expect(refsOf(policyDoc.expressions.statement[0].condition[0].values)).toContain(`${distribution}.arn`);
+    for (const fn of all.filter((r) => r.type === 'aws_lambda_function')) {
+      expect(refsOf(fn.expressions.environment[0].variables)).toContain(`${distribution}.domain_name`);
+    }
+    const config = all.find((r) => r.type === 'aws_s3_object' && r.expressions.key.constant_value === 'config.json')!;
+    expect(refsOf(config.expressions.content).some((ref) => /^aws_apigatewayv2_api\.[^.]+\.api_endpoint$/.test(ref))).toBe(true);
+  });
+
+  test('the next deploy with one file changed: Terraform updates that object in place, and nothing else of the bucket', () => {
+    const changes = (second.plan.resource_changes ?? []).filter((r) => r.type === 'aws_s3_bucket' || (r.type === 'aws_s3_object' && !r.address.includes('config-json')));
+    expect(changes).toHaveLength(FIXTURE_WEB_KEYS.length + 1);
+    const changed = changes.filter((r) => r.change.actions.join() !== 'no-op');
+    expect(changed.map((r) => [(r.change.after as { key?: string }).key, r.change.actions])).toEqual([['index.html', ['update']]]);
   });
 });

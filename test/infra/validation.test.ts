@@ -2,14 +2,15 @@
  * "fails when …": every invalid registry entry or config combination is
  * refused at synth time with a message naming the field, the value and the fix.
  */
-import { App } from 'cdktf';
+import { App, type TerraformResource } from 'cdktf';
 import { ConfigError, parseEnvironmentConfig } from '../../infra/config';
 import { PlatformStack } from '../../infra/stack';
 import type { RouteDefinition, TaskDefinition } from '../../functions/registry-types';
 import { fixtureEnvironments } from '../fixtures/environments';
 import { fixtureFunctionsDir, fixtureRoutes, fixtureTables, fixtureTasks } from '../fixtures/registry';
+import { fixtureWebDir } from '../fixtures/web';
 import { tempDir } from '../support/temp';
-import { configFor, FixtureBundles } from './helpers';
+import { configFor, FixtureBundles, fixtureStack } from './helpers';
 
 const environments = fixtureEnvironments;
 
@@ -148,6 +149,27 @@ describe('registry validation at synth time', () => {
     expectConfigError(() => parseEnvironmentConfig({ ...environments.dev, corsOrigins: ['*'] }), /corsOrigins\[0\]: list exact origins .*"\*" is not allowed/);
   });
 
+  test('fails when no CORS origin is listed and there is no web front end to allow', () => {
+    const { corsOrigins: _none, ...noOrigins } = environments.dev;
+    expectConfigError(() => parseEnvironmentConfig(noOrigins), /corsOrigins: list at least one origin, .* or set web\.enabled to true \(the front end's origin is then allowed automatically\)/);
+    expect(parseEnvironmentConfig({ ...noOrigins, web: { enabled: true } }).corsOrigins).toEqual([]);
+  });
+
+  test('web defaults: off, the cheapest price class, no custom domain, the environment\'s log retention', () => {
+    expect(parseEnvironmentConfig(environments.dev).web).toEqual({ enabled: false, priceClass: 'PriceClass_100' });
+  });
+
+  test.each([
+    ['an unknown price class', { priceClass: 'PriceClass_Cheap' }, /web\.priceClass: use "PriceClass_100" \(cheapest\), "PriceClass_200" or "PriceClass_All" \(received "PriceClass_Cheap"\)/],
+    ['a wildcard custom domain', { customDomain: { name: '*.example.com', certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9' } }, /web\.customDomain\.name: use a lower-case host name such as "app\.example\.com" \(no wildcard.*\(received "\*\.example\.com"\)/],
+    ['a custom domain with a scheme', { customDomain: { name: 'https://app.example.com', certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9' } }, /web\.customDomain\.name: use a lower-case host name/],
+    ['a certificate outside us-east-1', { customDomain: { name: 'app.example.com', certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9' } }, /web\.customDomain\.certificateArn: use the ARN of an ACM certificate in us-east-1.*CloudFront only takes certificates from us-east-1 \(received "arn:aws:acm:eu-west-1:/],
+    ['a log retention CloudWatch does not offer', { logRetentionDays: 10 }, /web\.logRetentionDays: use one of CloudWatch's retention periods: 1, 3, 5, 7, 14, 30.* \(received 10\)/],
+    ['an unknown web field', { cdn: true }, /web: unknown field\(s\) "cdn"; remove them or check the spelling/],
+  ])('fails on %s in web', (_what, web, message) => {
+    expectConfigError(() => parseEnvironmentConfig({ ...environments.dev, web: { enabled: true, ...web } }), message);
+  });
+
   test('fails when a function has no bundle, naming the function and the fix', () => {
     expect(synthWith(fixtureRoutes)).toThrow(
       /No bundle for function "posts-list" \(handler "plain\.ts"\): PlatformStackProps\.archives holds no bundle; bundle every route and task the stack gets .*, or leave archives unset and the stack bundles them/,
@@ -166,18 +188,10 @@ describe('SecureDefaults aspect: escape-hatch changes that drop a secure default
     bundles = new FixtureBundles();
   });
 
-  function synthAfter(change: (stack: PlatformStack) => void): () => void {
+  function synthAfter(change: (stack: PlatformStack) => void, config = configFor('dev')): () => void {
     return () => {
       const app = new App({ outdir: tempDir('aspect'), stackTraces: false });
-      const stack = new PlatformStack(app, 'dev', {
-        config: configFor('dev'),
-        routes: fixtureRoutes,
-        tasks: fixtureTasks,
-        tables: fixtureTables,
-        functionsDir: fixtureFunctionsDir,
-        archives: bundles.archives,
-        stateBackend: {},
-      });
+      const stack = fixtureStack(app, config, bundles, { webDir: fixtureWebDir });
       change(stack);
       app.synth();
     };
@@ -185,6 +199,25 @@ describe('SecureDefaults aspect: escape-hatch changes that drop a secure default
 
   test('the untouched stack passes', () => {
     expect(synthAfter(() => undefined)).not.toThrow();
+  });
+
+  const withWeb = configFor('dev', { web: { enabled: true } });
+
+  test('the stack with its web front end passes, its construct suppressions of non-guard rules accepted', () => {
+    expect(synthAfter(() => undefined, withWeb)).not.toThrow();
+  });
+
+  test('fails when the distribution lets viewers use plain HTTP', () => {
+    expect(synthAfter((s) => s.web!.distribution.addOverride('default_cache_behavior.viewer_protocol_policy', 'allow-all'), withWeb)).toThrow(
+      /\[dev\/web\/distribution\] SPS-CF-1: viewer_protocol_policy=\["allow-all"\]\. Fix: Set viewer_protocol_policy = "redirect-to-https"/,
+    );
+  });
+
+  test('fails when the web bucket lets a public policy through', () => {
+    const publicAccess = (s: PlatformStack) => s.web!.node.findChild('public-access') as TerraformResource;
+    expect(synthAfter((s) => publicAccess(s).addOverride('restrict_public_buckets', false), withWeb)).toThrow(
+      /\[dev\/web\/bucket\] SPS-S3-3: public access not blocked: restrict_public_buckets/,
+    );
   });
 
   test('fails when a master password is set on the cluster', () => {

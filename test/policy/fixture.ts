@@ -9,6 +9,12 @@ import { App, Fn, TerraformStack, Testing } from 'cdktf';
 import { Apigatewayv2Api } from '@cdktf/provider-aws/lib/apigatewayv2-api';
 import { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-route';
 import { Apigatewayv2Stage } from '@cdktf/provider-aws/lib/apigatewayv2-stage';
+import { CloudfrontDistribution } from '@cdktf/provider-aws/lib/cloudfront-distribution';
+import { CloudfrontOriginAccessControl } from '@cdktf/provider-aws/lib/cloudfront-origin-access-control';
+import { CloudfrontResponseHeadersPolicy } from '@cdktf/provider-aws/lib/cloudfront-response-headers-policy';
+import { CloudwatchLogDelivery } from '@cdktf/provider-aws/lib/cloudwatch-log-delivery';
+import { CloudwatchLogDeliveryDestination } from '@cdktf/provider-aws/lib/cloudwatch-log-delivery-destination';
+import { CloudwatchLogDeliverySource } from '@cdktf/provider-aws/lib/cloudwatch-log-delivery-source';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { DbProxy } from '@cdktf/provider-aws/lib/db-proxy';
@@ -28,6 +34,7 @@ import { RdsClusterParameterGroup } from '@cdktf/provider-aws/lib/rds-cluster-pa
 import { RouteTable } from '@cdktf/provider-aws/lib/route-table';
 import { RouteTableAssociation } from '@cdktf/provider-aws/lib/route-table-association';
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
+import { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-ownership-controls';
 import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
 import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
@@ -39,6 +46,7 @@ import { Subnet } from '@cdktf/provider-aws/lib/subnet';
 import { Vpc } from '@cdktf/provider-aws/lib/vpc';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
+import { cognitoOrigin, contentSecurityPolicy, FRAME_OPTIONS, HSTS, REFERRER_POLICY } from '../../infra/web-headers';
 import { testApp } from '../support/temp';
 
 
@@ -219,18 +227,10 @@ export function buildCompliantStack(extend?: (stack: TerraformStack) => void): {
     ignorePublicAcls: true,
     restrictPublicBuckets: true,
   });
-  const tls = new DataAwsIamPolicyDocument(stack, 'state-policy-doc', {
-    statement: [
-      {
-        effect: 'Deny',
-        actions: ['s3:*'],
-        resources: [bucket.arn, `${bucket.arn}/*`],
-        principals: [{ type: '*', identifiers: ['*'] }],
-        condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
-      },
-    ],
-  });
+  const tls = new DataAwsIamPolicyDocument(stack, 'state-policy-doc', { statement: [denyWithoutTls(bucket)] });
   new S3BucketPolicy(stack, 'state-policy', { bucket: bucket.id, policy: tls.json });
+  new S3BucketOwnershipControls(stack, 'state-ownership', { bucket: bucket.id, rule: { objectOwnership: 'BucketOwnerEnforced' } });
+  webFrontEnd(stack, key, api);
 
   const oidc = new IamOpenidConnectProvider(stack, 'github', { url: 'https://token.actions.githubusercontent.com', clientIdList: ['sts.amazonaws.com'] });
   const ciTrust = new DataAwsIamPolicyDocument(stack, 'ci-trust', {
@@ -268,6 +268,79 @@ export function buildCompliantStack(extend?: (stack: TerraformStack) => void): {
 
   extend?.(stack);
   return { stack, json: JSON.parse(Testing.synth(stack)) as Json };
+}
+
+/** The bucket policy statement that refuses every request without TLS. */
+function denyWithoutTls(bucket: S3Bucket) {
+  return {
+    effect: 'Deny',
+    actions: ['s3:*'],
+    resources: [bucket.arn, `${bucket.arn}/*`],
+    principals: [{ type: '*', identifiers: ['*'] }],
+    condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
+  };
+}
+
+/** A compliant web front end: private bucket read by its distribution through OAC, HTTPS with TLS 1.2, headers, access logs. */
+function webFrontEnd(stack: TerraformStack, key: KmsKey, api: Apigatewayv2Api): void {
+  const bucket = new S3Bucket(stack, 'web', { bucketPrefix: 'fixture-web-' });
+  new S3BucketVersioningA(stack, 'web-versioning', { bucket: bucket.id, versioningConfiguration: { status: 'Enabled' } });
+  new S3BucketServerSideEncryptionConfigurationA(stack, 'web-sse', {
+    bucket: bucket.id,
+    rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: key.arn } }],
+  });
+  new S3BucketPublicAccessBlock(stack, 'web-pab', { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
+  new S3BucketOwnershipControls(stack, 'web-ownership', { bucket: bucket.id, rule: { objectOwnership: 'BucketOwnerEnforced' } });
+  const oac = new CloudfrontOriginAccessControl(stack, 'web-oac', { name: 'fixture-web', originAccessControlOriginType: 's3', signingBehavior: 'always', signingProtocol: 'sigv4' });
+  const headers = new CloudfrontResponseHeadersPolicy(stack, 'web-headers', {
+    name: 'fixture-web',
+    securityHeadersConfig: {
+      contentSecurityPolicy: { contentSecurityPolicy: contentSecurityPolicy({ api: api.apiEndpoint, auth: [cognitoOrigin('eu-west-1')] }), override: true },
+      strictTransportSecurity: { accessControlMaxAgeSec: HSTS.maxAgeSeconds, includeSubdomains: true, preload: true, override: true },
+      contentTypeOptions: { override: true },
+      frameOptions: { frameOption: FRAME_OPTIONS, override: true },
+      referrerPolicy: { referrerPolicy: REFERRER_POLICY, override: true },
+    },
+  });
+  const distribution = new CloudfrontDistribution(stack, 'web-cdn', {
+    enabled: true,
+    aliases: ['app.example.com'],
+    origin: [{ originId: 's3', domainName: bucket.bucketRegionalDomainName, originAccessControlId: oac.id }],
+    defaultCacheBehavior: {
+      targetOriginId: 's3',
+      viewerProtocolPolicy: 'redirect-to-https',
+      allowedMethods: ['GET', 'HEAD'],
+      cachedMethods: ['GET', 'HEAD'],
+      cachePolicyId: '658327ea-f89d-4fab-a63d-7e88639e58f6',
+      responseHeadersPolicyId: headers.id,
+    },
+    restrictions: { geoRestriction: { restrictionType: 'none' } },
+    viewerCertificate: {
+      acmCertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9',
+      sslSupportMethod: 'sni-only',
+      minimumProtocolVersion: 'TLSv1.2_2021',
+    },
+  });
+  const cloudfront = [{ type: 'Service', identifiers: ['cloudfront.amazonaws.com'] }];
+  const policy = new DataAwsIamPolicyDocument(stack, 'web-policy-doc', {
+    statement: [
+      {
+        actions: ['s3:GetObject'],
+        resources: [`${bucket.arn}/*`],
+        principals: cloudfront,
+        condition: [{ test: 'StringEquals', variable: 'AWS:SourceArn', values: [distribution.arn] }],
+      },
+      denyWithoutTls(bucket),
+    ],
+  });
+  new S3BucketPolicy(stack, 'web-policy', { bucket: bucket.id, policy: policy.json });
+  const logs = new CloudwatchLogGroup(stack, 'web-logs', { name: '/aws/cloudfront/fixture/access', retentionInDays: 14 });
+  const source = new CloudwatchLogDeliverySource(stack, 'web-log-source', { name: 'fixture-web', logType: 'ACCESS_LOGS', resourceArn: distribution.arn });
+  const destination = new CloudwatchLogDeliveryDestination(stack, 'web-log-destination', {
+    name: 'fixture-web',
+    deliveryDestinationConfiguration: [{ destinationResourceArn: logs.arn }],
+  });
+  new CloudwatchLogDelivery(stack, 'web-log-delivery', { deliverySourceName: source.name, deliveryDestinationArn: destination.arn });
 }
 
 /** The stack's `cdk.tf.json` as `cdktf synth` writes it (with the construct metadata `Testing.synth` drops). */

@@ -26,6 +26,9 @@ function judge(ruleId: string, json: Json, stack = 'dev') {
 type Case = [rule: string, broken: string, failing: string, change: (r: Json, d: Json) => void];
 
 const fnPolicyDoc = (d: Json) => block(d, 'aws_iam_policy_document', 'fn-policy-doc');
+const webPolicyDoc = (d: Json) => block(d, 'aws_iam_policy_document', 'web-policy-doc');
+const webCdn = (r: Json) => block(r, 'aws_cloudfront_distribution', 'web-cdn');
+const webHeaders = (r: Json) => block(r, 'aws_cloudfront_response_headers_policy', 'web-headers').security_headers_config;
 
 const cases: Case[] = [
   ['SPS-LAMBDA-1', 'function without vpc_config', 'aws_lambda_function.fn', (r) => delete block(r, 'aws_lambda_function', 'fn').vpc_config],
@@ -123,6 +126,41 @@ const cases: Case[] = [
   }],
   ['SPS-S3-3', 'public access partly allowed', 'aws_s3_bucket.state', (r) => (block(r, 'aws_s3_bucket_public_access_block', 'state-pab').restrict_public_buckets = false)],
   ['SPS-S3-4', 'bucket policy without the TLS deny', 'aws_s3_bucket.state', (_r, d) => (block(d, 'aws_iam_policy_document', 'state-policy-doc').statement[0].condition = [])],
+  ['SPS-S3-5', 'bucket whose ACLs are enabled (ObjectWriter)', 'aws_s3_bucket.state', (r) => (block(r, 'aws_s3_bucket_ownership_controls', 'state-ownership').rule.object_ownership = 'ObjectWriter')],
+  ['SPS-S3-5', 'bucket with an ACL', 'aws_s3_bucket.web', (r) => (r.aws_s3_bucket_acl = { web: { bucket: '${aws_s3_bucket.web.id}', acl: 'public-read' } })],
+  ['SPS-S3-6', 'web bucket readable by any principal', 'aws_s3_bucket.web', (_r, d) => (webPolicyDoc(d).statement[0].principals = [{ type: '*', identifiers: ['*'] }])],
+  ['SPS-S3-6', 'web bucket readable by CloudFront without naming the distribution', 'aws_s3_bucket.web', (_r, d) => (webPolicyDoc(d).statement[0].condition = [])],
+  ['SPS-S3-6', 'web bucket with website hosting', 'aws_s3_bucket.web', (r) => {
+    r.aws_s3_bucket_website_configuration = { site: { bucket: '${aws_s3_bucket.web.id}', index_document: { suffix: 'index.html' } } };
+  }],
+  ['SPS-CF-1', 'viewers allowed on plain HTTP', 'aws_cloudfront_distribution.web-cdn', (r) => (webCdn(r).default_cache_behavior.viewer_protocol_policy = 'allow-all')],
+  ['SPS-CF-2', "CloudFront's default certificate (TLSv1 on *.cloudfront.net)", 'aws_cloudfront_distribution.web-cdn', (r) => {
+    webCdn(r).viewer_certificate = { cloudfront_default_certificate: true };
+  }],
+  ['SPS-CF-2', 'a custom certificate with TLSv1.2_2019 (CBC ciphers)', 'aws_cloudfront_distribution.web-cdn', (r) => (webCdn(r).viewer_certificate.minimum_protocol_version = 'TLSv1.2_2019')],
+  ['SPS-CF-3', 'S3 origin through an origin access identity', 'aws_cloudfront_distribution.web-cdn', (r) => {
+    const origin = webCdn(r).origin[0];
+    delete origin.origin_access_control_id;
+    origin.s3_origin_config = { origin_access_identity: 'origin-access-identity/cloudfront/E2QWRUHAPOMQZL' };
+  }],
+  ['SPS-CF-3', 'OAC that never signs', 'aws_cloudfront_distribution.web-cdn', (r) => (block(r, 'aws_cloudfront_origin_access_control', 'web-oac').signing_behavior = 'never')],
+  ['SPS-CF-3', 'public S3 website endpoint as the origin', 'aws_cloudfront_distribution.web-cdn', (r) => {
+    const origin = webCdn(r).origin[0];
+    delete origin.origin_access_control_id;
+    origin.domain_name = 'fixture-web.s3-website-eu-west-1.amazonaws.com';
+  }],
+  ['SPS-CF-4', 'distribution without an access log delivery', 'aws_cloudfront_distribution.web-cdn', (r) => delete r.aws_cloudwatch_log_delivery],
+  ['SPS-CF-5', 'HSTS without preload', 'aws_cloudfront_distribution.web-cdn', (r) => (webHeaders(r).strict_transport_security.preload = false)],
+  ['SPS-CF-5', 'frames allowed from the same origin', 'aws_cloudfront_distribution.web-cdn', (r) => (webHeaders(r).frame_options.frame_option = 'SAMEORIGIN')],
+  ['SPS-CF-5', 'no response headers policy', 'aws_cloudfront_distribution.web-cdn', (r) => delete webCdn(r).default_cache_behavior.response_headers_policy_id],
+  ['SPS-CF-6', "CSP allowing 'unsafe-inline' scripts", 'aws_cloudfront_response_headers_policy.web-headers', (r) => {
+    const csp = webHeaders(r).content_security_policy;
+    csp.content_security_policy = csp.content_security_policy.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'");
+  }],
+  ['SPS-CF-6', 'CSP connecting anywhere', 'aws_cloudfront_response_headers_policy.web-headers', (r) => {
+    const csp = webHeaders(r).content_security_policy;
+    csp.content_security_policy = csp.content_security_policy.replace("connect-src 'self'", "connect-src 'self' https:");
+  }],
   ['SPS-OIDC-1', 'GitHub trust without a sub condition', 'aws_iam_role.ci-role', (_r, d) => {
     const s = block(d, 'aws_iam_policy_document', 'ci-trust').statement[0];
     s.condition = s.condition.filter((c: Json) => !c.variable.endsWith(':sub'));
@@ -201,6 +239,25 @@ describe('environment-dependent rules', () => {
   test('SPS-LAMBDA-6 compares with the registry entry of the function', () => {
     const results = judge('SPS-LAMBDA-6', mutate(compliant, (r) => (block(r, 'aws_lambda_function', 'fn').reserved_concurrent_executions = 7)));
     expect(results[0]).toMatchObject({ verdict: 'fail', message: expect.stringContaining('config asks 5') });
+  });
+
+  test("SPS-LOGS-1 holds CloudFront's access log group to web.logRetentionDays, every other group to logRetentionDays", () => {
+    const webConfig = configFor('dev', { reservedConcurrency: 5, web: { enabled: true, logRetentionDays: 90 } });
+    const logs = (json: Json) =>
+      runPack([{ name: 'dev', json, config: webConfig }], { rules: [ruleById('SPS-LOGS-1')!], functions }).results.map((r) => [r.resource, r.verdict]);
+    expect(logs(compliant)).toContainEqual(['aws_cloudwatch_log_group.web-logs', 'fail']);
+    expect(logs(mutate(compliant, (r) => (block(r, 'aws_cloudwatch_log_group', 'web-logs').retention_in_days = 90))).sort()).toEqual([
+      ['aws_cloudwatch_log_group.api-logs', 'pass'],
+      ['aws_cloudwatch_log_group.flow-logs', 'pass'],
+      ['aws_cloudwatch_log_group.fn-logs', 'pass'],
+      ['aws_cloudwatch_log_group.web-logs', 'pass'],
+    ]);
+  });
+
+  test('SPS-S3-6 and SPS-CF-3 judge only buckets and origins of S3 (a custom origin is out of scope)', () => {
+    const custom = mutate(compliant, (r) => (webCdn(r).origin[0] = { origin_id: 'api', domain_name: 'api.example.com', custom_origin_config: { origin_protocol_policy: 'https-only' } }));
+    expect(judge('SPS-S3-6', custom)).toEqual([]);
+    expect(judge('SPS-CF-3', custom)).toEqual([]);
   });
 
   test('SPS-SM-1/SPS-SM-2 accept the RDS-managed master secret encrypted with our key', () => {

@@ -57,7 +57,7 @@ export const apiRules: Rule[] = [
     mapsTo: ['(no cdk-nag/checkov equivalent)'],
     rationale:
       'With cors_configuration set, API Gateway answers preflight itself and replaces the CORS headers of every function answer, so the per-route origins and methods of the middy chain stop applying (API Gateway HTTP API CORS docs).',
-    fix: 'Remove cors_configuration; allowed origins are config api.corsOrigins, applied by the cors middleware.',
+    fix: "Remove cors_configuration; allowed origins are config corsOrigins plus the web front end's origin, applied by the cors middleware.",
     resourceTypes: ['aws_apigatewayv2_api'],
     check: ({ model }) =>
       model.ofType('aws_apigatewayv2_api').map((a) =>
@@ -78,7 +78,10 @@ export const logRules: Rule[] = [
       model.ofType('aws_cloudwatch_log_group').map((g) => {
         const days = num(g.values.retention_in_days);
         if (!days) return fail(g, `retention_in_days=${show(g.values.retention_in_days)}`);
-        if (config && days !== config.logRetentionDays) return fail(g, `retention ${days} days, config asks ${config.logRetentionDays}`);
+        // CloudFront's access logs (a log delivery destination) may keep their own retention (web.logRetentionDays).
+        const delivered = model.referrers(g, 'aws_cloudwatch_log_delivery_destination', 'delivery_destination_configuration').length > 0;
+        const expected = config && (delivered ? (config.web?.logRetentionDays ?? config.logRetentionDays) : config.logRetentionDays);
+        if (expected && days !== expected) return fail(g, `retention ${days} days, config asks ${expected}`);
         return pass(g, `${days} days`);
       }),
   },

@@ -7,6 +7,7 @@ import { iamRules } from './iam';
 import { lambdaRules } from './lambda';
 import { securityGroupRulesPack, vpcRules } from './network';
 import { stateRules } from './state';
+import { webRules } from './web';
 
 export const allRules: readonly Rule[] = [
   ...lambdaRules,
@@ -21,6 +22,7 @@ export const allRules: readonly Rule[] = [
   ...secretsRules,
   ...logRules,
   ...stateRules,
+  ...webRules,
   ...ciRules,
 ];
 

@@ -81,6 +81,22 @@ export const stateRules: Rule[] = [
       }),
   },
   {
+    id: 'SPS-S3-5',
+    title: 'S3 buckets have ACLs disabled (object ownership BucketOwnerEnforced)',
+    mapsTo: ['CKV2_AWS_65'],
+    rationale: 'With ACLs disabled the bucket policy alone decides who reads and writes; an ACL cannot open an object behind its back (S3 User Guide, "Controlling ownership of objects").',
+    fix: 'Add aws_s3_bucket_ownership_controls with rule { object_ownership = "BucketOwnerEnforced" } and no aws_s3_bucket_acl.',
+    resourceTypes: BUCKET,
+    check: ({ model }) =>
+      model.ofType('aws_s3_bucket').map((b) => {
+        const acl = model.referrers(b, 'aws_s3_bucket_acl', 'bucket')[0];
+        if (acl) return fail(b, `ACL set by ${acl.address}`);
+        const ownership = bucketConfig(model, b, 'aws_s3_bucket_ownership_controls');
+        const mode = blocks(ownership?.values.rule)[0]?.object_ownership;
+        return mode === 'BucketOwnerEnforced' ? pass(b, `ACLs disabled by ${ownership!.address}`) : fail(b, `object_ownership=${show(mode)}`);
+      }),
+  },
+  {
     id: 'SPS-OIDC-1',
     title: 'Roles trusted by GitHub OIDC are restricted to our repository (and audience)',
     mapsTo: ['CKV_AWS_358', 'CKV_AWS_393'],
