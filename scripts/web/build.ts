@@ -17,11 +17,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
-import { REPO_ROOT } from '../../infra/paths';
+import { REPO_ROOT, WEB_DIST_DIR } from '../../infra/paths';
 
 export const WEB_DIR = path.join(REPO_ROOT, 'web');
-/** Where `npm run build:web` writes the site. */
-export const WEB_DIST = path.join(WEB_DIR, 'dist');
 const ENTRY = path.join(WEB_DIR, 'src', 'main.ts');
 const ICON = path.join(WEB_DIR, 'src', 'favicon.svg');
 const TEMPLATE = path.join(WEB_DIR, 'index.html');
@@ -129,7 +127,7 @@ export async function buildWeb(options: BuildOptions = {}): Promise<WebBuild> {
  * Writes a build to `dir`, replacing what was there: into a fresh folder
  * first, then swapped in, so a reader never sees half a site.
  */
-export async function writeWeb(build: WebBuild, dir: string = WEB_DIST): Promise<void> {
+export async function writeWeb(build: WebBuild, dir: string = WEB_DIST_DIR): Promise<void> {
   const staging = `${dir}.tmp-${process.pid}`;
   await fs.rm(staging, { recursive: true, force: true });
   for (const [name, data] of build.files) {
