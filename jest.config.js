@@ -14,6 +14,7 @@ const UNIT = [
   'test/policy/{rules,engine,bootstrap,docs,variants}.test.ts',
   'test/config.test.ts',
   'test/functions/{http,formatter,issue-messages,fuzz,proxy-auth,auth,page}.test.ts',
+  'test/web/errors.test.ts',
 ];
 
 const project = {
