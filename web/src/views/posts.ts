@@ -68,5 +68,5 @@ export const boardPage: PageRender = async (app) => {
     });
     write.append(posting);
   }
-  return page('Board', write, h('section', { 'aria-label': 'Posts' }, list));
+  return page('Board', write, h('section', { 'aria-labelledby': 'posts-heading' }, h('h2', { id: 'posts-heading' }, 'Latest posts'), list));
 };
