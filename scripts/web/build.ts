@@ -153,7 +153,10 @@ export interface WebWatcher {
 export async function watchWeb(options: BuildOptions & { onBuild?: (b: WebBuild) => void; onError?: (message: string) => void } = {}): Promise<WebWatcher> {
   const o = esbuildOptions(options);
   const ctx = await esbuild.context(o);
-  const rebuild = async () => assemble(await ctx.rebuild(), o.outdir!, performance.now());
+  const rebuild = async () => {
+    const t0 = performance.now();
+    return assemble(await ctx.rebuild(), o.outdir!, t0);
+  };
   let build: WebBuild;
   try {
     build = await rebuild();
