@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     const page = await context.newPage();
     const problems = walk.watchProblems(page);
     const shot = async (name: string) => {
-      await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+      await page.evaluate('document.activeElement && document.activeElement.blur()');
       await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
       console.log(`docs/screenshots/${name}.png`);
     };
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   }
 }
 
-const waitForImages = (page: Page) => page.waitForFunction(() => [...document.images].every((i) => i.complete && i.naturalWidth > 0));
+const waitForImages = (page: Page) => page.waitForFunction('[...document.images].every((i) => i.complete && i.naturalWidth > 0)');
 
 main().catch((err: Error) => {
   console.error(`screenshots failed: ${err.message}`);

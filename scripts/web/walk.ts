@@ -55,6 +55,16 @@ export async function apiAs(app: LocalApp, email: string, groups: string[] = [])
   };
 }
 
+/**
+ * A confirmed user with a verified email, as `npm run dev:token` makes one;
+ * returns its password (kept in the data dir's cognito-users.json).
+ */
+export async function verifiedUser(app: LocalApp, email: string): Promise<string> {
+  await signIn(app.runtime.userPool!, app.runtime.dataDir, { email });
+  const passwords = JSON.parse(await fs.readFile(path.join(app.runtime.dataDir, 'cognito-users.json'), 'utf8')) as Record<string, string>;
+  return passwords[email]!;
+}
+
 /** An organizer creates an event starting `days` from now. */
 export async function createEvent(app: LocalApp, name: string, capacity: number, days = 30): Promise<ApiEvent> {
   const organizer = await apiAs(app, 'organizer@example.com', ['organizers']);

@@ -57,7 +57,8 @@ export function parseConfig(raw: unknown): AppConfig {
 export async function loadConfig(): Promise<AppConfig> {
   let res: Response;
   try {
-    res = await fetch('/config.json', { cache: 'no-cache', credentials: 'omit' });
+    // Served `cache-control: no-cache` (revalidated), by the distribution and by npm run dev.
+    res = await fetch('/config.json', { credentials: 'omit' });
   } catch {
     throw new ConfigError('The app could not load its settings (config.json): check your connection and reload.');
   }

@@ -14,7 +14,6 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { signIn } from '../../../scripts/local/cognito/sign-in';
 import { startLocalApp, type LocalApp } from '../../../scripts/local/web';
 import * as walk from '../../../scripts/web/walk';
 
@@ -119,7 +118,7 @@ describeBrowser('the web app in a real browser', () => {
     expect(row).toEqual({ code: shown, email, name: 'Ann Lee' });
     const badge = page.getByRole('img', { name: /^Participation badge/ });
     await expect(badge.getAttribute('alt')).resolves.toContain(shown);
-    expect(await badge.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(600);
+    expect(await badge.evaluate((img: { complete: boolean; naturalWidth: number }) => img.complete && img.naturalWidth)).toBe(600);
     expect(await seatsTaken(events.open.id)).toBe(1);
 
     // My registrations: confirmed with the same code; cancel frees the seat and withdraws the confirmation.
@@ -131,7 +130,7 @@ describeBrowser('the web app in a real browser', () => {
     await item.getByRole('button', { name: 'Yes, cancel it' }).click();
     await page.getByText('You have no registrations left.').waitFor();
     // Said through the live region, for screen readers.
-    await page.waitForFunction((text) => document.getElementById('status')?.textContent === text, `Your registration for ${names.open} is cancelled.`);
+    await page.waitForFunction(`document.getElementById('status').textContent === ${JSON.stringify(`Your registration for ${names.open} is cancelled.`)}`);
     expect(await sql('SELECT 1 FROM registrations WHERE id = $1', [registrationId])).toEqual([]);
     expect(await sql('SELECT 1 FROM confirmations WHERE registration_id = $1', [registrationId])).toEqual([]);
     expect(await seatsTaken(events.open.id)).toBe(0);
@@ -139,10 +138,9 @@ describeBrowser('the web app in a real browser', () => {
   }, 120_000);
 
   test('a full event says so clearly, and so does an event that fills up while its page is open', async () => {
-    // A user as `npm run dev:token` makes one (verified email); its password is kept in the data dir.
+    // A user as `npm run dev:token` makes one (verified email).
     const email = `bo-${tag}@example.com`;
-    await signIn(app.runtime.userPool!, app.runtime.dataDir, { email });
-    const password = (JSON.parse(await fs.readFile(path.join(app.runtime.dataDir, 'cognito-users.json'), 'utf8')) as Record<string, string>)[email]!;
+    const password = await walk.verifiedUser(app, email);
 
     await page.goto(`${app.web.url}events/${events.full.id}`);
     await walk.heading(page, names.full);
@@ -165,8 +163,7 @@ describeBrowser('the web app in a real browser', () => {
 
   test('the API\'s errors read as sentences next to what caused them', async () => {
     const email = `cy-${tag}@example.com`;
-    await signIn(app.runtime.userPool!, app.runtime.dataDir, { email });
-    const password = (JSON.parse(await fs.readFile(path.join(app.runtime.dataDir, 'cognito-users.json'), 'utf8')) as Record<string, string>)[email]!;
+    const password = await walk.verifiedUser(app, email);
 
     // An unknown event: the API's 404 not_found.
     await page.goto(`${app.web.url}events/00000000-0000-4000-8000-000000000000`);
