@@ -61,6 +61,12 @@ function deadLetterQueues(model: StackModel): Set<string> {
   return out;
 }
 
+/** Every resource of `type` has `kms_master_key_id` = a customer-managed key. */
+const encryptedWithOurKey = (type: string) => ({ model }: { model: StackModel }): CheckResult[] =>
+  model.ofType(type).map((r) =>
+    isCustomerManagedKey(model, r.values.kms_master_key_id) ? pass(r, 'encrypted with our key') : fail(r, `kms_master_key_id=${show(r.values.kms_master_key_id)}`),
+  );
+
 export const messagingRules: Rule[] = [
   {
     id: 'SPS-SNS-1',
@@ -69,10 +75,7 @@ export const messagingRules: Rule[] = [
     rationale: 'Messages at rest in SNS stay readable only to principals our key policy and IAM grants allow.',
     fix: 'Set kms_master_key_id on aws_sns_topic to our aws_kms_key (not alias/aws/sns).',
     resourceTypes: ['aws_sns_topic'],
-    check: ({ model }) =>
-      model.ofType('aws_sns_topic').map((t) =>
-        isCustomerManagedKey(model, t.values.kms_master_key_id) ? pass(t, 'encrypted with our key') : fail(t, `kms_master_key_id=${show(t.values.kms_master_key_id)}`),
-      ),
+    check: encryptedWithOurKey('aws_sns_topic'),
   },
   {
     id: 'SPS-SNS-2',
@@ -112,10 +115,7 @@ export const messagingRules: Rule[] = [
     rationale: 'Queued messages (registrations, personal data) stay readable only through our key, and every decrypt is logged in CloudTrail.',
     fix: 'Set kms_master_key_id on aws_sqs_queue to our aws_kms_key (SSE-SQS and alias/aws/sqs are not enough).',
     resourceTypes: ['aws_sqs_queue'],
-    check: ({ model }) =>
-      model.ofType('aws_sqs_queue').map((q) =>
-        isCustomerManagedKey(model, q.values.kms_master_key_id) ? pass(q, 'encrypted with our key') : fail(q, `kms_master_key_id=${show(q.values.kms_master_key_id)}`),
-      ),
+    check: encryptedWithOurKey('aws_sqs_queue'),
   },
   {
     id: 'SPS-SQS-2',
