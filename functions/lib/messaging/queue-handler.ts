@@ -43,7 +43,7 @@ export interface QueueContext {
   readonly awsRequestId?: string;
 }
 
-/** Time kept back at the end of an invocation: records not started by then are retried. */
+/** Time kept back at the end of an invocation (at most a fifth of it): records not started by then are retried. */
 const FINISH_MARGIN_MS = 1000;
 
 export class InvalidMessageError extends Error {
@@ -59,9 +59,10 @@ export function queueHandler<S extends $ZodType>(
 ): (event: SqsEvent, context: QueueContext) => Promise<SqsBatchResponse> {
   return async function handleBatch(event, context) {
     const failures: { itemIdentifier: string }[] = [];
+    const margin = Math.min(FINISH_MARGIN_MS, context.getRemainingTimeInMillis() / 5);
     for (const record of event.Records) {
       const base = { messageId: record.messageId, receiveCount: Number(record.attributes.ApproximateReceiveCount), requestId: context.awsRequestId };
-      if (context.getRemainingTimeInMillis() < FINISH_MARGIN_MS) {
+      if (context.getRemainingTimeInMillis() < margin) {
         log({ level: 'warn', msg: 'message deferred: out of time', ...base });
         failures.push({ itemIdentifier: record.messageId });
         continue;

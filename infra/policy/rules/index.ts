@@ -5,6 +5,7 @@ import { ciRules } from './ci';
 import { auroraRules, dynamodbRules, kmsRules, proxyRules, secretsRules } from './data';
 import { iamRules } from './iam';
 import { lambdaRules } from './lambda';
+import { messagingRules } from './messaging';
 import { securityGroupRulesPack, vpcRules } from './network';
 import { stateRules } from './state';
 import { webRules } from './web';
@@ -18,6 +19,7 @@ export const allRules: readonly Rule[] = [
   ...securityGroupRulesPack,
   ...vpcRules,
   ...apiRules,
+  ...messagingRules,
   ...kmsRules,
   ...secretsRules,
   ...logRules,
