@@ -4,7 +4,8 @@
  * field, the value received and the fix.
  */
 import { resolve, sep } from 'node:path';
-import type { FunctionDefinition } from './registry-types';
+import { QUEUE_LIMITS, queues as definedQueues, topics as definedTopics, type QueueDefinition, type TopicDefinition } from './messaging';
+import type { FunctionDefinition, TaskDefinition } from './registry-types';
 
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export const DEFAULT_MEMORY_MB = 256;
@@ -123,6 +124,10 @@ export interface EntryCheckOptions {
   readonly prefix?: string;
   /** Folder handler paths are relative to; omit to skip the handler path. */
   readonly functionsDir?: string;
+  /** Topics `data.publishes` may use. @default - functions/messaging.ts */
+  readonly topics?: Readonly<Record<string, TopicDefinition>>;
+  /** Queues `trigger.queue` may use. @default - functions/messaging.ts */
+  readonly queues?: Readonly<Record<string, QueueDefinition>>;
 }
 
 /** Every problem of one entry's own fields (empty when valid). */
@@ -158,6 +163,94 @@ export function entryProblems(fn: FunctionDefinition, options: EntryCheckOptions
     problems.push(`${where}.reservedConcurrency: use a positive whole number or leave it unset (received ${fn.reservedConcurrency})`);
   }
   problems.push(...dataProblems(fn, where, route, options.tableNames));
+  problems.push(...publishProblems(fn, where, Object.keys(options.topics ?? definedTopics)));
+  problems.push(...triggerProblems(fn as TaskDefinition, where, route, options.queues ?? definedQueues));
+  return problems;
+}
+
+const quoted = (names: readonly string[]) => names.map((n) => `"${n}"`).join(', ');
+
+function publishProblems(fn: FunctionDefinition, where: string, topicNames: readonly string[]): string[] {
+  const publishes = fn.data?.publishes as unknown;
+  if (publishes === undefined) return [];
+  if (!Array.isArray(publishes) || publishes.length === 0 || publishes.some((t) => typeof t !== 'string')) {
+    return [`${where}.data.publishes: use a non-empty list of topic names such as ["${topicNames[0] ?? 'registrations'}"], or leave it out (received ${JSON.stringify(publishes)})`];
+  }
+  return publishes
+    .filter((t) => !topicNames.includes(t))
+    .map((t) => `${where}.data.publishes: unknown topic "${t}"; use one of ${quoted(topicNames)} or define it in functions/messaging.ts`);
+}
+
+/** `rate(1 minute)`, `rate(5 minutes)` (EventBridge refuses `rate(1 minutes)` and `rate(5 minute)`), or a six-field `cron(...)`. */
+export function scheduleProblem(expression: unknown): string | undefined {
+  if (typeof expression !== 'string') return 'use "rate(<n> <unit>)" or "cron(<6 fields>)", e.g. "rate(1 minute)"';
+  const rate = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression);
+  if (rate) {
+    const n = Number(rate[1]);
+    if (n < 1) return 'the rate must be at least 1';
+    if ((n === 1) !== !rate[2]!.endsWith('s')) return `write "rate(${n} ${n === 1 ? rate[2]!.replace(/s$/, '') : `${rate[2]!.replace(/s$/, '')}s`})": EventBridge wants the singular unit for 1 and the plural otherwise`;
+    return undefined;
+  }
+  if (/^cron\(\S+( \S+){5}\)$/.test(expression)) return undefined;
+  return 'use "rate(<n> <unit>)" (minute(s), hour(s), day(s)) or "cron(<6 fields>)", e.g. "rate(1 minute)"';
+}
+
+/**
+ * A task's trigger: one queue of functions/messaging.ts (batch 1-10, maximum
+ * concurrency 2-1000, a visibility timeout of at least 6 x the task's
+ * timeout) or one schedule. Routes are invoked by the API only.
+ */
+function triggerProblems(fn: TaskDefinition, where: string, route: boolean, queueDefs: Readonly<Record<string, QueueDefinition>>): string[] {
+  const trigger = fn.trigger as unknown as Record<string, unknown> | undefined;
+  if (trigger === undefined) return [];
+  if (route) return [`${where}.trigger: only tasks take a trigger; routes are invoked by the API (move the function to tasks, or remove trigger)`];
+  if (typeof trigger !== 'object' || trigger === null || ('queue' in trigger) === ('schedule' in trigger)) {
+    return [`${where}.trigger: use { queue: "<queue>" } or { schedule: "rate(1 minute)" }, exactly one of them (received ${JSON.stringify(trigger)})`];
+  }
+  if ('schedule' in trigger) {
+    const problem = scheduleProblem(trigger.schedule);
+    return problem ? [`${where}.trigger.schedule: ${problem} (received ${JSON.stringify(trigger.schedule)})`] : [];
+  }
+  const problems: string[] = [];
+  const queue = queueDefs[String(trigger.queue)];
+  if (!queue) return [`${where}.trigger.queue: unknown queue ${JSON.stringify(trigger.queue)}; use one of ${quoted(Object.keys(queueDefs))} or define it in functions/messaging.ts`];
+  const { batchSize, maximumConcurrency } = trigger;
+  if (batchSize !== undefined && !(Number.isInteger(batchSize) && (batchSize as number) >= 1 && (batchSize as number) <= 10)) {
+    problems.push(`${where}.trigger.batchSize: use a whole number from 1 to 10 (received ${JSON.stringify(batchSize)})`);
+  }
+  if (maximumConcurrency !== undefined && !(Number.isInteger(maximumConcurrency) && (maximumConcurrency as number) >= 2 && (maximumConcurrency as number) <= 1000)) {
+    problems.push(`${where}.trigger.maximumConcurrency: use a whole number from 2 to 1000, Lambda's range for SQS (received ${JSON.stringify(maximumConcurrency)})`);
+  }
+  const timeout = fn.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+  if (queue.visibilityTimeoutSeconds < 6 * timeout) {
+    problems.push(
+      `${where}.trigger.queue: queue "${String(trigger.queue)}" has a visibility timeout of ${queue.visibilityTimeoutSeconds} s, under 6 x the task's ${timeout} s timeout (AWS's guidance for Lambda consumers, so a throttled batch is retried before the message reappears); set its visibilityTimeoutSeconds in functions/messaging.ts to at least ${6 * timeout}, or lower the task's timeoutSeconds (received ${queue.visibilityTimeoutSeconds})`,
+    );
+  }
+  return problems;
+}
+
+/** Problems of functions/messaging.ts itself: subscriptions to unknown queues, values out of SQS's ranges. */
+export function messagingProblems(topicDefs: Readonly<Record<string, TopicDefinition>>, queueDefs: Readonly<Record<string, QueueDefinition>>): string[] {
+  const problems: string[] = [];
+  const range = (where: string, value: unknown, [min, max]: readonly [number, number], unit: string) => {
+    if (value !== undefined && !(Number.isInteger(value) && (value as number) >= min && (value as number) <= max)) {
+      problems.push(`${where}: use a whole number from ${min} to ${max}${unit} (received ${JSON.stringify(value)})`);
+    }
+  };
+  for (const [name, topic] of Object.entries(topicDefs)) {
+    for (const queue of topic.subscriptions) {
+      if (!(queue in queueDefs)) problems.push(`topics["${name}"].subscriptions: unknown queue "${queue}"; use one of ${quoted(Object.keys(queueDefs))} or define it in functions/messaging.ts`);
+    }
+  }
+  const L = QUEUE_LIMITS;
+  for (const [name, q] of Object.entries(queueDefs)) {
+    range(`queues["${name}"].visibilityTimeoutSeconds`, q.visibilityTimeoutSeconds ?? 'missing', [L.visibilityTimeoutSeconds.min, L.visibilityTimeoutSeconds.max], ' s');
+    range(`queues["${name}"].maxReceiveCount`, q.maxReceiveCount ?? 'missing', [L.maxReceiveCount.min, L.maxReceiveCount.max], '');
+    range(`queues["${name}"].retentionSeconds`, q.retentionSeconds, [L.retentionSeconds.min, L.retentionSeconds.max], ' s');
+    range(`queues["${name}"].deadLetterRetentionSeconds`, q.deadLetterRetentionSeconds, [L.retentionSeconds.min, L.retentionSeconds.max], ' s');
+    if (name.endsWith('-dlq')) problems.push(`queues["${name}"]: names ending in "-dlq" are kept for dead-letter queues (every queue gets one); rename it`);
+  }
   return problems;
 }
 
@@ -220,11 +313,12 @@ function dataProblems(fn: FunctionDefinition, where: string, route: boolean, tab
   return problems;
 }
 
-/** Problems between entries: a name or a METHOD path used twice. */
+/** Problems between entries: a name or a METHOD path used twice, a queue consumed by two functions. */
 export function duplicateProblems(functions: readonly FunctionDefinition[]): string[] {
   const problems: string[] = [];
   const names = new Set<string>();
   const routeKeys = new Set<string>();
+  const consumers = new Map<string, string>();
   for (const fn of functions) {
     const where = `${isRoute(fn) ? 'routes' : 'tasks'}["${fn.name}"]`;
     if (names.has(fn.name)) problems.push(`${where}.name: "${fn.name}" is used twice; give every route and task a unique name`);
@@ -233,6 +327,13 @@ export function duplicateProblems(functions: readonly FunctionDefinition[]): str
       const key = `${fn.method} ${fn.path}`;
       if (routeKeys.has(key)) problems.push(`${where}: route "${key}" is declared twice; keep one entry per method and path`);
       routeKeys.add(key);
+    }
+    const queue = ((fn as TaskDefinition).trigger as { queue?: unknown } | undefined)?.queue;
+    if (typeof queue === 'string') {
+      const other = consumers.get(queue);
+      // Two consumers would each get a share of the messages, not each message.
+      if (other) problems.push(`${where}.trigger.queue: queue "${queue}" already triggers "${other}"; give each consumer its own queue (subscribe both to the topic)`);
+      consumers.set(queue, fn.name);
     }
   }
   return problems;

@@ -5,6 +5,7 @@
  * The rules an entry must follow are in registry-schema.ts.
  */
 import type { HTTP_METHODS } from './registry-schema';
+import type { QueueName, TopicName } from './messaging';
 import type { TableName } from './tables';
 
 export type HttpMethod = (typeof HTTP_METHODS)[number];
@@ -25,6 +26,26 @@ export interface DataNeeds {
    * @default "app"
    */
   readonly sqlUser?: 'app' | 'master';
+  /**
+   * Topics of functions/messaging.ts the function publishes to: `sns:Publish`
+   * on exactly those topics (and the key via SNS), their ARNs in
+   * `TOPIC_<NAME>_ARN`. @default - publishes nothing
+   */
+  readonly publishes?: readonly TopicName[];
+}
+
+/** A queue of functions/messaging.ts that invokes the task (a Lambda event source mapping). */
+export interface QueueTrigger {
+  readonly queue: QueueName;
+  /** Messages per invocation, 1 to 10. @default 10 */
+  readonly batchSize?: number;
+  /** Concurrent invocations the queue may drive, 2 to 1000. @default 2 */
+  readonly maximumConcurrency?: number;
+}
+
+/** A schedule that invokes the task (an EventBridge rule), e.g. `rate(1 minute)`. */
+export interface ScheduleTrigger {
+  readonly schedule: string;
 }
 
 export interface FunctionDefinition {
@@ -72,5 +93,11 @@ export interface RouteDefinition extends FunctionDefinition {
   readonly public?: string;
 }
 
-/** A function not behind the API (e.g. the migration runner invoked on apply). */
-export type TaskDefinition = FunctionDefinition;
+/** A function not behind the API: the migration runner invoked on apply, a queue consumer, a scheduled job. */
+export interface TaskDefinition extends FunctionDefinition {
+  /**
+   * What invokes it besides a direct invocation: one queue (its messages, in
+   * batches, with partial batch failures) or a schedule. @default - invoked by name only
+   */
+  readonly trigger?: QueueTrigger | ScheduleTrigger;
+}

@@ -20,14 +20,22 @@ export const routes = [
   { name: 'posts-delete', method: 'DELETE', path: '/posts/{id}', handler: 'posts/delete.ts', data: { tables: { posts: 'read-write' } }, auth: {} },
 
   { name: 'events-create', method: 'POST', path: '/events', handler: 'events/create.ts', data: { sql: 'data-api' }, auth: { groups: [ORGANIZERS] } },
+  { name: 'events-list', method: 'GET', path: '/events', handler: 'events/list.ts', data: { sql: 'data-api' }, public: PUBLIC_READ },
   { name: 'events-get', method: 'GET', path: '/events/{id}', handler: 'events/get.ts', data: { sql: 'data-api' }, public: PUBLIC_READ },
-  { name: 'registrations-create', method: 'POST', path: '/events/{id}/registrations', handler: 'registrations/create.ts', data: { sql: 'proxy' }, timeoutSeconds: 15, auth: {} },
+  { name: 'registrations-create', method: 'POST', path: '/events/{id}/registrations', handler: 'registrations/create.ts', data: { sql: 'proxy', publishes: ['registrations'] }, timeoutSeconds: 15, auth: {} },
   { name: 'registrations-list', method: 'GET', path: '/events/{id}/registrations', handler: 'registrations/list.ts', data: { sql: 'proxy' }, auth: { groups: [ORGANIZERS] } },
   { name: 'registrations-delete', method: 'DELETE', path: '/events/{id}/registrations/{registrationId}', handler: 'registrations/delete.ts', data: { sql: 'proxy' }, auth: {} },
   { name: 'me-registrations', method: 'GET', path: '/me/registrations', handler: 'me/registrations.ts', data: { sql: 'proxy' }, auth: {} },
+  { name: 'me-registrations-get', method: 'GET', path: '/me/registrations/{id}', handler: 'me/registrations-get.ts', data: { sql: 'proxy' }, auth: {} },
 ] as const satisfies readonly RouteDefinition[];
 
-/** Functions not behind the API. `migrate` is invoked by the stack on apply. */
+/**
+ * Functions not behind the API. `migrate` is invoked by the stack on apply;
+ * `confirmations` by its queue (functions/messaging.ts); `outbox-sweep` every
+ * minute, publishing what registrations-create could not.
+ */
 export const tasks = [
   { name: 'migrate', handler: 'migrate.ts', data: { sql: 'proxy', sqlUser: 'master' }, memoryMb: 256, timeoutSeconds: 300 },
+  { name: 'confirmations', handler: 'confirmations.ts', data: { sql: 'proxy' }, timeoutSeconds: 10, trigger: { queue: 'confirmations', batchSize: 10, maximumConcurrency: 2 } },
+  { name: 'outbox-sweep', handler: 'outbox/sweep.ts', data: { sql: 'proxy', publishes: ['registrations'] }, timeoutSeconds: 30, trigger: { schedule: 'rate(1 minute)' } },
 ] as const satisfies readonly TaskDefinition[];

@@ -28,11 +28,12 @@ import { loadConfig, type EnvironmentConfig } from '../infra/config';
 import { FUNCTIONS_DIR } from '../infra/paths';
 import { startLocalCloud, type LocalCloud } from '../scripts/local/cloud';
 import { LOCAL_AWS_CREDENTIALS } from '../scripts/local/dynamo';
-import { FunctionHost } from '../scripts/local/functions';
+import { FunctionHost, type InvokeOutcome } from '../scripts/local/functions';
+import { EventSourceMapping } from '../scripts/local/messaging';
 import { closeDatabases } from './lib/data/proxy';
 import type { HttpEvent, LambdaContext, ProxyResult } from './lib/http/types';
 import { routes as registryRoutes, tasks as registryTasks } from './registry';
-import type { FunctionDefinition, RouteDefinition } from './registry-types';
+import type { FunctionDefinition, RouteDefinition, TaskDefinition } from './registry-types';
 import { DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS } from './registry-schema';
 import { physicalTableName, tables as registryTables, type TableDefinition } from './tables';
 
@@ -114,6 +115,17 @@ export interface LocalServices {
   readonly environment: Readonly<Record<string, string>>;
   /** Calls a route's handler in-process with a payload 2.0 event for its method and path. */
   invoke(name: string, init?: InvokeInit): Promise<ProxyResult>;
+  /** Calls a task's handler in-process (named in `functions`), e.g. `outbox-sweep` with `{}`. */
+  invokeTask(name: string, event?: unknown): Promise<unknown>;
+  /**
+   * Delivers what a queue holds to the task it triggers (named in
+   * `functions`), in-process, as its event source mapping does: batches,
+   * partial batch failures, the visibility timeout, the dead-letter queue.
+   * Resolves once no message is visible and no batch is running; messages
+   * waiting out their visibility timeout stay queued
+   * (`cloud.messaging.queue(name).list()`).
+   */
+  deliver(queue: string): Promise<void>;
   /**
    * A DocumentClient on the local tables with every right, to put the data a
    * test needs first and to check what a handler wrote (handlers keep their
@@ -215,6 +227,18 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
     return h;
   };
 
+  const taskHandlers = new Map<string, Promise<(event: unknown, context: LambdaContext) => Promise<unknown>>>();
+  const taskOf = (name: string) => {
+    const def = selected.find((f) => f.name === name) as TaskDefinition | undefined;
+    if (!def || 'path' in def) throw new Error(`"${name}" is not a task named in startLocalServices({ functions })`);
+    if (!taskHandlers.has(name)) taskHandlers.set(name, import(path.resolve(FUNCTIONS_DIR, def.handler)).then((m: { handler: never }) => m.handler));
+    return { def, handler: taskHandlers.get(name)! };
+  };
+  const runTask = async (name: string, event: unknown): Promise<unknown> => {
+    const { def, handler } = taskOf(name);
+    return (await handler)(event, lambdaContext((def.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000, name));
+  };
+
   const documentClient = DynamoDBDocumentClient.from(
     new DynamoDBClient({ endpoint: cloud.dynamo.endpoint, region: cloud.config.region, credentials: LOCAL_AWS_CREDENTIALS }),
     { marshallOptions: { removeUndefinedValues: true } },
@@ -240,6 +264,29 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
         Object.assign(event.requestContext, { authorizer: { jwt: { claims: authorizerClaims(init.user), scopes: null } } });
       }
       return handler(event, lambdaContext(init.timeoutMs ?? (def.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000, name));
+    },
+    invokeTask: (name, event = {}) => runTask(name, event),
+    async deliver(queue) {
+      const consumer = selected.find((f) => ((f as TaskDefinition).trigger as { queue?: string } | undefined)?.queue === queue) as TaskDefinition | undefined;
+      if (!consumer) throw new Error(`deliver: no task named in startLocalServices({ functions }) is triggered by queue "${queue}"`);
+      const trigger = consumer.trigger as { batchSize?: number; maximumConcurrency?: number };
+      const invoke = (event: unknown): Promise<InvokeOutcome> =>
+        runTask(consumer.name, event).then(
+          (result) => ({ kind: 'result', payload: JSON.stringify(result ?? null), durationMs: 0 }),
+          (err: Error) => ({ kind: 'error', error: { name: err.name, message: err.message }, durationMs: 0 }),
+        );
+      const mapping = new EventSourceMapping({
+        queue: cloud.messaging.queue(queue),
+        functionName: consumer.name,
+        functionTimeoutSeconds: consumer.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
+        batchSize: trigger.batchSize,
+        maximumConcurrency: trigger.maximumConcurrency,
+        region: cloud.config.region,
+        invoke,
+        log: options.log,
+      }).start();
+      await mapping.idle();
+      mapping.stop();
     },
     async stop() {
       documentClient.destroy();

@@ -6,7 +6,8 @@
  * Secrets Manager, Data API). Neither adds variables of its own beyond the
  * documented local-only ones (`LOCAL_ONLY_VARIABLES`).
  */
-import type { FunctionDefinition, RouteDefinition } from '../functions/registry-types';
+import { topicEnvVar } from '../functions/messaging';
+import type { FunctionDefinition, RouteDefinition, TaskDefinition } from '../functions/registry-types';
 import { tableEnvVar } from '../functions/tables';
 
 /** Every variable a function may get, and what it means (docs/handlers.md lists them from here). */
@@ -25,6 +26,7 @@ export const FUNCTION_ENVIRONMENT = {
   DB_SECRET_ARN: "The application role's Secrets Manager secret, for the Data API.",
   APP_DB_USER: 'Application role the migration task creates and keeps (only `sqlUser: "master"`).',
   APP_DB_SECRET_ARN: 'Secret that holds the application role\'s generated password (only `sqlUser: "master"`).',
+  'TOPIC_<NAME>_ARN': 'ARN of each SNS topic the entry declares in `data.publishes`.',
 } as const;
 
 /**
@@ -58,6 +60,13 @@ export interface ContractSql {
   readonly clusterArn?: string;
 }
 
+export interface ContractMessaging {
+  /** Key that encrypts the topics and queues. */
+  readonly kmsKeyArn: string;
+  readonly topics: Readonly<Record<string, { readonly arn: string }>>;
+  readonly queues: Readonly<Record<string, { readonly arn: string }>>;
+}
+
 /** What a function's contract is made of, as references (stack) or local values (runtime). */
 export interface ContractValues {
   readonly environmentName: string;
@@ -67,6 +76,8 @@ export interface ContractValues {
   readonly corsOrigins: readonly string[];
   readonly tables: Readonly<Record<string, ContractTable>>;
   readonly sql?: ContractSql;
+  /** Topics and queues (when a function publishes or is triggered by a queue). */
+  readonly messaging?: ContractMessaging;
 }
 
 export interface Grant {
@@ -85,6 +96,9 @@ export const TABLE_READ_ACTIONS = [
   'dynamodb:DescribeTable',
 ];
 export const TABLE_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+export const PUBLISH_ACTIONS = ['sns:Publish'];
+/** What Lambda's poller does with the task's role (the event source mapping refuses to start without them). */
+export const QUEUE_CONSUMER_ACTIONS = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'];
 export const DATA_API_ACTIONS = [
   'rds-data:ExecuteStatement',
   'rds-data:BatchExecuteStatement',
@@ -120,6 +134,7 @@ export function functionEnvironment(def: FunctionDefinition, v: ContractValues):
     if (auth?.groups?.length) env.AUTH_GROUPS = auth.groups.join(',');
   }
   for (const table of Object.keys(def.data?.tables ?? {})) env[tableEnvVar(table)] = tableOf(v, table).name;
+  for (const topic of def.data?.publishes ?? []) env[topicEnvVar(topic)] = messagingOf(v, 'topics', topic).arn;
   const access = def.data?.sql;
   if (access && v.sql) {
     env.DB_NAME = v.sql.database;
@@ -142,6 +157,49 @@ export function functionEnvironment(def: FunctionDefinition, v: ContractValues):
 
 const pascal = (name: string) => name.replace(/(^|[^A-Za-z0-9]+)([a-z])/g, (_m, _sep: string, c: string) => c.toUpperCase()).replace(/[^A-Za-z0-9]/g, '');
 
+/** The key, only through `service` acting for the function (kms:ViaService). */
+function keyVia(sid: string, keyArn: string, service: string, region: string, actions: string[]): Grant {
+  return { sid, actions, resources: [keyArn], conditions: [{ test: 'StringEquals', variable: 'kms:ViaService', values: [`${service}.${region}.amazonaws.com`] }] };
+}
+
+/**
+ * Publishing to a topic encrypted with our key: `sns:Publish` on exactly the
+ * declared topics, and the data key SNS makes for the message (SNS calls KMS
+ * with the publisher's rights: "the principal publishing messages to the
+ * encrypted topic must have kms:GenerateDataKey and kms:Decrypt", SNS
+ * developer guide, sns-key-management). Consuming a queue: what Lambda's
+ * poller calls with the task's role, and kms:Decrypt through SQS
+ * (sqs-configure-lambda-function-trigger: "add the kms:Decrypt permission to
+ * your Lambda execution role").
+ */
+function messagingGrants(def: TaskDefinition, v: ContractValues): Grant[] {
+  const grants: Grant[] = [];
+  const publishes = def.data?.publishes ?? [];
+  const queue = (def.trigger as { queue?: string } | undefined)?.queue;
+  if (publishes.length === 0 && !queue) return grants;
+  const m = v.messaging;
+  if (!m) throw new Error(`function "${def.name}" uses topics or queues, but the contract has no messaging values`);
+  if (publishes.length) {
+    grants.push(
+      { sid: 'PublishToTopics', actions: [...PUBLISH_ACTIONS], resources: publishes.map((t) => messagingOf(v, 'topics', t).arn) },
+      keyVia('EncryptMessagesViaSns', m.kmsKeyArn, 'sns', v.region, ['kms:GenerateDataKey', 'kms:Decrypt']),
+    );
+  }
+  if (queue) {
+    grants.push(
+      { sid: `ConsumeQueue${pascal(queue)}`, actions: [...QUEUE_CONSUMER_ACTIONS], resources: [messagingOf(v, 'queues', queue).arn] },
+      keyVia('DecryptMessagesViaSqs', m.kmsKeyArn, 'sqs', v.region, ['kms:Decrypt']),
+    );
+  }
+  return grants;
+}
+
+function messagingOf(v: ContractValues, kind: 'topics' | 'queues', name: string): { arn: string } {
+  const found = v.messaging?.[kind][name];
+  if (!found) throw new Error(`${kind === 'topics' ? 'topic' : 'queue'} "${name}" is not defined (functions/messaging.ts)`);
+  return found;
+}
+
 /** Decrypt (and, to write, encrypt) with the key, only as Secrets Manager acting for the function. */
 function keyViaSecretsManager(sql: ContractSql, region: string, write: boolean): Grant {
   return {
@@ -153,13 +211,17 @@ function keyViaSecretsManager(sql: ContractSql, region: string, write: boolean):
 }
 
 /**
- * Least privilege from the registry entry: each table (and its indexes) it
- * declares; `rds-db:connect` as exactly its database user through the proxy;
+ * Least privilege from the registry entry: the topics it publishes to and the
+ * queue that triggers it; each table (and its indexes) it declares; `rds-db:connect` as exactly its database user through the proxy;
  * the Data API on the cluster with the application role's secret; and for the
  * migration task (`sqlUser: "master"`), reading and writing the application
  * role's secret. No function may read the master secret: only the proxy does.
  */
 export function functionGrants(def: FunctionDefinition, v: ContractValues): Grant[] {
+  return [...dataGrants(def, v), ...messagingGrants(def, v)];
+}
+
+function dataGrants(def: FunctionDefinition, v: ContractValues): Grant[] {
   const grants: Grant[] = [];
   for (const [table, access] of Object.entries(def.data?.tables ?? {})) {
     const { arn } = tableOf(v, table);

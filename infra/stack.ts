@@ -1,8 +1,8 @@
 /**
- * One environment's platform: network, key, tables, Aurora behind the RDS
- * Proxy, one Lambda per registry entry, the Cognito user pool, the HTTP API
- * (with its JWT authorizer), the web front end (when `web.enabled`) and the
- * migration run.
+ * One environment's platform: network, key, tables, topics and queues, Aurora
+ * behind the RDS Proxy, one Lambda per registry entry (with its queue or
+ * schedule trigger), the Cognito user pool, the HTTP API (with its JWT
+ * authorizer), the web front end (when `web.enabled`) and the migration run.
  * The constructor reads as the list of steps; each step is a construct in
  * infra/constructs/.
  */
@@ -16,6 +16,7 @@ import { routes as registryRoutes, tasks as registryTasks } from '../functions/r
 import type { FunctionDefinition, RouteDefinition, TaskDefinition } from '../functions/registry-types';
 import { DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS } from '../functions/registry-schema';
 import { tables as registryTables, physicalTableName, type TableDefinition } from '../functions/tables';
+import { queues as registryQueues, topics as registryTopics, type QueueDefinition, type TopicDefinition } from '../functions/messaging';
 import { packageFunctions, type BundleOptions, type FunctionArchive } from './bundling';
 import { FUNCTIONS_DIR, WEB_DIST_DIR } from './paths';
 import type { EnvironmentConfig } from './config';
@@ -26,6 +27,8 @@ import { Database } from './constructs/database';
 import { ServiceFunction } from './constructs/function';
 import { HttpApi } from './constructs/http-api';
 import { DataKey } from './constructs/kms-key';
+import { Messaging } from './constructs/messaging';
+import { Schedule } from './constructs/schedule';
 import { Migrations } from './constructs/migrations';
 import { Network } from './constructs/network';
 import { DatabaseProxy } from './constructs/proxy';
@@ -46,6 +49,10 @@ export interface PlatformStackProps {
   readonly tasks?: readonly TaskDefinition[];
   /** @default - functions/tables.ts */
   readonly tables?: Readonly<Record<string, TableDefinition>>;
+  /** @default - functions/messaging.ts */
+  readonly topics?: Readonly<Record<string, TopicDefinition>>;
+  /** @default - functions/messaging.ts */
+  readonly queues?: Readonly<Record<string, QueueDefinition>>;
   /** Handler folder. @default FUNCTIONS_DIR */
   readonly functionsDir?: string;
   /** SQL migrations folder. @default "<functionsDir>/migrations" */
@@ -74,6 +81,9 @@ export class PlatformStack extends TerraformStack {
   readonly key: DataKey;
   readonly network: Network;
   readonly tables: Record<string, Table>;
+  /** Topics, queues and their event source mappings (when functions/messaging.ts defines any). */
+  readonly messaging?: Messaging;
+  readonly schedules: Record<string, Schedule> = {};
   readonly database: Database;
   /** The application role's secret (when a function uses SQL). */
   readonly appSecret?: AppRoleSecret;
@@ -106,6 +116,8 @@ export class PlatformStack extends TerraformStack {
     this.config = validateAgainstRegistry(props.config, [...this.routeDefs, ...this.taskDefs], {
       functionsDir,
       tables: props.tables ?? registryTables,
+      topics: props.topics ?? registryTopics,
+      queues: props.queues ?? registryQueues,
     });
     this.prefix = `${this.config.project}-${this.config.name}`;
     const archives = props.archives ?? bundleAll([...this.routeDefs, ...this.taskDefs], functionsDir);
@@ -116,11 +128,13 @@ export class PlatformStack extends TerraformStack {
     this.permissionsBoundary = this.config.permissionsBoundary ? this.boundaryArn() : undefined;
     this.network = this.createNetwork();
     this.tables = this.createTables();
+    this.messaging = this.createMessaging();
     this.database = this.createDatabase();
     this.appSecret = this.allFunctions.some((fn) => fn.data?.sql) ? this.createAppSecret() : undefined;
     this.proxy = this.config.proxy.enabled ? this.createProxy() : undefined;
     this.functionSecurityGroup = this.createFunctionSecurityGroup();
     this.functions = this.createFunctions(archives);
+    this.createTriggers();
     this.userPool = this.createUserPool();
     this.api = this.createApi();
     if (this.config.web.enabled) {
@@ -154,9 +168,12 @@ export class PlatformStack extends TerraformStack {
     // needs one; DynamoDB has a (free) gateway endpoint. The migration task
     // writes the application role's secret, so it needs Secrets Manager's
     // (the Data API reads secrets server-side: no endpoint for that).
+    // Publishers call SNS. Queue consumers need no endpoint: Lambda's
+    // pollers read the queue outside the VPC and pass the messages in.
     const interfaceEndpoints = [
       ...(this.config.dataApi.enabled && this.usesSql('data-api') ? ['rds-data'] : []),
       ...(this.allFunctions.some((fn) => fn.data?.sqlUser === 'master') ? ['secretsmanager'] : []),
+      ...(this.allFunctions.some((fn) => fn.data?.publishes?.length) ? ['sns'] : []),
     ];
     return new Network(this, 'network', {
       namePrefix: this.prefix,
@@ -184,6 +201,25 @@ export class PlatformStack extends TerraformStack {
         }),
       ]),
     );
+  }
+
+  private createMessaging(): Messaging | undefined {
+    const topics = this.props.topics ?? registryTopics;
+    const queues = this.props.queues ?? registryQueues;
+    if (Object.keys(topics).length + Object.keys(queues).length === 0) return undefined;
+    return new Messaging(this, 'messaging', { namePrefix: this.prefix, topics, queues, kmsKey: this.key });
+  }
+
+  /** Event source mappings for queue-triggered tasks, EventBridge rules for scheduled ones. */
+  private createTriggers(): void {
+    for (const task of this.taskDefs) {
+      const fn = this.functions[task.name]!;
+      const trigger = task.trigger;
+      if (trigger && 'queue' in trigger) this.messaging!.trigger(trigger.queue, fn, trigger);
+      if (trigger && 'schedule' in trigger) {
+        this.schedules[task.name] = new Schedule(this, `schedule-${task.name}`, { name: `${this.prefix}-${task.name}`, expression: trigger.schedule, fn });
+      }
+    }
   }
 
   private createDatabase(): Database {
@@ -331,6 +367,11 @@ export class PlatformStack extends TerraformStack {
         kmsKeyArn: this.key.arn,
         proxy: this.proxy && { endpoint: this.proxy.endpoint, port: POSTGRES_PORT, dbUserArn: (user) => this.proxy!.dbUserArn(user) },
         clusterArn: c.dataApi.enabled ? this.database.cluster.arn : undefined,
+      },
+      messaging: this.messaging && {
+        kmsKeyArn: this.key.arn,
+        topics: Object.fromEntries(Object.entries(this.messaging.topics).map(([name, t]) => [name, { arn: t.arn }])),
+        queues: Object.fromEntries(Object.entries(this.messaging.queues).map(([name, q]) => [name, { arn: q.arn }])),
       },
     };
   }

@@ -7,7 +7,8 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FUNCTIONS_DIR } from '../paths';
 import { routes, tasks, type FunctionDefinition } from '../../functions/registry';
-import { duplicateProblems, entryProblems, isRoute, resolveHandler } from '../../functions/registry-schema';
+import { queues as registryQueues, topics as registryTopics, type QueueDefinition, type TopicDefinition } from '../../functions/messaging';
+import { duplicateProblems, entryProblems, isRoute, messagingProblems, resolveHandler } from '../../functions/registry-schema';
 import { tables as registryTables } from '../../functions/tables';
 import { environments, type EnvironmentName } from './environments';
 import { ConfigError, parseEnvironmentConfig, type EnvironmentConfig } from './schema';
@@ -123,11 +124,15 @@ export interface RegistryCheckOptions {
   readonly tables?: Readonly<Record<string, unknown>>;
   /** Check that each handler file exists. @default true */
   readonly checkHandlerFiles?: boolean;
+  /** Topics and queues functions may use. @default functions/messaging.ts */
+  readonly topics?: Readonly<Record<string, TopicDefinition>>;
+  readonly queues?: Readonly<Record<string, QueueDefinition>>;
 }
 
 /**
  * Every problem of the registry for this environment (empty when valid): the
- * entry rules of functions/registry-schema.ts, duplicates, and handler files.
+ * entry rules of functions/registry-schema.ts, duplicates, functions/messaging.ts,
+ * and handler files.
  */
 export function registryProblems(
   config: EnvironmentConfig,
@@ -137,8 +142,10 @@ export function registryProblems(
   const functionsDir = options.functionsDir ?? FUNCTIONS_DIR;
   const tableNames = Object.keys(options.tables ?? registryTables);
   const prefix = `${config.project}-${config.name}-`;
-  const problems = functions.flatMap((fn) => entryProblems(fn, { tableNames, prefix, functionsDir }));
-  problems.push(...duplicateProblems(functions));
+  const topics = options.topics ?? registryTopics;
+  const queues = options.queues ?? registryQueues;
+  const problems = functions.flatMap((fn) => entryProblems(fn, { tableNames, prefix, functionsDir, topics, queues }));
+  problems.push(...duplicateProblems(functions), ...messagingProblems(topics, queues));
   if (options.checkHandlerFiles ?? true) {
     for (const fn of functions) {
       const handler = resolveHandler(functionsDir, fn.handler);

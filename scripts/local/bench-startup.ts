@@ -1,6 +1,6 @@
 /**
  * `npm run bench:dev`: how long `npm run dev` takes from process start to its
- * ready line, cold (first start: initdb, table creation, migrations) and warm
+ * ready lines (the API's and the web app's), cold (first start: initdb, table creation, migrations) and warm
  * (data already there), plus the first request to /health (a sandbox cold
  * start). Target: warm start under 5 s.
  *
@@ -25,14 +25,15 @@ async function startOnce(dataDir: string): Promise<Sample> {
   const child = spawn(path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), ['scripts/dev.ts', '--quiet'], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PORT: '0', LOCAL_DATA_DIR: dataDir },
+    env: { ...process.env, PORT: '0', WEB_PORT: '0', LOCAL_DATA_DIR: dataDir },
   });
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout.on('data', (c: Buffer) => {
       out += c.toString();
+      // Ready when both the API and the web app (the last line) are.
       const m = /^Local API listening on (\S+)$/m.exec(out);
-      if (m) resolve(m[1]!);
+      if (m && /^Web app on \S+$/m.test(out)) resolve(m[1]!);
     });
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));
     child.once('exit', (code) => reject(new Error(`dev exited with ${code}:\n${out}`)));

@@ -1,15 +1,17 @@
 /**
  * The AWS side of the local runtime, without the functions: local IAM and
- * Secrets Manager, the RDS Proxy emulator, DynamoDB (dynalite), PostgreSQL 17
- * (supervised), the Cognito user pool (cognito-local), the Data API endpoint
- * and the tables. `startLocalRuntime` adds the function sandboxes and the API
- * on top; `functions/testing.ts` runs handlers in-process against it.
+ * Secrets Manager, SNS topics and SQS queues, the RDS Proxy emulator,
+ * DynamoDB (dynalite), PostgreSQL 17 (supervised), the Cognito user pool
+ * (cognito-local), the Data API endpoint and the tables. `startLocalRuntime`
+ * adds the function sandboxes and the API on top; `functions/testing.ts`
+ * runs handlers in-process against it.
  *
- *   prepare the data dir → IAM and secrets → RDS Proxy emulator →
+ *   prepare the data dir → IAM, secrets, topics and queues → RDS Proxy emulator →
  *   DynamoDB, PostgreSQL and the user pool → Data API endpoint → tables
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { queues as registryQueues, topics as registryTopics, type QueueDefinition, type TopicDefinition } from '../../functions/messaging';
 import type { FunctionDefinition } from '../../functions/registry-types';
 import { physicalTableName, type TableDefinition } from '../../functions/tables';
 import type { EnvironmentConfig } from '../../infra/config';
@@ -20,6 +22,7 @@ import { startDataApiServer, type DataApiServer } from './data-api';
 import { ensureTables, startDynamo, type LocalDynamo } from './dynamo';
 import { faultHooks, type LocalFaults } from './faults';
 import { LocalIam, type LocalCredentials } from './iam';
+import { startLocalMessaging, type LocalMessaging } from './messaging';
 import { freePort, LOCAL_DB_PASSWORD, startPostgres, stopStalePostmaster, type LocalPostgres } from './postgres';
 import { supervisePostgres } from './postgres-supervisor';
 import { startRdsProxyEmulator, type RdsProxyEmulator } from './rds-proxy';
@@ -37,6 +40,10 @@ export interface LocalCloudOptions {
   /** Every function that will use the cloud (their grants and the proxy's borrow timeout). */
   readonly functions: readonly FunctionDefinition[];
   readonly tables: Readonly<Record<string, TableDefinition>>;
+  /** @default - functions/messaging.ts */
+  readonly topics?: Readonly<Record<string, TopicDefinition>>;
+  /** @default - functions/messaging.ts */
+  readonly queues?: Readonly<Record<string, QueueDefinition>>;
   /** CORS origins in the functions' environment. @default - config.corsOrigins */
   readonly corsOrigins?: readonly string[];
   /** Postgres port. @default 0 (a free port) */
@@ -69,6 +76,8 @@ export interface LocalCloud {
   readonly secretsEndpoint: SecretsEndpoint;
   readonly proxy: RdsProxyEmulator;
   readonly dataApi: DataApiServer;
+  /** The topics (behind the local SNS endpoint) and queues. */
+  readonly messaging: LocalMessaging;
   /** The current Postgres (a new object after a restart, same port). Its login is the master user's. */
   readonly postgres: LocalPostgres;
   readonly dynamo: LocalDynamo;
@@ -154,7 +163,7 @@ async function prepareDataDir(dataDir: string, reset: boolean, log: (m: string) 
  * the function's own credentials, the SDK's standard endpoint overrides for
  * the services the function uses, and the CA of the RDS Proxy emulator.
  */
-function localOnlyEnvironment(fns: readonly FunctionDefinition[], cloud: { region: string; credentials: LocalCredentials; dynamo: string; dataApi: string; secrets: string; caFile: string }): Record<string, string> {
+function localOnlyEnvironment(fns: readonly FunctionDefinition[], cloud: { region: string; credentials: LocalCredentials; dynamo: string; dataApi: string; secrets: string; sns: string; caFile: string }): Record<string, string> {
   const env: Record<string, string> = {
     AWS_REGION: cloud.region,
     AWS_DEFAULT_REGION: cloud.region,
@@ -167,6 +176,7 @@ function localOnlyEnvironment(fns: readonly FunctionDefinition[], cloud: { regio
   if (fns.some((fn) => Object.keys(fn.data?.tables ?? {}).length)) env.AWS_ENDPOINT_URL_DYNAMODB = cloud.dynamo;
   if (fns.some((fn) => fn.data?.sql === 'data-api')) env.AWS_ENDPOINT_URL_RDS_DATA = cloud.dataApi;
   if (fns.some((fn) => fn.data?.sqlUser === 'master')) env.AWS_ENDPOINT_URL_SECRETS_MANAGER = cloud.secrets;
+  if (fns.some((fn) => fn.data?.publishes?.length)) env.AWS_ENDPOINT_URL_SNS = cloud.sns;
   if (fns.some((fn) => fn.data?.sql === 'proxy')) env.NODE_EXTRA_CA_CERTS = cloud.caFile;
   return env;
 }
@@ -186,14 +196,27 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     const { secrets, masterSecretArn, appSecretArn } = await createSecrets(config, dataDir);
     const secretsEndpoint = await startSecretsEndpoint(secrets, iam);
     teardown.add(secretsEndpoint.close);
+    const messaging = await startLocalMessaging({
+      project: config.project,
+      environment: config.name,
+      region: config.region,
+      accountId: LOCAL_ACCOUNT_ID,
+      topics: options.topics ?? registryTopics,
+      queues: options.queues ?? registryQueues,
+      iam,
+      dataDir,
+      log,
+      kmsKeyArn: localKeyArn(config),
+    });
+    teardown.add(messaging.close);
 
     // 2. The RDS Proxy emulator, in front of the Postgres port chosen now.
     const upstream = { host: '127.0.0.1', port: options.postgresPort || (await freePort()) };
     const proxy = await startProxy(options, dataDir, log, { upstream, secrets, iam, authSecretArns: [masterSecretArn, appSecretArn] });
     teardown.add(proxy.close);
 
-    const contract = contractOf(options, appSecretArn, proxy);
-    const endpoints = { dynamo: '', dataApi: '', secrets: secretsEndpoint.url };
+    const contract = { ...contractOf(options, appSecretArn, proxy), messaging: messaging.contract };
+    const endpoints = { dynamo: '', dataApi: '', secrets: secretsEndpoint.url, sns: messaging.sns.url };
     const env = functionEnvironments(iam, contract, endpoints, proxy.caFile);
     options.onEndpointsReady?.({ environmentOf: env.environmentOf });
 
@@ -232,6 +255,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       secretsEndpoint,
       proxy,
       dataApi,
+      messaging,
       get postgres() {
         return postgres.current;
       },
@@ -253,6 +277,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
 }
 
 const prefixOf = (config: EnvironmentConfig) => `${config.project}-${config.name}`;
+/** The key ARN the grants name (KMS is not emulated). */
+const localKeyArn = (config: EnvironmentConfig) => `arn:aws:kms:${config.region}:${LOCAL_ACCOUNT_ID}:key/local`;
 
 /** The master secret (as RDS manages it) and the application role's secret (created empty, as the stack does). */
 async function createSecrets(config: EnvironmentConfig, dataDir: string) {
@@ -303,7 +329,7 @@ function contractOf(options: LocalCloudOptions, appSecretArn: string, proxy: Rds
       appUser: config.aurora.appUsername,
       masterUser: config.aurora.masterUsername,
       appSecretArn,
-      kmsKeyArn: `arn:aws:kms:${region}:${LOCAL_ACCOUNT_ID}:key/local`,
+      kmsKeyArn: localKeyArn(config),
       proxy: config.proxy.enabled ? { endpoint: proxy.host, port: proxy.port, dbUserArn: proxy.dbUserArn } : undefined,
       clusterArn: config.dataApi.enabled ? `arn:aws:rds:${region}:${LOCAL_ACCOUNT_ID}:cluster:${prefixOf(config)}` : undefined,
     },
@@ -314,7 +340,7 @@ function contractOf(options: LocalCloudOptions, appSecretArn: string, proxy: Rds
 function functionEnvironments(
   iam: LocalIam,
   contract: ContractValues,
-  endpoints: { dynamo: string; dataApi: string; secrets: string },
+  endpoints: { dynamo: string; dataApi: string; secrets: string; sns: string },
   caFile: string,
 ): Pick<LocalCloud, 'environmentOf' | 'environmentFor' | 'credentials'> {
   const issued = new Map<string, LocalCredentials>();

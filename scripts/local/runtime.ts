@@ -6,7 +6,8 @@
  *   DynamoDB (dynalite), PostgreSQL 17 and the Cognito user pool → Data API
  *   endpoint → tables → function sandboxes (their environment and grants from
  *   the registry, as the stack writes them) → the migrate task → the API
- *   Gateway stand-in, with the pool's JWT authorizer on the routes with `auth`.
+ *   Gateway stand-in, with the pool's JWT authorizer on the routes with `auth`
+ *   → the tasks' queue and schedule triggers.
  *
  * Functions reach their data exactly as in AWS: SQL through the RDS Proxy
  * emulator (TLS, IAM tokens, the application role), the Data API with the
@@ -18,7 +19,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type http from 'node:http';
 import { routes as registryRoutes, tasks as registryTasks } from '../../functions/registry';
-import type { FunctionDefinition, RouteDefinition } from '../../functions/registry-types';
+import type { QueueDefinition, TopicDefinition } from '../../functions/messaging';
+import type { FunctionDefinition, RouteDefinition, TaskDefinition } from '../../functions/registry-types';
 import { DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS } from '../../functions/registry-schema';
 import { tables as registryTables, type TableDefinition } from '../../functions/tables';
 import { loadConfig, type EnvironmentConfig } from '../../infra/config';
@@ -34,6 +36,7 @@ import { createGatewayServer, type AccessLog } from './gateway';
 import type { LocalCredentials } from './iam';
 import type { LocalPostgres } from './postgres';
 import type { RdsProxyEmulator } from './rds-proxy';
+import { startTriggers, type LocalTriggers } from './triggers';
 
 
 export interface LocalRuntimeOptions {
@@ -55,10 +58,15 @@ export interface LocalRuntimeOptions {
   readonly postgresPort?: number;
   /** Routes to serve. @default - every registry route */
   readonly routes?: readonly RouteDefinition[];
-  /** Tasks (functions invoked by name). @default - the registry's tasks */
-  readonly tasks?: readonly FunctionDefinition[];
+  /** Tasks (functions invoked by name, a queue or a schedule). @default - the registry's tasks */
+  readonly tasks?: readonly TaskDefinition[];
   /** DynamoDB tables. @default - functions/tables.ts */
   readonly tables?: Readonly<Record<string, TableDefinition>>;
+  /** SNS topics and SQS queues. @default - functions/messaging.ts */
+  readonly topics?: Readonly<Record<string, TopicDefinition>>;
+  readonly queues?: Readonly<Record<string, QueueDefinition>>;
+  /** Run every `rate(...)` schedule this often instead (tests). @default - each schedule's own rate */
+  readonly scheduleEveryMs?: number;
   /** Directory the routes' `handler` paths are relative to (absolute handler paths are kept). @default "<repo>/functions" */
   readonly functionsDir?: string;
   /** Run the `migrate` task at startup. @default true */
@@ -115,6 +123,8 @@ export interface LocalRuntime {
   readonly timings: Readonly<Record<string, number>>;
   /** Invokes a task (e.g. `migrate`) as the stack would, returning the raw outcome. */
   invokeTask(name: string, event?: unknown): Promise<InvokeOutcome>;
+  /** The queues' event source mappings (by queue name) and the schedules. */
+  readonly triggers: LocalTriggers;
   /** Stops the API, the sandboxes, the stand-ins and both databases. */
   stop(): Promise<void>;
 }
@@ -131,7 +141,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const log = options.log ?? (() => undefined);
   const config = options.config ?? loadConfig(options.environment ?? 'dev');
   const routes = options.routes ?? (registryRoutes as readonly RouteDefinition[]);
-  const tasks = options.tasks ?? (registryTasks as readonly FunctionDefinition[]);
+  const tasks = options.tasks ?? (registryTasks as readonly TaskDefinition[]);
   const teardown = new Teardown();
 
   // Sandboxes exist before the cloud so the migrate task's cold start can
@@ -151,6 +161,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       reset: options.reset,
       functions: [...routes, ...tasks],
       tables: options.tables ?? registryTables,
+      topics: options.topics,
+      queues: options.queues,
       corsOrigins: options.corsOrigins,
       postgresPort: options.postgresPort,
       userPool: options.userPool ?? true,
@@ -187,9 +199,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     if (options.watch) teardown.add(watchFunctions(functionsDir, host, log));
     if (options.prewarm) prewarm(host, gatewayRoutes.map((r) => r.fn));
 
+    // 4. The tasks' triggers: queues (event source mappings) and schedules.
+    const triggers = startTriggers(tasks, tasksByName, host, cloud, { log, scheduleEveryMs: options.scheduleEveryMs });
+    teardown.add(triggers.stop);
+
     const url = `http://${options.host ?? '127.0.0.1'}:${server.port}`;
     const functionEnvironment = Object.fromEntries([...gatewayRoutes.map((r) => r.fn), ...tasksByName.values()].map((fn) => [fn.name, fn.environment]));
-    return runtimeOf({ url, port: server.port, cloud, host, tasksByName, functionEnvironment, timings, teardown });
+    return runtimeOf({ url, port: server.port, cloud, host, tasksByName, functionEnvironment, timings, teardown, triggers });
   } catch (err) {
     await host.close();
     await teardown.run();
@@ -247,6 +263,7 @@ function runtimeOf(parts: {
   functionEnvironment: Record<string, Record<string, string>>;
   timings: Record<string, number>;
   teardown: Teardown;
+  triggers: LocalTriggers;
 }): LocalRuntime {
   const { cloud, host, tasksByName, teardown } = parts;
   let stopping: Promise<void> | undefined;
@@ -273,6 +290,7 @@ function runtimeOf(parts: {
       if (!fn) throw new Error(`unknown task "${name}"; tasks: ${[...tasksByName.keys()].join(', ')}`);
       return host.invoke(fn, event);
     },
+    triggers: parts.triggers,
     stop: () => (stopping ??= teardown.run()),
   };
 }
@@ -322,7 +340,7 @@ function watchFunctions(dir: string, host: FunctionHost, log: (m: string) => voi
     timer = setTimeout(() => {
       const files = [...changed];
       changed.clear();
-      const structural = files.filter((f) => /^(registry|registry-types|tables)\.ts$|^migrations\//.test(f));
+      const structural = files.filter((f) => /^(registry|registry-types|tables|messaging)\.ts$|^migrations\//.test(f));
       if (structural.length) log(`changed ${structural.join(', ')}: restart npm run dev to apply`);
       host.retireAll();
       log(`reloaded functions (${files.slice(0, 3).join(', ')}${files.length > 3 ? ', …' : ''} changed)`);

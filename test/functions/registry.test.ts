@@ -10,7 +10,7 @@ import { routes, tasks } from '../../functions/registry';
 import { FUNCTIONS_DIR } from '../../infra/paths';
 import { BUNDLE_FILE, MIGRATIONS_DIR, renderBundle } from '../../functions/migrations/generate';
 
-const NOT_HANDLERS = new Set(['registry.ts', 'registry-types.ts', 'registry-schema.ts', 'tables.ts', 'testing.ts', 'groups.ts']);
+const NOT_HANDLERS = new Set(['registry.ts', 'registry-types.ts', 'registry-schema.ts', 'tables.ts', 'testing.ts', 'groups.ts', 'messaging.ts']);
 
 function handlerFiles(dir = FUNCTIONS_DIR): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((d) => {

@@ -63,6 +63,8 @@ export function fixtureStack(app: App, config: EnvironmentConfig, bundles: Fixtu
     routes: signedInFixtureRoutes,
     tasks: fixtureTasks,
     tables: fixtureTables,
+    topics: {},
+    queues: {},
     functionsDir: fixtureFunctionsDir,
     archives: bundles.archives,
     stateBackend: {},

@@ -19,6 +19,7 @@ import { VPC_ENI_ACTIONS } from '../../infra/constructs/function';
 import { CLIENT_AUTH_FLOWS } from '../../infra/constructs/user-pool';
 import { loadAllConfigs } from '../../infra/config';
 import { PlatformStack } from '../../infra/stack';
+import { queues, topics } from '../../functions/messaging';
 import { routes, tasks } from '../../functions/registry';
 import { publicReasonProblem } from '../../functions/registry-schema';
 import type { RouteDefinition } from '../../functions/registry-types';
@@ -159,6 +160,50 @@ describe.each(stackNames)('offline plan of stack "%s"', (stack) => {
       expect(proxy.values).toMatchObject({ require_tls: true, engine_family: 'POSTGRESQL', debug_logging: false });
       // The master user (migrations) and the application role (functions), both IAM-only.
       expect(proxy.values.auth).toEqual(Array(1 + appSecrets.length).fill(expect.objectContaining({ auth_scheme: 'SECRETS', iam_auth: 'REQUIRED' })));
+    }
+  });
+
+  test('the async path: encrypted topic and queues, a DLQ, raw delivery, the event source mapping, the schedule and the sns endpoint', () => {
+    const all = configured(stack);
+    const prefix = `${configOf(stack).project}-${stack}`;
+    const of = (type: string) => all.filter((r) => r.type === type);
+    const key = of('aws_kms_key')[0]!.address;
+    expect(planned(stack, 'aws_sns_topic').map((t) => t.values.name)).toEqual(Object.keys(topics).map((t) => `${prefix}-${t}`));
+    for (const t of of('aws_sns_topic')) expect(refsOf(t.expressions.kms_master_key_id)).toContain(`${key}.arn`);
+    const queueNames = Object.keys(queues).flatMap((q) => [`${prefix}-${q}`, `${prefix}-${q}-dlq`]).sort();
+    expect(planned(stack, 'aws_sqs_queue').map((q) => q.values.name).sort()).toEqual(queueNames);
+    for (const q of of('aws_sqs_queue')) expect(refsOf(q.expressions.kms_master_key_id)).toContain(`${key}.arn`);
+    const main = planned(stack, 'aws_sqs_queue').find((q) => q.values.name === `${prefix}-confirmations`)!;
+    expect(main.values.visibility_timeout_seconds).toBe(queues.confirmations.visibilityTimeoutSeconds);
+    const dlq = of('aws_sqs_queue').find((q) => q.expressions.name.constant_value === `${prefix}-confirmations-dlq`)!;
+    expect(refsOf(of('aws_sqs_queue').find((q) => q.address === main.address)!.expressions.redrive_policy)).toContain(`${dlq.address}.arn`);
+    expect(planned(stack, 'aws_sns_topic_subscription').map((s) => [s.values.protocol, s.values.raw_message_delivery])).toEqual([['sqs', true]]);
+    expect(planned(stack, 'aws_sqs_queue_policy')).toHaveLength(2);
+    const [esm] = planned(stack, 'aws_lambda_event_source_mapping');
+    expect(esm!.values).toMatchObject({ batch_size: 10, function_response_types: ['ReportBatchItemFailures'], scaling_config: [{ maximum_concurrency: 2 }] });
+    expect(planned(stack, 'aws_cloudwatch_event_rule').map((r) => [r.values.name, r.values.schedule_expression])).toEqual([[`${prefix}-outbox-sweep`, 'rate(1 minute)']]);
+    const endpoints = planned(stack, 'aws_vpc_endpoint').map((e) => e.values.service_name as string);
+    expect(endpoints).toContain(`com.amazonaws.${configOf(stack).region}.sns`);
+    // SNS may use the key for our topic only.
+    const keyPolicy = of('aws_kms_key_policy')[0]!;
+    const keyDoc = all.find((r) => r.address === refsOf(keyPolicy.expressions.policy).find((x) => x.startsWith('data.') && !x.endsWith('.json')))!;
+    const sns = keyDoc.expressions.statement.find((st: any) => st.sid?.constant_value === 'SnsEncryptsForOurTopics');
+    expect(sns.principals[0].identifiers.constant_value).toEqual(['sns.amazonaws.com']);
+  });
+
+  test('only the publishers may publish, only the confirmations task may consume its queue', () => {
+    const all = configured(stack);
+    const actionsOf = (fnName: string) => {
+      const fn = all.find((r) => r.type === 'aws_lambda_function' && r.expressions.function_name.constant_value === `${configOf(stack).project}-${stack}-${fnName}`)!;
+      const policy = all.find((r) => r.address === fn.depends_on!.find((d) => d.startsWith('aws_iam_role_policy.')))!;
+      const doc = all.find((r) => r.address === refsOf(policy.expressions.policy).find((x) => x.startsWith('data.') && !x.endsWith('.json')))!;
+      return doc.expressions.statement.flatMap((st: any) => st.actions.constant_value as string[]);
+    };
+    for (const fn of [...routes, ...tasks]) {
+      const actions = actionsOf(fn.name);
+      const publishes = ((fn as { data?: { publishes?: string[] } }).data?.publishes ?? []).length > 0;
+      expect([fn.name, actions.includes('sns:Publish')]).toEqual([fn.name, publishes]);
+      expect([fn.name, actions.includes('sqs:ReceiveMessage')]).toEqual([fn.name, fn.name === 'confirmations']);
     }
   });
 

@@ -52,6 +52,7 @@ import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-securit
 import { PASSWORD_POLICY } from '../../infra/constructs/user-pool';
 import { cognitoOrigin, contentSecurityPolicy, FRAME_OPTIONS, HSTS, REFERRER_POLICY } from '../../infra/web-headers';
 import { testApp } from '../support/temp';
+import { addMessaging } from './fixture-messaging';
 
 
 export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -142,7 +143,7 @@ export function buildCompliantStack(extend?: (stack: TerraformStack) => void): {
       Statement: [{ Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [`${fnLogs.arn}:*`] }],
     }),
   });
-  new LambdaFunction(stack, 'fn', {
+  const fn = new LambdaFunction(stack, 'fn', {
     functionName: 'sps-dev-health',
     role: role.arn,
     handler: 'index.handler',
@@ -298,6 +299,8 @@ export function buildCompliantStack(extend?: (stack: TerraformStack) => void): {
     ],
   });
   new IamRolePolicy(stack, 'ci-policy', { name: 'terraform-apply', role: ciRole.id, policy: ciPolicy.json });
+
+  addMessaging(stack, key, fn);
 
   extend?.(stack);
   return { stack, json: JSON.parse(Testing.synth(stack)) as Json };

@@ -145,6 +145,25 @@ const cases: Case[] = [
   ['SPS-COGNITO-7', 'email not verified on sign-up', 'aws_cognito_user_pool.user-pool', (r) => (block(r, 'aws_cognito_user_pool', 'user-pool').auto_verified_attributes = [])],
   ['SPS-COGNITO-7', 'a changed email used before it is verified', 'aws_cognito_user_pool.user-pool', (r) => delete block(r, 'aws_cognito_user_pool', 'user-pool').user_attribute_update_settings],
   ['SPS-API-4', 'API with cors_configuration', 'aws_apigatewayv2_api.api', (r) => (block(r, 'aws_apigatewayv2_api', 'api').cors_configuration = { allow_origins: ['*'] })],
+  ['SPS-SNS-1', 'topic with the AWS-managed key', 'aws_sns_topic.topic', (r) => (block(r, 'aws_sns_topic', 'topic').kms_master_key_id = 'alias/aws/sns')],
+  ['SPS-SNS-2', 'topic policy without the TLS deny', 'aws_sns_topic.topic', (_r, d) => (block(d, 'aws_iam_policy_document', 'topic-policy-doc').statement[0].condition = [])],
+  ['SPS-SNS-2', 'topic without a policy', 'aws_sns_topic.topic', (r) => delete r.aws_sns_topic_policy],
+  ['SPS-SNS-3', 'subscribed queue without a dead-letter queue', 'aws_sns_topic_subscription.subscription', (r) => delete block(r, 'aws_sqs_queue', 'queue').redrive_policy],
+  ['SPS-SNS-3', "subscribed queue whose policy does not name the topic", 'aws_sns_topic_subscription.subscription', (_r, d) => (block(d, 'aws_iam_policy_document', 'queue-policy-doc').statement[0].condition[0].values = ['arn:aws:sns:eu-west-1:123456789012:other'])],
+  ['SPS-SQS-1', 'queue with SSE-SQS only', 'aws_sqs_queue.queue', (r) => {
+    const q = block(r, 'aws_sqs_queue', 'queue');
+    delete q.kms_master_key_id;
+    q.sqs_managed_sse_enabled = true;
+  }],
+  ['SPS-SQS-2', 'queue without a redrive policy (and no DLQ)', 'aws_sqs_queue.queue', (r) => {
+    delete block(r, 'aws_sqs_queue', 'queue').redrive_policy;
+    delete r.aws_sqs_queue.dlq;
+  }],
+  ['SPS-SQS-3', 'dead-letter queue without the TLS deny', 'aws_sqs_queue.dlq', (r) => delete block(r, 'aws_sqs_queue_policy', 'dlq-policy').policy],
+  ['SPS-SQS-4', 'queue policy letting SNS send without aws:SourceArn', 'aws_sqs_queue.queue', (_r, d) => (block(d, 'aws_iam_policy_document', 'queue-policy-doc').statement[0].condition = [])],
+  ['SPS-SQS-4', 'queue policy allowing everyone', 'aws_sqs_queue.queue', (_r, d) => (block(d, 'aws_iam_policy_document', 'queue-policy-doc').statement[0].principals = [{ type: '*', identifiers: ['*'] }])],
+  ['SPS-ESM-1', 'mapping without partial batch responses', 'aws_lambda_event_source_mapping.esm', (r) => delete block(r, 'aws_lambda_event_source_mapping', 'esm').function_response_types],
+  ['SPS-ESM-1', 'visibility timeout under 6x the function timeout', 'aws_lambda_event_source_mapping.esm', (r) => (block(r, 'aws_sqs_queue', 'queue').visibility_timeout_seconds = 29)],
   ['SPS-KMS-1', 'key without rotation', 'aws_kms_key.key', (r) => (block(r, 'aws_kms_key', 'key').enable_key_rotation = false)],
   ['SPS-SM-1', 'secret with the default key', 'aws_secretsmanager_secret.secret', (r) => delete block(r, 'aws_secretsmanager_secret', 'secret').kms_key_id],
   ['SPS-SM-1', 'RDS-managed secret with the default key', 'aws_rds_cluster.db', (r) => delete block(r, 'aws_rds_cluster', 'db').master_user_secret_kms_key_id],

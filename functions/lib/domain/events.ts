@@ -14,6 +14,8 @@ import { ORGANIZERS } from '../../groups';
 import { forbidden, type User } from '../http/auth';
 import { conflict, notFound } from '../http/errors';
 import { cursorCodec, pageOf, pageQuery, type Page } from '../http/page';
+import { withoutNulls } from './confirmations';
+import { enqueue, type OutboxEntry } from './outbox';
 import { label, pathId } from './text';
 
 /** A calendar day that exists, in a year Postgres stores (0001-9999): no "0000-…" and no Feb 30 silently rolled to March. */
@@ -83,17 +85,29 @@ export async function getEvent(db: Database, id: string): Promise<ConferenceEven
   return rows[0]!;
 }
 
-/** A registration with its event, as "my registrations" lists it. */
+/** A registration with its event and its confirmation's state, as "my registrations" lists it. */
 export interface MyRegistration extends Registration {
   eventName: string;
   startsAt: string;
+  /** `pending` until the confirmations task has issued its confirmation. */
+  status: 'pending' | 'confirmed';
+  /** Once confirmed. */
+  confirmationCode?: string;
+}
+
+/** A new registration, and the `registration.created` message committed with it (to publish after the commit). */
+export interface Registered {
+  readonly registration: Registration & { status: 'pending' };
+  readonly announcement: OutboxEntry;
 }
 
 /**
  * Registers the signed-in caller: the attendee's email is the token's
  * verified email (ID tokens carry it; an access token is refused with 403).
+ * The `registration.created` message goes into the outbox in the same
+ * transaction (functions/lib/domain/outbox.ts).
  */
-export async function register(db: Database, eventId: string, input: z.output<typeof RegistrationInput>, user: User): Promise<Registration> {
+export async function register(db: Database, eventId: string, input: z.output<typeof RegistrationInput>, user: User): Promise<Registered> {
   if (!user.email) throw forbidden('Registering needs an ID token: it carries your verified email');
   const email = user.email;
   if (!isId(eventId)) throw notFound('Event not found');
@@ -114,7 +128,9 @@ export async function register(db: Database, eventId: string, input: z.output<ty
     const { capacity, registered } = event.rows[0]!;
     if (registered >= capacity) throw conflict('event_full', 'The event is full');
     await tx.query('UPDATE events SET registered = registered + 1 WHERE id = :eventId', { eventId: sqlParam.uuid(eventId) });
-    return inserted.rows[0]!;
+    const registration = inserted.rows[0]!;
+    const announcement = await enqueue(tx, 'registrations', 'registration.created', { registrationId: registration.id, eventId });
+    return { registration: { ...registration, status: 'pending' as const }, announcement };
   });
 }
 
@@ -145,20 +161,25 @@ export async function listRegistrations(db: Database, eventId: string, limit: nu
   return pageOf(rows, { limit, cursorAfter: (r) => registrationCursorsOf().encode({ at: r.createdAt, id: r.id }) });
 }
 
-/** The caller's registrations with their events, oldest first, a page at a time (the "my registrations" screen). */
+/** The caller's registrations with their events and confirmation states, oldest first, a page at a time (the "my registrations" screen). */
 export async function listMyRegistrations(db: Database, user: User, limit: number, cursor?: string): Promise<Page<MyRegistration>> {
   const after = cursor === undefined ? undefined : registrationCursorsOf().decode(cursor);
   const { rows } = await db.query<MyRegistration>(
-    `SELECT r.id, r.event_id AS "eventId", r.name, r.email, r.created_at AS "createdAt", e.name AS "eventName", e.starts_at AS "startsAt"
-       FROM registrations r JOIN events e ON e.id = r.event_id
+    `SELECT r.id, r.event_id AS "eventId", r.name, r.email, r.created_at AS "createdAt", e.name AS "eventName", e.starts_at AS "startsAt",
+            CASE WHEN c.registration_id IS NULL THEN 'pending' ELSE 'confirmed' END AS status, c.code AS "confirmationCode"
+       FROM registrations r JOIN events e ON e.id = r.event_id LEFT JOIN confirmations c ON c.registration_id = r.id
       WHERE r.user_sub = :userSub ${after ? 'AND (r.created_at, r.id) > (:afterAt, :afterId)' : ''}
       ORDER BY r.created_at, r.id LIMIT :fetch`,
     { userSub: user.sub, fetch: limit + 1, ...(after ? { afterAt: sqlParam.timestamp(after.at), afterId: sqlParam.uuid(after.id) } : {}) },
   );
-  return pageOf(rows, { limit, cursorAfter: (r) => registrationCursorsOf().encode({ at: r.createdAt, id: r.id }) });
+  return pageOf(rows.map(withoutNulls), { limit, cursorAfter: (r) => registrationCursorsOf().encode({ at: r.createdAt, id: r.id }) });
 }
 
-/** Cancels a registration: its attendee or an organizer may, nobody else (403). */
+/**
+ * Cancels a registration: its attendee or an organizer may, nobody else
+ * (403). Its confirmation goes with it (ON DELETE CASCADE); a confirmation
+ * message still on its way then finds no registration.
+ */
 export async function unregister(db: Database, eventId: string, registrationId: string, user: User): Promise<void> {
   if (!isId(eventId) || !isId(registrationId)) throw notFound('Registration not found');
   await db.transaction(async (tx) => {

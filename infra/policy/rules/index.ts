@@ -6,6 +6,7 @@ import { cognitoRules } from './cognito';
 import { auroraRules, dynamodbRules, kmsRules, proxyRules, secretsRules } from './data';
 import { iamRules } from './iam';
 import { lambdaRules } from './lambda';
+import { messagingRules } from './messaging';
 import { securityGroupRulesPack, vpcRules } from './network';
 import { stateRules } from './state';
 import { webRules } from './web';
@@ -20,6 +21,7 @@ export const allRules: readonly Rule[] = [
   ...vpcRules,
   ...apiRules,
   ...cognitoRules,
+  ...messagingRules,
   ...kmsRules,
   ...secretsRules,
   ...logRules,

@@ -65,7 +65,7 @@ function dev(args: string[] = [], viaNpm = false): Promise<Dev> {
     cwd: repo,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PORT: '0', LOCAL_DATA_DIR: dataDir, CORS_ORIGINS: 'http://localhost:4321' },
+    env: { ...process.env, PORT: '0', WEB_PORT: '0', LOCAL_DATA_DIR: dataDir, CORS_ORIGINS: 'http://localhost:4321' },
   });
   started.push(child);
   let out = '';
@@ -114,6 +114,13 @@ test('prints the ready line, applies CORS_ORIGINS, and stops everything on SIGTE
   const pre = await fetch(`${d.url}/posts`, { method: 'OPTIONS', headers: { origin: 'http://localhost:4321', 'access-control-request-method': 'POST' } });
   expect(pre.headers.get('access-control-allow-origin')).toBe('http://localhost:4321');
   expect(postmasters()).toHaveLength(1);
+
+  // The web app on its own origin, which the API allows, with a config.json pointing at this API.
+  expect(await until(() => /^Web app on http:\/\/127\.0\.0\.1:\d+\/$/m.test(d.output()), 5000)).toBe(true);
+  const web = /^Web app on (http:\/\/127\.0\.0\.1:\d+)\/$/m.exec(d.output())![1]!;
+  expect(await fetch(`${web}/config.json`).then((r) => r.json())).toMatchObject({ apiUrl: d.url });
+  const fromWeb = await fetch(`${d.url}/posts`, { method: 'OPTIONS', headers: { origin: web, 'access-control-request-method': 'POST' } });
+  expect(fromWeb.headers.get('access-control-allow-origin')).toBe(web);
 
   // A second dev on the same data dir refuses to start, and leaves the first alone.
   const second = await dev().then(

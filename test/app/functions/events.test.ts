@@ -16,7 +16,7 @@ import { startLocalServices, type InvokeInit, type LocalServices, type TestUser 
 import { errorOf, expectValidProxyResult } from '../../functions/assertions';
 import { captureLogs } from '../../functions/events';
 
-const SQL_ROUTES = ['events-create', 'events-get', 'registrations-create', 'registrations-list', 'registrations-delete', 'me-registrations', 'health'];
+const SQL_ROUTES = ['events-create', 'events-list', 'events-get', 'registrations-create', 'registrations-list', 'registrations-delete', 'me-registrations', 'health'];
 
 const organizer: TestUser = { sub: 'sub-olga', email: 'olga@example.com', groups: ['organizers'] };
 const attendee = (n: number | string): TestUser => ({ sub: `sub-attendee-${n}`, email: `a${n}@example.com` });
@@ -153,6 +153,41 @@ describe('events and registrations handlers', () => {
       expect(missing.statusCode).toBe(404);
       expect(errorOf(missing).code).toBe('not_found');
     }
+  });
+
+  test('GET /events lists upcoming events soonest first, a page at a time, with their seats taken; started events are not listed (public)', async () => {
+    const tag = randomUUID().slice(0, 8);
+    const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().replace(/\.\d{3}Z$/, '.000Z');
+    const create = async (name: string, startsAt: string) => {
+      const r = await call('events-create', 'POST', '/events', { json: { name: `${name} ${tag}`, capacity: 5, startsAt }, user: organizer });
+      expect(r.statusCode).toBe(201);
+      return JSON.parse(r.body) as { id: string };
+    };
+    const later = await create('Later', inDays(400));
+    const sooner = await create('Sooner', inDays(300));
+    const tied = await create('Tied', inDays(300));
+    await create('Started', inDays(-1));
+    await registerAt(sooner.id, { name: 'Ann' }, attendee(`list-${tag}`));
+
+    const seen: { id: string; name: string; startsAt: string; registered: number; capacity: number }[] = [];
+    let cursor: string | null = null;
+    do {
+      const r = await call('events-list', 'GET', '/events', { query: { limit: '2', ...(cursor ? { cursor } : {}) } });
+      expect(r.statusCode).toBe(200);
+      const page = JSON.parse(r.body) as { items: typeof seen; nextCursor: string | null };
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    const ours = seen.filter((e) => e.name.endsWith(tag));
+    const tiedFirst = [sooner.id, tied.id].sort();
+    expect(ours.map((e) => e.id)).toEqual([...tiedFirst, later.id]);
+    expect(ours.find((e) => e.id === sooner.id)).toMatchObject({ registered: 1, capacity: 5 });
+    expect(seen.every((e) => Date.parse(e.startsAt) > Date.now())).toBe(true);
+    expect(new Set(seen.map((e) => e.id)).size).toBe(seen.length);
+
+    const bad = await call('events-list', 'GET', '/events', { query: { cursor: 'garbage' } });
+    expect([bad.statusCode, errorOf(bad).details]).toEqual([400, [{ path: 'query.cursor', message: 'Invalid cursor' }]]);
   });
 
   test('registering: the email comes from the token, never the body; 401 without a token, 403 with an access token (no email)', async () => {
