@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { AdminGetUserCommand, AdminUpdateUserAttributesCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { AdminGetUserCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { userPoolClient } from '../local/cognito';
 import { signIn } from '../local/cognito/sign-in';
@@ -91,27 +91,13 @@ export async function emailedCode(app: LocalApp, email: string): Promise<string>
   return user.ConfirmationCode;
 }
 
-/**
- * Whether the pool marked the email verified at confirmation, as Cognito does
- * (the API reads the email of a verified address only). cognito-local 5.3.0's
- * ConfirmSignUp does not: `fixUnverified` then sets it as Cognito would have.
- */
+/** Whether the pool marked the email verified at confirmation, as Cognito does (the API reads a verified email only). */
 export async function emailVerified(app: LocalApp, email: string): Promise<boolean> {
   const pool = app.runtime.userPool!;
   const client = userPoolClient(pool);
   try {
     const user = await client.send(new AdminGetUserCommand({ UserPoolId: pool.userPoolId, Username: email }));
     return user.UserAttributes?.some((a) => a.Name === 'email_verified' && a.Value === 'true') ?? false;
-  } finally {
-    client.destroy();
-  }
-}
-
-export async function fixUnverified(app: LocalApp, email: string): Promise<void> {
-  const pool = app.runtime.userPool!;
-  const client = userPoolClient(pool);
-  try {
-    await client.send(new AdminUpdateUserAttributesCommand({ UserPoolId: pool.userPoolId, Username: email, UserAttributes: [{ Name: 'email', Value: email }, { Name: 'email_verified', Value: 'true' }] }));
   } finally {
     client.destroy();
   }

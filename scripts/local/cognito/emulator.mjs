@@ -24,7 +24,6 @@ const services = require('cognito-local/lib/services');
 const { CognitoServiceFactoryImpl } = require('cognito-local/lib/services/cognitoService');
 const { CryptoService } = require('cognito-local/lib/services/crypto');
 const { StormDBDataStoreFactory } = require('cognito-local/lib/services/dataStore/stormDb');
-const { ConsoleMessageSender } = require('cognito-local/lib/services/messageDelivery/consoleMessageSender');
 const { MessageDeliveryService } = require('cognito-local/lib/services/messageDelivery/messageDelivery');
 const { otp } = require('cognito-local/lib/services/otp');
 const { JwtTokenGenerator } = require('cognito-local/lib/services/tokenGenerator');
@@ -32,6 +31,43 @@ const { UserPoolServiceFactoryImpl } = require('cognito-local/lib/services/userP
 
 const logger = pino({ level: logLevel ?? 'error' }, pino.destination(2));
 const ctx = { logger };
+
+/**
+ * Delivers a code (sign-up confirmation, password reset) to the runtime, which
+ * prints it: locally no email goes out. Implements cognito-local's message
+ * sender (its ConsoleMessageSender boxes the code into a log line the runtime
+ * keeps at level error).
+ */
+class RuntimeMessageSender {
+  sendEmail(_ctx, user, destination, { __code }) {
+    process.send?.({ type: 'code', username: user.Username, destination, code: __code });
+    return Promise.resolve();
+  }
+  sendSms(ctx, user, destination, message) {
+    return this.sendEmail(ctx, user, destination, message);
+  }
+}
+
+/**
+ * Cognito marks the email verified when the user confirms their sign-up with
+ * the code sent to it ("Confirming user accounts", Cognito developer guide:
+ * confirming by a code sent by email verifies the email address);
+ * cognito-local's ConfirmSignUp only confirms the account. Done here through
+ * its own AdminUpdateUserAttributes.
+ */
+function verifiesEmailOnConfirm(route, cognito) {
+  return (target) => {
+    const handler = route(target);
+    if (target !== 'ConfirmSignUp' || !handler) return handler;
+    return async (context, req) => {
+      const res = await handler(context, req);
+      const userPool = await cognito.getUserPoolForClientId(context, req.ClientId);
+      const update = route('AdminUpdateUserAttributes');
+      await update(context, { UserPoolId: userPool.options.Id, Username: req.Username, UserAttributes: [{ Name: 'email_verified', Value: 'true' }] });
+      return res;
+    };
+  };
+}
 
 async function listen(requestedPort) {
   const config = {
@@ -47,12 +83,12 @@ async function listen(requestedPort) {
     clock,
     cognito,
     config,
-    messages: new services.MessagesService(triggers, new MessageDeliveryService(new ConsoleMessageSender())),
+    messages: new services.MessagesService(triggers, new MessageDeliveryService(new RuntimeMessageSender())),
     otp,
     tokenGenerator: new JwtTokenGenerator(clock, triggers, config.TokenConfig),
     triggers,
   };
-  const server = await createServer(Router(all), logger, config.ServerConfig, all).start();
+  const server = await createServer(verifiesEmailOnConfirm(Router(all), cognito), logger, config.ServerConfig, all).start();
   // Read at each sign-in, so it can be set once the port is known.
   config.TokenConfig.IssuerDomain = `http://127.0.0.1:${server.address().port}`;
   return server;

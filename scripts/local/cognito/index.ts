@@ -120,10 +120,20 @@ async function startEmulator(dataDir: string, previous: UserPoolState | undefine
   };
   child.stdout!.on('data', lines);
   child.stderr!.on('data', lines);
+  // Codes Cognito would email (sign-up confirmation, password reset): printed, since nothing is sent locally.
+  child.on('message', (m: { type: string; destination?: string; code?: string }) => {
+    if (m.type === 'code') log(`Cognito code for ${m.destination}: ${m.code} (locally printed, not emailed)`);
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const ready = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the Cognito user pool emulator did not start within ${STARTUP_TIMEOUT_MS / 1000} s`)), STARTUP_TIMEOUT_MS);
-    child.once('message', (m: { type: string; port: number }) => (clearTimeout(timer), resolve(m.port)));
+    const onReady = (m: { type: string; port: number }) => {
+      if (m.type !== 'ready') return;
+      child.off('message', onReady);
+      clearTimeout(timer);
+      resolve(m.port);
+    };
+    child.on('message', onReady);
     child.once('error', (err) => (clearTimeout(timer), reject(err)));
     child.once('exit', (code, signal) => (clearTimeout(timer), reject(new Error(`the Cognito user pool emulator exited during startup (${signal ?? `code ${code}`})`))));
   }).catch((err: unknown) => {
