@@ -30,6 +30,9 @@ export const SYNTH_GUARDS: readonly string[] = [
   'SPS-DDB-1', // point-in-time recovery
   'SPS-DDB-2', // KMS encryption
   'SPS-API-4', // CORS in the functions, not in API Gateway
+  'SPS-SNS-1', // topics encrypted with our key
+  'SPS-SQS-1', // queues encrypted with our key
+  'SPS-SQS-2', // every queue has a dead-letter queue
 ];
 
 export interface SecureDefaultsProps {
