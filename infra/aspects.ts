@@ -45,6 +45,9 @@ export const SYNTH_GUARDS: readonly string[] = [
   'SPS-S3-6', // the web bucket is read by its distribution only
   'SPS-CF-1', // viewers on HTTPS only
   'SPS-CF-3', // S3 origins through OAC
+  'SPS-SNS-1', // topics encrypted with our key
+  'SPS-SQS-1', // queues encrypted with our key
+  'SPS-SQS-2', // every queue has a dead-letter queue
 ];
 
 export interface SecureDefaultsProps {

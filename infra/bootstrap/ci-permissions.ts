@@ -57,6 +57,8 @@ const allow = (sid: string, actions: string[], resources: string[], condition?: 
 });
 
 const tagIs = (kind: 'ResourceTag' | 'RequestTag', env: string) => [{ test: 'StringEquals', variable: `aws:${kind}/environment`, values: [env] }];
+/** Event source mapping actions, only for the environment's functions. */
+const ownFunction = (lambdaArns: string) => [{ test: 'ArnLike', variable: 'lambda:FunctionArn', values: [lambdaArns] }];
 
 /** Names and ARN patterns of one environment's resources. */
 export function environmentArns(s: EnvironmentScope) {
@@ -90,6 +92,11 @@ export function environmentArns(s: EnvironmentScope) {
     // Pool ids are random; the app client and groups are authorised on their pool (Service Authorization Reference, cognito-idp).
     userPool: `arn:${p}:cognito-idp:${r}:*:userpool/*`,
     ec2: (type: string) => `arn:${p}:ec2:${r}:*:${type}/*`,
+    topic: `arn:${p}:sns:${r}:*:${prefix}-*`,
+    queue: `arn:${p}:sqs:${r}:*:${prefix}-*`,
+    rule: `arn:${p}:events:${r}:*:rule/${prefix}-*`,
+    // Event source mappings are named by a UUID; every action on them takes the lambda:FunctionArn condition.
+    eventSourceMapping: `arn:${p}:lambda:${r}:*:event-source-mapping:*`,
   };
 }
 
@@ -129,6 +136,11 @@ function scopedReads(s: EnvironmentScope): PolicyStatementJson[] {
     allow('ReadApis', ['apigateway:GET'], [a.apis, a.api, a.apiTags]),
     // What aws_cognito_user_pool / _client / _user_group read (provider cognitoidp: DescribeUserPool, GetUserPoolMfaConfig, …).
     allow('ReadUserPools', USER_POOL_READS, [a.userPool], tagIs('ResourceTag', s.environment)),
+    // Topics and their subscriptions (`<topic arn>:<id>`), queues, schedule rules, event source mappings.
+    allow('ReadTopics', ['sns:GetTopicAttributes', 'sns:GetDataProtectionPolicy', 'sns:ListTagsForResource', 'sns:GetSubscriptionAttributes', 'sns:ListSubscriptionsByTopic'], [a.topic, `${a.topic}:*`]),
+    allow('ReadQueues', ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ListQueueTags'], [a.queue]),
+    allow('ReadRules', ['events:DescribeRule', 'events:ListTargetsByRule', 'events:ListTagsForResource'], [a.rule]),
+    allow('ReadEventSourceMappings', ['lambda:GetEventSourceMapping'], [a.eventSourceMapping], ownFunction(a.lambda)),
   ];
 }
 
@@ -255,6 +267,13 @@ export function applyStatements(s: EnvironmentScope, state: StateLocation, bound
       tagIs('ResourceTag', env),
     ),
     allow('ManageOwnAliases', ['kms:CreateAlias', 'kms:UpdateAlias', 'kms:DeleteAlias'], [a.kmsAlias]),
+    // SNS, SQS, EventBridge rules by name; event source mappings of the environment's functions only.
+    allow('ManageTopics', ['sns:CreateTopic', 'sns:DeleteTopic', 'sns:SetTopicAttributes', 'sns:TagResource', 'sns:UntagResource', 'sns:Subscribe', 'sns:Unsubscribe', 'sns:SetSubscriptionAttributes'], [a.topic, `${a.topic}:*`]),
+    allow('ManageQueues', ['sqs:CreateQueue', 'sqs:DeleteQueue', 'sqs:SetQueueAttributes', 'sqs:TagQueue', 'sqs:UntagQueue'], [a.queue]),
+    allow('ManageRules', ['events:PutRule', 'events:DeleteRule', 'events:EnableRule', 'events:DisableRule', 'events:PutTargets', 'events:RemoveTargets', 'events:TagResource', 'events:UntagResource'], [a.rule]),
+    // CreateEventSourceMapping has no resource type (AWS requires "*"); the condition names the functions.
+    allow('CreateEventSourceMappings', ['lambda:CreateEventSourceMapping'], ['*'], ownFunction(a.lambda)),
+    allow('ManageEventSourceMappings', ['lambda:UpdateEventSourceMapping', 'lambda:DeleteEventSourceMapping'], [a.eventSourceMapping], ownFunction(a.lambda)),
     // API Gateway v2: the API by tag. Its routes, integrations and stages do not inherit the API's
     // tags for authorization (only the v1 API does), so they are granted by path (docs/ci-cd.md).
     allow('CreateApi', ['apigateway:POST'], [a.apis, a.apiTags], tagIs('RequestTag', env)),
@@ -282,7 +301,7 @@ export function applyStatements(s: EnvironmentScope, state: StateLocation, bound
 }
 
 /** Services whose resources carry the environment tag (provider default_tags). */
-const TAGGED_SERVICES = ['ec2', 'rds', 'kms', 'apigateway', 'lambda', 'dynamodb', 'logs', 'secretsmanager', 'cognito-idp'];
+const TAGGED_SERVICES = ['ec2', 'rds', 'kms', 'apigateway', 'lambda', 'dynamodb', 'logs', 'secretsmanager', 'cognito-idp', 'sns', 'sqs', 'events'];
 
 /**
  * IAM's size limits (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html):
@@ -380,5 +399,7 @@ export function boundaryStatements(s: EnvironmentScope): PolicyStatementJson[] {
     allow('UseOwnSecrets', ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'], [a.appSecret]),
     allow('ProxyReadsMasterSecret', ['secretsmanager:GetSecretValue'], [a.rdsSecret]),
     allow('UseOwnKeys', ['kms:Decrypt', 'kms:GenerateDataKey'], [a.kmsKey], tagIs('ResourceTag', s.environment)),
+    allow('PublishToOwnTopics', ['sns:Publish'], [a.topic]),
+    allow('ConsumeOwnQueues', ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], [a.queue]),
   ];
 }

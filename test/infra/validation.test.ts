@@ -352,4 +352,13 @@ describe('SecureDefaults aspect: escape-hatch changes that drop a secure default
   test('fails when a function is taken out of the VPC', () => {
     expect(synthAfter((s) => s.functions['posts-list']!.lambda.resetVpcConfig())).toThrow(/SPS-LAMBDA-1: /);
   });
+
+  test('fails when a topic or a queue loses our KMS key', () => {
+    expect(synthAfter((s) => s.messaging!.topics.registrations!.resetKmsMasterKeyId())).toThrow(/topic-registrations\] SPS-SNS-1: kms_master_key_id=unset/);
+    expect(synthAfter((s) => s.messaging!.queues.confirmations!.resetKmsMasterKeyId())).toThrow(/queue-confirmations\] SPS-SQS-1: kms_master_key_id=unset/);
+  });
+
+  test('fails when a queue loses its dead-letter queue', () => {
+    expect(synthAfter((s) => s.messaging!.queues.confirmations!.resetRedrivePolicy())).toThrow(/queue-confirmations\] SPS-SQS-2: no dead-letter queue/);
+  });
 });

@@ -38,6 +38,8 @@ export const STAR_RESOURCE_ACTIONS = new Set(
     'secretsmanager:GetRandomPassword',
     'iam:GetAccountSummary',
     'tag:GetResources',
+    // No resource type in the service authorization reference; scoped with lambda:FunctionArn instead.
+    'lambda:CreateEventSourceMapping',
   ].map((a) => a.toLowerCase()),
 );
 

@@ -89,7 +89,7 @@ export const messagingRules: Rule[] = [
   {
     id: 'SPS-SNS-3',
     title: 'SQS subscriptions deliver to a queue of this stack that has a dead-letter queue and accepts the topic',
-    mapsTo: [],
+    mapsTo: ['(no cdk-nag/checkov equivalent)'],
     rationale: 'A subscribed queue without a DLQ loses poison messages after retention; one whose policy does not name the topic silently drops every delivery.',
     fix: "Subscribe a queue with a redrive_policy, whose aws_sqs_queue_policy allows sqs:SendMessage to sns.amazonaws.com with aws:SourceArn = the topic's arn.",
     resourceTypes: ['aws_sns_topic_subscription'],
@@ -165,7 +165,7 @@ export const messagingRules: Rule[] = [
   {
     id: 'SPS-ESM-1',
     title: 'SQS event source mappings report partial batch failures, and the queue hides a message at least 6x the function timeout',
-    mapsTo: [],
+    mapsTo: ['(no cdk-nag/checkov equivalent)'],
     rationale: "Without ReportBatchItemFailures one bad message retries its whole batch; a visibility timeout under 6x the function's timeout re-delivers batches still being retried after throttling (AWS guidance).",
     fix: 'Set function_response_types = ["ReportBatchItemFailures"] on the mapping and visibility_timeout_seconds >= 6 x the function timeout on the queue.',
     resourceTypes: ['aws_lambda_event_source_mapping'],
