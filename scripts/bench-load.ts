@@ -22,6 +22,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { physicalTableName } from '../functions/tables';
 import { formatLoad, runLoad, verifyLoad, type LoadTarget } from './bench-load-lib';
+import { loadUserCounts, signInLoadUsers } from './bench-load-users';
+import { readUserPoolState } from './local/cognito';
 
 // Local Node may be older than Lambda's; the SDK's notice about it is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -29,10 +31,11 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const SELF = fileURLToPath(import.meta.url);
 const REPO = path.resolve(path.dirname(SELF), '..');
 
-const USAGE = `Usage: npm run bench:load [-- --duration <s>] [-- --connections <n>] [-- --no-profile] [-- --json]
+const USAGE = `Usage: npm run bench:load [-- --duration <s>] [-- --connections <n>] [-- --attendees <n>] [-- --no-profile] [-- --json]
 
   --duration <s>      seconds of load (default 20)
   --connections <n>   concurrent connections (default 16)
+  --attendees <n>     users signed in to register, each once per event (default 1.5 x duration x connections)
   --no-profile        do not run the runtime under --cpu-prof
   --json              print the result as JSON
 `;
@@ -249,6 +252,7 @@ async function main(): Promise<void> {
   }
   const duration = option(args, '--duration', 20);
   const connections = option(args, '--connections', 16);
+  const attendees = args.includes('--attendees') ? option(args, '--attendees', 0) : undefined;
   const profile = !args.includes('--no-profile');
   const asJson = args.includes('--json');
   const say = (m: string) => (asJson ? undefined : console.log(m));
@@ -281,20 +285,26 @@ async function main(): Promise<void> {
       });
       child.once('exit', (code) => reject(new Error(`runtime exited (${code}) before ready`)));
     });
+    const pool = await readUserPoolState(dataDir);
+    if (!pool) throw new Error(`the runtime wrote no user pool state in ${dataDir}`);
     const target: LoadTarget = {
       url: info.url,
       postgres: info.postgres,
       dynamo: { endpoint: info.dynamo.endpoint, postsTable: physicalTableName('sps', 'dev', 'posts') },
+      userPool: { state: pool, dataDir },
     };
-    say(`runtime ${info.url} (pid ${child.pid}, postgres pid ${info.postgres.pid}); warming up…`);
+    // The workload's users, signed in through the user pool before anything is measured.
+    say(`runtime ${info.url} (pid ${child.pid}, postgres pid ${info.postgres.pid}); signing users in…`);
+    const users = await signInLoadUsers(target.userPool, loadUserCounts({ durationSeconds: duration, connections, attendees }));
+    say(`${users.authors.length} authors, an organizer and ${users.attendees.length} attendees signed in (${users.signInSeconds.toFixed(1)} s); warming up…`);
     // Warm-up: every sandbox started and JIT-warm before measuring.
-    await runLoad(target, { durationSeconds: 3, connections: 4, seedPosts: 5, registrationEvents: 1 });
+    await runLoad(target, { durationSeconds: 3, connections: 4, seedPosts: 5, registrationEvents: 1, users });
 
     const cpu0 = { runtime: cpuOf(child.pid!), threads: threadsCpu(child.pid!), postgres: postgresCpu(info.postgres.pid), bench: process.cpuUsage() };
     const t0 = Date.now();
     const window0 = Number(process.hrtime.bigint() / 1000n);
     say(`load: ${connections} connections for ${duration} s…`);
-    const result = await runLoad(target, { durationSeconds: duration, connections });
+    const result = await runLoad(target, { durationSeconds: duration, connections, users });
     const wall = (Date.now() - t0) / 1000;
     const window: [number, number] = [window0, Number(process.hrtime.bigint() / 1000n)];
     const threads1 = threadsCpu(child.pid!);

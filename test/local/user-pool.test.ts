@@ -4,7 +4,7 @@
  * signs a user in and prints a token as its last line, the API accepts that
  * token on a signed-in route (the handler chain sees the user and its
  * groups), the pool and client ids survive a restart, and the emulator never
- * outlives the process that started it.
+ * outlives the process that started it. Sign-ins may run concurrently.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RouteDefinition } from '../../functions/registry-types';
 import { readUserPoolState } from '../../scripts/local/cognito';
+import { signIn } from '../../scripts/local/cognito/sign-in';
 import { startLocalRuntime, type LocalRuntime } from '../../scripts/local/runtime';
 import { configFor } from '../fixtures/environments';
 import { fixtureFunctionsDir, fixtureTables } from '../fixtures/registry';
@@ -92,6 +93,20 @@ describe('npm run dev:token against a running runtime', () => {
     const res = await call(runtime, '/whoami', run.token);
     expect(res.status).toBe(200);
     expect(((await res.json()) as { user: { email?: string; tokenUse: string } }).user).toMatchObject({ tokenUse: 'access' });
+  });
+
+  test('concurrent sign-ins (tests sign many users in at once) each keep their password, and none reads a half-written file', async () => {
+    const emails = Array.from({ length: 16 }, (_, i) => `crowd-${i}@example.com`);
+    // Staggered, so some read the password file while others write it.
+    const users = await Promise.all(emails.map(async (email, i) => (await new Promise((r) => setTimeout(r, i * 7)), signIn(runtime.userPool!, dataDir, { email }))));
+    expect(new Set(users.map((u) => u.sub)).size).toBe(emails.length);
+    const kept = JSON.parse(readFileSync(path.join(dataDir, 'cognito-users.json'), 'utf8')) as Record<string, string>;
+    expect(Object.keys(kept)).toEqual(expect.arrayContaining(emails));
+    expect(spawnSync('stat', ['-c', '%a', path.join(dataDir, 'cognito-users.json')], { encoding: 'utf8' }).stdout.trim()).toBe('600');
+    // Each signs in again with the password kept for it (none had to be set anew).
+    const again = await Promise.all(emails.map((email) => signIn(runtime.userPool!, dataDir, { email })));
+    expect(again.map((u) => u.sub)).toEqual(users.map((u) => u.sub));
+    expect(JSON.parse(readFileSync(path.join(dataDir, 'cognito-users.json'), 'utf8'))).toEqual(kept);
   });
 
   test('refuses a group the pool does not have, and a bad email, with the fix', () => {

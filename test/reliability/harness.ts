@@ -1,7 +1,8 @@
 /**
  * Shared harness for the reliability suites: a real local runtime (the one
  * `npm run dev` serves, on the app's registry unless told otherwise) on port 0
- * with a temporary data dir, raw HTTP on loopback, and direct views of its
+ * with a temporary data dir, raw HTTP on loopback, users of its user pool with
+ * real tokens (auth.ts), what it recorded per request, and direct views of its
  * Postgres and dynalite state.
  */
 import fs from 'node:fs/promises';
@@ -15,6 +16,7 @@ import { physicalTableName, tables as registryTables } from '../../functions/tab
 import type { RouteDefinition } from '../../functions/registry-types';
 import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../../scripts/local/runtime';
 import { LOCAL_AWS_CREDENTIALS } from '../../scripts/local/dynamo';
+import { Invocations, poolUsers, type Users } from './auth';
 
 export interface Harness {
   readonly runtime: LocalRuntime;
@@ -22,6 +24,12 @@ export interface Harness {
   readonly dataDir: string;
   /** Runtime messages (function errors, timeouts) seen so far. */
   readonly logs: string[];
+  /** Users of the runtime's user pool and their tokens. */
+  readonly users: Users;
+  /** The access log and the functions' log lines, per request: did a request reach a function? */
+  readonly invocations: Invocations;
+  /** The function a route's requests go to (`<project>-<env>-<name>`), as the access log names it. */
+  functionName(route: Pick<RouteDefinition, 'name'>): string;
   /** A pg client on the runtime's Postgres (reconnects on demand). */
   sql<Row = Record<string, unknown>>(text: string, values?: unknown[]): Promise<Row[]>;
   /** The physical name of a table of the app (`<project>-<env>-<table>`). */
@@ -78,7 +86,9 @@ export async function startHarness(name: string, options: Partial<LocalRuntimeOp
   const dataDir = options.dataDir ?? (await tempDir(name));
   const removeDataDir = () => (options.dataDir ? undefined : fs.rm(dataDir, { recursive: true, force: true }));
   const logs: string[] = [];
+  const invocations = new Invocations();
   let runtime: LocalRuntime | undefined;
+  let users: Users | undefined;
   try {
     runtime = await startLocalRuntime({
       port: 0,
@@ -87,13 +97,20 @@ export async function startHarness(name: string, options: Partial<LocalRuntimeOp
         logs.push(m);
         if (process.env.RELIABILITY_DEBUG) console.log(m);
       },
-      // Thousands of request log lines would bury the test report.
-      functionLogs: (text) => {
-        if (process.env.RELIABILITY_DEBUG) process.stdout.write(text);
-      },
       ...options,
+      onRequest: (entry) => {
+        invocations.onRequest(entry);
+        options.onRequest?.(entry);
+      },
+      // Thousands of request log lines would bury the test report.
+      functionLogs: (text, fn) => {
+        invocations.onFunctionLog(text, fn);
+        if (options.functionLogs) options.functionLogs(text, fn);
+        else if (process.env.RELIABILITY_DEBUG) process.stdout.write(text);
+      },
     });
-    await warmUp(runtime.url, options.routes ?? registryRoutes, logs);
+    if (runtime.userPool) users = poolUsers(runtime.userPool, dataDir);
+    await warmUp(runtime.url, options.routes ?? registryRoutes, logs, users);
   } catch (err) {
     await runtime?.stop();
     await removeDataDir();
@@ -103,11 +120,15 @@ export async function startHarness(name: string, options: Partial<LocalRuntimeOp
   const sql = <Row>(text: string, values?: unknown[]) => pgQuery<Row>(started.postgres, text, values);
   const tableName = (table: string) => physicalTableName(started.cloud.config.project, started.cloud.config.name, table);
   const itemCount = (table: string) => scanCount(started.dynamo.endpoint, tableName(table));
+  const { project, name: environment } = started.cloud.config;
   return {
     runtime: started,
     url: started.url,
     dataDir,
     logs,
+    users: users ?? noUserPool,
+    invocations,
+    functionName: (route) => `${project}-${environment}-${route.name}`,
     sql,
     tableName,
     itemCount,
@@ -124,6 +145,9 @@ export async function startHarness(name: string, options: Partial<LocalRuntimeOp
   };
 }
 
+const withoutPool = () => Promise.reject(new Error('the runtime has no user pool (userPool: false)'));
+const noUserPool: Users = { token: withoutPool, headersFor: withoutPool, signIn: withoutPool, otherPoolToken: withoutPool };
+
 /** The route's path with each `{param}` (or `{param+}`) replaced by `value(name)`. */
 export function fillPath(path: string, value: (param: string) => string): string {
   return path.replace(/\{([^}+]+)\+?\}/g, (_m, name: string) => value(name));
@@ -131,17 +155,21 @@ export function fillPath(path: string, value: (param: string) => string): string
 
 /**
  * One harmless request per route, two at a time, so every function's sandbox
- * has started before a test measures anything. Starting them all at once
- * (`prewarm`) on a busy 2-core machine can push a sandbox past Lambda's 10 s
- * init limit; a sandbox that fails init is retired and started again.
+ * has started before a test measures anything (a signed-in route's with a
+ * token of its groups: the authorizer would keep the function from starting).
+ * Starting them all at once (`prewarm`) on a busy 2-core machine can push a
+ * sandbox past Lambda's 10 s init limit; a sandbox that fails init is retired
+ * and started again.
  */
-export async function warmUp(url: string, routes: readonly Pick<RouteDefinition, 'method' | 'path'>[], logs: string[] = []): Promise<void> {
-  const queue = routes.map((r) => [r.method, fillPath(r.path, () => 'warm-up')] as const);
+export async function warmUp(url: string, routes: readonly Pick<RouteDefinition, 'method' | 'path' | 'auth'>[], logs: string[] = [], users?: Users): Promise<void> {
+  const queue = [...routes];
   const worker = async () => {
-    for (let next = queue.shift(); next; next = queue.shift()) {
-      const [method, target] = next;
+    for (let route = queue.shift(); route; route = queue.shift()) {
+      const { method } = route;
+      const target = fillPath(route.path, () => 'warm-up');
+      const headers = route.auth && users ? await users.headersFor(route) : {};
       for (let attempt = 1; ; attempt++) {
-        const r = await request(url, { method, target, timeoutMs: 30_000 });
+        const r = await request(url, { method, target, headers, timeoutMs: 30_000 });
         if (r.status !== 500 && r.status !== 503) break;
         if (attempt === 3) throw new Error(`warm-up ${method} ${target} -> ${r.status}; runtime log:\n${logs.slice(-5).join('\n')}`);
       }
@@ -207,15 +235,26 @@ export function request(base: string, r: RawRequest): Promise<Reply> {
   });
 }
 
+export interface CallOptions {
+  /** Sent as `authorization: Bearer <token>`. @default - none */
+  readonly token?: string;
+  readonly headers?: Record<string, string>;
+  readonly timeoutMs?: number;
+}
+
 /** JSON request helper. */
-export function call(base: string, method: string, target: string, body?: unknown, timeoutMs?: number): Promise<Reply & { json: any }> {
+export function call(base: string, method: string, target: string, body?: unknown, options: CallOptions = {}): Promise<Reply & { json: any }> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return request(base, {
     method,
     target,
-    headers: payload === undefined ? {} : { 'content-type': 'application/json' },
+    headers: {
+      ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }),
+      ...options.headers,
+    },
     body: payload,
-    timeoutMs,
+    timeoutMs: options.timeoutMs,
   }).then((r) => ({ ...r, json: parseJson(r.text) }));
 }
 
@@ -241,8 +280,40 @@ export function isContractError(r: Reply): boolean {
   );
 }
 
-/** Fails unless the reply is a success or a 4xx of the error contract, with a short message (the body of a 5xx, never a 300 KB input). */
-export function assertContract(r: Reply, what: string): void {
+/**
+ * True when a reply is API Gateway's JWT authorizer refusing the token: 401
+ * `{"message":"Unauthorized"}` with a `Bearer` challenge and no content type
+ * (docs/local-runtime.md#sign-in-locally). No function ran.
+ */
+export function isAuthorizerRefusal(r: Reply): boolean {
+  return (
+    r.status === 401 &&
+    r.text === '{"message":"Unauthorized"}' &&
+    /^Bearer\b/.test(String(r.headers['www-authenticate'] ?? '')) &&
+    r.headers['content-type'] === undefined
+  );
+}
+
+/**
+ * What a request carried to a route, for `assertContract`: `public` (a route
+ * without `auth`; whatever its headers), `signed-in` (a valid token of a user
+ * in the route's groups) or `refused` (no token, or one the authorizer refuses).
+ */
+export type Credential = 'public' | 'signed-in' | 'refused';
+
+/**
+ * Fails unless the reply is the right kind of answer, with a short message
+ * (the body of a 5xx, never a 300 KB input): a success or a 4xx of the error
+ * contract, except that a request without a valid token to a signed-in route
+ * must get the authorizer's 401 and nothing else, and a request with a valid
+ * token must never get a 401 (so no refusal hides what the function answers).
+ */
+export function assertContract(r: Reply, what: string, credential: Credential = 'public'): void {
+  if (credential === 'refused') {
+    if (isAuthorizerRefusal(r)) return;
+    throw new Error(`${what} (no valid token) -> ${r.status} ${r.text.slice(0, 300)}: expected API Gateway's 401 {"message":"Unauthorized"}`);
+  }
+  if (credential === 'signed-in' && r.status === 401) throw new Error(`${what} (with a valid token) -> 401 ${r.text.slice(0, 300)}`);
   if (r.status >= 200 && r.status < 300) return;
   if (isContractError(r)) return;
   throw new Error(`${what} -> ${r.status} ${r.text.slice(0, 300)}`);

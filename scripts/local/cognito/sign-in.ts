@@ -110,10 +110,33 @@ async function setPassword(client: CognitoIdentityProviderClient, userPoolId: st
   const password = `${randomBytes(18).toString('base64url')}Aa1!`;
   await client.send(new AdminSetUserPasswordCommand({ UserPoolId: userPoolId, Username: email, Password: password, Permanent: true }));
   passwords[email] = password;
-  const file = path.join(dataDir, PASSWORDS_FILE);
-  await fs.writeFile(file, `${JSON.stringify(passwords, null, 2)}\n`, { mode: 0o600 });
-  await fs.chmod(file, 0o600);
+  await keepPassword(dataDir, email, password);
   return password;
+}
+
+/** Writes to the passwords file, one at a time per file in this process. */
+const passwordWrites = new Map<string, Promise<void>>();
+
+/**
+ * Adds a password to the file: read again and replaced whole by a rename, so
+ * concurrent sign-ins (in this process or in others) never read a half-written
+ * file, and those of this process never drop each other's users. (Across
+ * processes a lost entry only means that user's password is set again.)
+ */
+function keepPassword(dataDir: string, email: string, password: string): Promise<void> {
+  const file = path.join(dataDir, PASSWORDS_FILE);
+  const write = async () => {
+    const passwords = { ...(await readPasswords(dataDir)), [email]: password };
+    const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    await fs.writeFile(temp, `${JSON.stringify(passwords, null, 2)}\n`, { mode: 0o600 });
+    await fs.chmod(temp, 0o600);
+    await fs.rename(temp, file);
+  };
+  const done = (passwordWrites.get(file) ?? Promise.resolve()).then(write);
+  const settled = done.catch(() => undefined);
+  passwordWrites.set(file, settled);
+  void settled.then(() => passwordWrites.get(file) === settled && passwordWrites.delete(file));
+  return done;
 }
 
 /** USER_PASSWORD_AUTH; undefined when the pool refuses the password. */

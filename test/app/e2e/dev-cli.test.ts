@@ -1,9 +1,12 @@
 /**
  * `npm run dev` as a user runs it: a child process (`tsx scripts/dev.ts`)
  * that prints the ready line, keeps data across restarts, starts clean with
- * --reset, and leaves no process behind on SIGTERM or SIGKILL.
+ * --reset, and leaves no process behind on SIGTERM or SIGKILL. Writes are
+ * signed in with the token `npm run -s dev:token` prints against it, as the
+ * README's two commands do.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { listProcesses } from '../../support/proc';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -90,16 +93,30 @@ function dev(args: string[] = [], viaNpm = false): Promise<Dev> {
 const exited = (c: ChildProcess) =>
   c.exitCode !== null || c.signalCode !== null ? Promise.resolve(c.exitCode) : new Promise<number | null>((r) => c.once('exit', (code) => r(code)));
 
-async function createPost(url: string, title: string): Promise<string> {
-  const res = await fetch(`${url}/posts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title, body: '', author: 'cli' }) });
+/** `npm run -s dev:token -- <args>` against the running dev on our data dir: the token is the last line. */
+async function devToken(...args: string[]): Promise<string> {
+  const { stdout } = await promisify(execFile)('npm', ['run', '-s', 'dev:token', '--', ...args], {
+    cwd: repo,
+    env: { ...process.env, LOCAL_DATA_DIR: dataDir },
+    timeout: 60_000,
+  });
+  const token = stdout.trim().split('\n').at(-1) ?? '';
+  expect(token).toMatch(/^eyJ[\w-]+\.[\w-]+\.[\w-]+$/);
+  return token;
+}
+
+const signedIn = (token: string) => ({ 'content-type': 'application/json', authorization: `Bearer ${token}` });
+
+async function createPost(url: string, title: string, token: string): Promise<string> {
+  const res = await fetch(`${url}/posts`, { method: 'POST', headers: signedIn(token), body: JSON.stringify({ title, body: '', author: 'cli' }) });
   expect(res.status).toBe(201);
   return ((await res.json()) as { id: string }).id;
 }
 
-async function createEvent(url: string): Promise<string> {
+async function createEvent(url: string, token: string): Promise<string> {
   const res = await fetch(`${url}/events`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: signedIn(token),
     body: JSON.stringify({ name: 'kept', capacity: 3, startsAt: '2027-01-01T10:00:00Z' }),
   });
   expect(res.status).toBe(201);
@@ -137,8 +154,11 @@ test('prints the ready line, applies CORS_ORIGINS, and stops everything on SIGTE
 
 test('data persists across restarts, survives a SIGKILL, and --reset starts clean', async () => {
   const first = await dev();
-  const postId = await createPost(first.url, 'persisted');
-  const eventId = await createEvent(first.url);
+  // Without a token the gateway refuses the write; with dev:token's, the author and the organizer write.
+  const anonymous = await fetch(`${first.url}/posts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: 'x', body: '', author: 'cli' }) });
+  expect([anonymous.status, await anonymous.text()]).toEqual([401, '{"message":"Unauthorized"}']);
+  const postId = await createPost(first.url, 'persisted', await devToken('cli@example.com'));
+  const eventId = await createEvent(first.url, await devToken('organizer@example.com', '--group', 'organizers'));
   // SIGKILL the whole CLI process group: nothing may be left running.
   killGroup(first.child.pid!, 'SIGKILL');
   await exited(first.child);

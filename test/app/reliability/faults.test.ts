@@ -2,6 +2,9 @@
  * Faults against the local runtime, through real means: the embedded Postgres
  * is stopped and started again, dynalite's server is closed and reopened, a
  * function outlives its timeout, and a real `npm run dev` is SIGKILLed.
+ * Requests are signed in with real tokens of the runtime's user pool: an
+ * organizer (events, registration lists), an author (posts) and one attendee
+ * per acknowledged registration.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { listProcesses, processEnvironment } from '../../support/proc';
@@ -12,6 +15,8 @@ import type { RouteDefinition } from '../../../functions/registry-types';
 import { startDynamo, type LocalDynamo } from '../../../scripts/local/dynamo';
 import { startPostgres, type LocalPostgres } from '../../../scripts/local/postgres';
 import { REPO_ROOT } from '../../../infra/paths';
+import { runningUserPool, signIn } from '../../../scripts/local/cognito/sign-in';
+import { Attendees } from '../../reliability/auth';
 import { call, destroyAgent, isContractError, parseJson, startHarness, tempDir, type Harness, type Reply } from '../../reliability/harness';
 
 /** "Quickly": well under the functions' 10-15 s timeouts. */
@@ -30,13 +35,20 @@ let restartedPg: LocalPostgres | undefined;
 let restartedDynamo: LocalDynamo | undefined;
 let eventId: string;
 let postId: string;
+let organizer: string;
+let author: string;
+let attendees: Attendees;
 
 beforeAll(async () => {
   h = await startHarness('faults', { routes: [...(registryRoutes as readonly RouteDefinition[]), slowRoute] });
-  const e = await call(h.url, 'POST', '/events', { name: 'fault event', capacity: 10_000, startsAt: '2030-01-01T00:00:00Z' });
+  organizer = await h.users.token(['organizers']);
+  author = await h.users.token();
+  attendees = new Attendees(h.users, 'fault-attendee');
+  await attendees.ahead(8);
+  const e = await call(h.url, 'POST', '/events', { name: 'fault event', capacity: 10_000, startsAt: '2030-01-01T00:00:00Z' }, { token: organizer });
   expect(e.status).toBe(201);
   eventId = e.json.id;
-  const p = await call(h.url, 'POST', '/posts', { title: 'fault post', body: 'b', author: 'a' });
+  const p = await call(h.url, 'POST', '/posts', { title: 'fault post', body: 'b', author: 'a' }, { token: author });
   expect(p.status).toBe(201);
   postId = p.json.id;
 }, 120_000);
@@ -49,20 +61,25 @@ afterAll(async () => {
   await h?.close();
 });
 
-let seq = 0;
-const email = () => `fault-${++seq}-${Date.now()}@example.com`;
+/** A registration by a user who has none yet for the event (given back when not acknowledged). */
+async function register(): Promise<Reply> {
+  const token = await attendees.take();
+  const r = await call(h.url, 'POST', `/events/${eventId}/registrations`, { name: 'Fault' }, { token });
+  if (r.status !== 201) attendees.giveBack(token);
+  return r;
+}
 
 /** One request per SQL route (both adapters) and per DynamoDB route. */
 const sqlRequests = () => [
   call(h.url, 'GET', `/events/${eventId}`), // Data API
-  call(h.url, 'POST', '/events', { name: 'during fault', capacity: 5, startsAt: '2030-01-01T00:00:00Z' }), // Data API
-  call(h.url, 'POST', `/events/${eventId}/registrations`, { name: 'Fault', email: email() }), // proxy, transaction
-  call(h.url, 'GET', `/events/${eventId}/registrations`), // proxy
+  call(h.url, 'POST', '/events', { name: 'during fault', capacity: 5, startsAt: '2030-01-01T00:00:00Z' }, { token: organizer }), // Data API
+  register(), // proxy, transaction
+  call(h.url, 'GET', `/events/${eventId}/registrations`, undefined, { token: organizer }), // proxy
 ];
 const dynamoRequests = () => [
   call(h.url, 'GET', `/posts/${postId}`),
   call(h.url, 'GET', '/posts?limit=5'),
-  call(h.url, 'POST', '/posts', { title: 'during fault', body: 'b', author: 'a' }),
+  call(h.url, 'POST', '/posts', { title: 'during fault', body: 'b', author: 'a' }, { token: author }),
 ];
 
 function expectUnavailable(r: Reply, label: string): void {
@@ -340,11 +357,12 @@ describe('a SIGKILLed npm run dev', () => {
   test('leaves no orphan process, and a restart keeps every write made before the kill', async () => {
     const first = await startDev(dataDir);
     children.push(first.child);
-    const post = await call(first.url, 'POST', '/posts', { title: 'before kill', body: 'kept', author: 'a' });
+    const token = async (email: string, groups: string[] = []) => (await signIn(await runningUserPool(dataDir), dataDir, { email, groups })).idToken;
+    const post = await call(first.url, 'POST', '/posts', { title: 'before kill', body: 'kept', author: 'a' }, { token: await token('author@example.com') });
     expect(post.status).toBe(201);
-    const event = await call(first.url, 'POST', '/events', { name: 'before kill', capacity: 3, startsAt: '2030-01-01T00:00:00Z' });
+    const event = await call(first.url, 'POST', '/events', { name: 'before kill', capacity: 3, startsAt: '2030-01-01T00:00:00Z' }, { token: await token('olga@example.com', ['organizers']) });
     expect(event.status).toBe(201);
-    const reg = await call(first.url, 'POST', `/events/${event.json.id}/registrations`, { name: 'Kept', email: 'kept@example.com' });
+    const reg = await call(first.url, 'POST', `/events/${event.json.id}/registrations`, { name: 'Kept' }, { token: await token('kept@example.com') });
     expect(reg.status).toBe(201);
     expect(processesOf(dataDir).length).toBeGreaterThan(0);
 
@@ -359,7 +377,8 @@ describe('a SIGKILLed npm run dev', () => {
     children.push(second.child);
     expect((await call(second.url, 'GET', `/posts/${post.json.id}`)).json).toEqual(post.json);
     expect((await call(second.url, 'GET', `/events/${event.json.id}`)).json).toMatchObject({ id: event.json.id, registered: 1 });
-    const regs = await call(second.url, 'GET', `/events/${event.json.id}/registrations`);
+    // The user pool kept its users: the organizer signs in again on the restarted runtime.
+    const regs = await call(second.url, 'GET', `/events/${event.json.id}/registrations`, undefined, { token: await token('olga@example.com') });
     expect(regs.json.items.map((r: { id: string }) => r.id)).toEqual([reg.json.id]);
 
     // The whole process group SIGKILLed at once (e.g. a CI runner cancelling the job).

@@ -10,26 +10,44 @@
  *   - rejected requests change nothing: item and row counts move only by the
  *     number of acknowledged creates/deletes, seeds stay as acknowledged;
  *   - SQL injection text in every string field is stored (or rejected) as
- *     data: schema catalog and pre-existing rows are unchanged.
+ *     data: schema catalog and pre-existing rows are unchanged;
+ *   - the `authorization` header: anything but a valid token of the pool
+ *     (junk, `Bearer` alone, huge, `alg: none`, tampered, another key, another
+ *     pool, expired…) gets API Gateway's 401 on every signed-in route, the
+ *     function never called, nothing changed.
+ *
+ * Requests are signed in as the example's users with real tokens of the
+ * runtime's user pool: an author (posts), an organizer (events, registration
+ * lists and cancellations) and attendees (one per registration).
  */
 import fc from 'fast-check';
-import { assertContract, call, destroyAgent, parseJson, schemaFingerprint, startHarness, type Harness, type Reply } from '../../reliability/harness';
+import { routes as registryRoutes } from '../../../functions/registry';
+import { algNone, signedByAnotherKey, signedByPoolKey, tampered } from '../../reliability/auth';
+import { assertContract, call, destroyAgent, isAuthorizerRefusal, parseJson, schemaFingerprint, startHarness, type Harness, type Reply } from '../../reliability/harness';
 import { anyValue, bodyFor, hostileString, MAX_URL_PART, pathParam, queryString, queryValue, RUNS, sendBody, SQL_INJECTIONS, wire, type Body } from '../../reliability/inputs';
 
 let h: Harness;
 let post: { id: string; version: number };
 let event: { id: string };
 let registration: { id: string };
+/** ID tokens of the seed post's author, of an organizer, and of the seed registration's attendee. */
+const tokens = { author: '', organizer: '', attendee: '' };
+let attendees = 0;
+/** A user who has registered for nothing yet. */
+const newAttendee = async () => (await h.users.signIn(`fuzz-attendee-${++attendees}@example.com`)).idToken;
 
 beforeAll(async () => {
   h = await startHarness('fuzz');
-  const p = await call(h.url, 'POST', '/posts', { title: 'seed', body: 'seed body', author: 'seed' });
+  tokens.author = await h.users.token();
+  tokens.organizer = await h.users.token(['organizers']);
+  tokens.attendee = await newAttendee();
+  const p = await call(h.url, 'POST', '/posts', { title: 'seed', body: 'seed body', author: 'seed' }, { token: tokens.author });
   expect(p.status).toBe(201);
   post = p.json;
-  const e = await call(h.url, 'POST', '/events', { name: 'seed event', capacity: 1000, startsAt: '2030-01-01T09:00:00Z' });
+  const e = await call(h.url, 'POST', '/events', { name: 'seed event', capacity: 1000, startsAt: '2030-01-01T09:00:00Z' }, { token: tokens.organizer });
   expect(e.status).toBe(201);
   event = e.json;
-  const r = await call(h.url, 'POST', `/events/${event.id}/registrations`, { name: 'Seed', email: 'seed@example.com' });
+  const r = await call(h.url, 'POST', `/events/${event.id}/registrations`, { name: 'Seed' }, { token: tokens.attendee });
   expect(r.status).toBe(201);
   registration = r.json;
 }, 120_000);
@@ -75,7 +93,8 @@ const cursorValue = fc.oneof(
   ),
 ).filter((c) => c.length <= MAX_URL_PART / 2);
 
-const send = (method: string, target: string, body?: Body) => sendBody(h.url, method, target, body);
+const send = (method: string, target: string, body?: Body, token?: string) => sendBody(h.url, method, target, body, token === undefined ? {} : { authorization: `Bearer ${token}` });
+const jsonBody = (value: unknown): Body => ({ bytes: JSON.stringify(value), type: 'application/json' });
 
 const postShape = {
   title: hostileString,
@@ -91,9 +110,15 @@ const eventShape = {
     hostileString,
   ),
 };
+/** `{ name }`; an `email` too now and then, which the strict schema must refuse (the email is the token's). */
 const registrationShape = {
   name: hostileString,
   email: fc.oneof(fc.emailAddress(), hostileString, fc.constantFrom("o'hara@example.com", 'a+b@example.com', 'A@EXAMPLE.COM')),
+};
+/** True when a body is a JSON object with its own `email` key. */
+const carriesEmail = (body: Body) => {
+  const value = body.type === 'application/json' && typeof body.bytes === 'string' ? parseJson(body.bytes) : undefined;
+  return typeof value === 'object' && value !== null && Object.hasOwn(value, 'email');
 };
 
 describe('hostile input never gets a 5xx or a hang, and rejected requests change nothing', () => {
@@ -102,8 +127,8 @@ describe('hostile input never gets a 5xx or a hang, and rejected requests change
     let created = 0;
     await fc.assert(
       fc.asyncProperty(bodyFor(postShape), async (body) => {
-        const r = await send('POST', '/posts', body);
-        assertContract(r, `POST /posts ${String(body.type)}`);
+        const r = await send('POST', '/posts', body, tokens.author);
+        assertContract(r, `POST /posts ${String(body.type)}`, 'signed-in');
         if (r.status === 201) created++;
       }),
       { numRuns: RUNS * 3 },
@@ -131,12 +156,12 @@ describe('hostile input never gets a 5xx or a hang, and rejected requests change
         const target = `/posts/${useSeed ? post.id : id.s}`;
         const g = await send('GET', target);
         assertContract(g, `GET ${target.slice(0, 200)}`);
-        const u = await send('PUT', target, body);
-        assertContract(u, `PUT ${target.slice(0, 200)}`);
+        const u = await send('PUT', target, body, tokens.author);
+        assertContract(u, `PUT ${target.slice(0, 200)}`, 'signed-in');
         if (u.status === 200) post = parseJson(u.text);
         if (!useSeed) {
-          const d = await send('DELETE', target);
-          assertContract(d, `DELETE ${target.slice(0, 200)}`);
+          const d = await send('DELETE', target, undefined, tokens.author);
+          assertContract(d, `DELETE ${target.slice(0, 200)}`, 'signed-in');
           if (d.status === 204) deleted++;
         }
       }),
@@ -154,8 +179,8 @@ describe('hostile input never gets a 5xx or a hang, and rejected requests change
     let created = 0;
     await fc.assert(
       fc.asyncProperty(bodyFor(eventShape), async (body) => {
-        const r = await send('POST', '/events', body);
-        assertContract(r, `POST /events ${String(body.type)}`);
+        const r = await send('POST', '/events', body, tokens.organizer);
+        assertContract(r, `POST /events ${String(body.type)}`, 'signed-in');
         if (r.status === 201) created++;
       }),
       { numRuns: RUNS * 3 },
@@ -163,15 +188,20 @@ describe('hostile input never gets a 5xx or a hang, and rejected requests change
     expect(await counts()).toEqual({ ...before, events: before.events + created });
   });
 
-  test('POST /events/{id}/registrations', async () => {
+  test('POST /events/{id}/registrations (a new attendee after each acknowledged one; never a body with an email)', async () => {
     const before = await counts();
     let created = 0;
+    let attendee = await newAttendee();
     await fc.assert(
       fc.asyncProperty(fc.oneof(pathParam, fc.constant(wire(event.id))), bodyFor(registrationShape), async ({ s: id }, body) => {
         const target = `/events/${id}/registrations`;
-        const r = await send('POST', target, body);
-        assertContract(r, `POST ${target.slice(0, 200)} ${String(body.type)}`);
-        if (r.status === 201) created++;
+        const r = await send('POST', target, body, attendee);
+        assertContract(r, `POST ${target.slice(0, 200)} ${String(body.type)}`, 'signed-in');
+        if (carriesEmail(body)) expect(r.status).not.toBe(201);
+        if (r.status === 201) {
+          created++;
+          attendee = await newAttendee();
+        }
       }),
       { numRuns: RUNS * 3 },
     );
@@ -183,8 +213,9 @@ describe('hostile input never gets a 5xx or a hang, and rejected requests change
     await fc.assert(
       fc.asyncProperty(fc.oneof(pathParam, fc.constant(wire(event.id))), pathParam, async ({ s: id }, { s: rid }) => {
         const target = `/events/${id}/registrations/${rid}`;
-        const r = await send('DELETE', target);
-        assertContract(r, `DELETE ${target.slice(0, 200)}`);
+        // As an organizer, who may cancel anyone's registration.
+        const r = await send('DELETE', target, undefined, tokens.organizer);
+        assertContract(r, `DELETE ${target.slice(0, 200)}`, 'signed-in');
         expect(r.status).not.toBe(204);
       }),
       { numRuns: RUNS * 2 },
@@ -214,33 +245,41 @@ test('SQL injection in every string field leaves the schema and existing data un
   const eventsBefore = await h.sql<{ id: string }>('SELECT id FROM events');
   const injection = fc.constantFrom(...SQL_INJECTIONS);
   const stored: { table: 'events' | 'registrations'; id: string; field: string; value: string }[] = [];
+  // A user whose (verified) email itself reads like an injection, taken from the token.
+  const injectorEmail = "o'hara'--@example.com";
+  const injector = (await h.users.signIn(injectorEmail)).idToken;
 
   await fc.assert(
     fc.asyncProperty(injection, injection, injection, async (a, b, c) => {
       const replies: Reply[] = [];
       // Posts (DynamoDB) and every SQL route's string fields, path and query.
-      replies.push(await send('POST', '/posts', { bytes: JSON.stringify({ title: a, body: b, author: c }), type: 'application/json' }));
+      replies.push(await send('POST', '/posts', jsonBody({ title: a, body: b, author: c }), tokens.author));
       replies.push(await send('GET', `/posts?cursor=${encodeURIComponent(a)}&limit=${encodeURIComponent(b)}`));
       replies.push(await send('GET', `/posts/${encodeURIComponent(a)}`));
-      const e = await send('POST', '/events', { bytes: JSON.stringify({ name: a, capacity: 3, startsAt: b }), type: 'application/json' });
+      const e = await send('POST', '/events', jsonBody({ name: a, capacity: 3, startsAt: b }), tokens.organizer);
       replies.push(e);
-      const e2 = await send('POST', '/events', { bytes: JSON.stringify({ name: b, capacity: 3, startsAt: '2030-01-01T00:00:00Z' }), type: 'application/json' });
+      const e2 = await send('POST', '/events', jsonBody({ name: b, capacity: 3, startsAt: '2030-01-01T00:00:00Z' }), tokens.organizer);
       replies.push(e2);
       if (e2.status === 201) stored.push({ table: 'events', id: parseJson(e2.text).id, field: 'name', value: b.trim() });
       for (const id of [a, `${event.id}${a}`, `${event.id}' OR '1'='1`]) {
         const encoded = encodeURIComponent(id);
         replies.push(await send('GET', `/events/${encoded}`));
-        replies.push(await send('GET', `/events/${encoded}/registrations`));
-        replies.push(await send('POST', `/events/${encoded}/registrations`, { bytes: JSON.stringify({ name: c, email: 'x@example.com' }), type: 'application/json' }));
-        replies.push(await send('DELETE', `/events/${encodeURIComponent(event.id)}/registrations/${encoded}`));
-        replies.push(await send('DELETE', `/events/${encoded}/registrations/${encodeURIComponent(registration.id)}`));
+        replies.push(await send('GET', `/events/${encoded}/registrations`, undefined, tokens.organizer));
+        replies.push(await send('POST', `/events/${encoded}/registrations`, jsonBody({ name: c }), injector));
+        replies.push(await send('DELETE', `/events/${encodeURIComponent(event.id)}/registrations/${encoded}`, undefined, tokens.organizer));
+        replies.push(await send('DELETE', `/events/${encoded}/registrations/${encodeURIComponent(registration.id)}`, undefined, tokens.organizer));
       }
-      const email = `${Math.random().toString(36).slice(2)}@example.com`;
-      const reg = await send('POST', `/events/${event.id}/registrations`, { bytes: JSON.stringify({ name: c, email }), type: 'application/json' });
-      replies.push(reg);
-      if (reg.status === 201) stored.push({ table: 'registrations', id: parseJson(reg.text).id, field: 'name', value: c.trim() });
-      replies.push(await send('POST', `/events/${event.id}/registrations`, { bytes: JSON.stringify({ name: 'n', email: `${a}@example.com` }), type: 'application/json' }));
-      for (const r of replies) assertContract(r, 'injection');
+      replies.push(await send('GET', `/me/registrations?cursor=${encodeURIComponent(a)}&limit=${encodeURIComponent(b)}`, undefined, injector));
+      // Registered for this run's new event: one registration per user and event.
+      if (e2.status === 201) {
+        const reg = await send('POST', `/events/${parseJson(e2.text).id}/registrations`, jsonBody({ name: c }), injector);
+        replies.push(reg);
+        if (reg.status === 201) stored.push({ table: 'registrations', id: parseJson(reg.text).id, field: 'name', value: c.trim() });
+      }
+      // The email is the token's: injection text in a body's email is refused, never stored.
+      const email = await send('POST', `/events/${event.id}/registrations`, jsonBody({ name: 'n', email: `${a}@example.com` }), injector);
+      expect([email.status, parseJson(email.text)?.error?.code]).toEqual([400, 'validation_failed']);
+      for (const r of [...replies, email]) assertContract(r, 'injection', 'signed-in');
     }),
     { numRuns: RUNS },
   );
@@ -260,4 +299,75 @@ test('SQL injection in every string field leaves the schema and existing data un
     const [row] = await h.sql<{ v: string }>(`SELECT ${s.field} AS v FROM ${s.table} WHERE id = $1`, [s.id]);
     expect(row?.v).toBe(s.value);
   }
+  const registered = stored.filter((s) => s.table === 'registrations').map((s) => s.id);
+  expect(registered.length).toBeGreaterThan(0);
+  const emails = await h.sql<{ email: string }>('SELECT DISTINCT email FROM registrations WHERE id = ANY($1::uuid[])', [registered]);
+  expect(emails).toEqual([{ email: injectorEmail }]);
+});
+
+// ---------------------------------------------------------------------------
+// The authorization header
+// ---------------------------------------------------------------------------
+
+test('the authorization header: anything but a valid token gets API Gateway\'s 401 on every signed-in route, the function never called, nothing changed', async () => {
+  const signedIn = (registryRoutes as readonly { method: string; path: string; auth?: object }[]).filter((r) => r.auth);
+  // Requests a valid token would make succeed (or change data): a refusal is the authorizer's doing alone.
+  const requests: [string, string, Body?][] = [
+    ['POST', '/posts', jsonBody({ title: 't', body: 'b', author: 'a' })],
+    ['PUT', `/posts/${post.id}`, jsonBody({ title: 'taken over', version: post.version })],
+    ['DELETE', `/posts/${post.id}`],
+    ['POST', '/events', jsonBody({ name: 'e', capacity: 5, startsAt: '2030-01-01T00:00:00Z' })],
+    ['POST', `/events/${event.id}/registrations`, jsonBody({ name: 'n' })],
+    ['GET', `/events/${event.id}/registrations`],
+    ['DELETE', `/events/${event.id}/registrations/${registration.id}`],
+    ['GET', '/me/registrations'],
+  ];
+  // Every signed-in route of the registry is among them.
+  const keyOf = (method: string, path: string) => `${method} ${path.replace(/\/[0-9a-f-]{36}/g, '/{}').replace(/\{[^}]+\}/g, '{}')}`;
+  expect(new Set(requests.map(([m, t]) => keyOf(m, t)))).toEqual(new Set(signedIn.map((r) => keyOf(r.method, r.path))));
+
+  const other = await h.users.otherPoolToken();
+  const now = Math.floor(Date.now() / 1000);
+  const printable = fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 200 });
+  const segment = fc.base64String({ minLength: 4, maxLength: 4000 }).map((s) => s.replace(/=/g, '').replace(/\+/g, '-').replace(/\//g, '_'));
+  const valid = fc.constantFrom(tokens.author, tokens.organizer, tokens.attendee);
+  const authorization = fc.oneof(
+    fc.constantFrom('', 'Bearer', 'Bearer ', 'Bearer null', 'Bearer undefined', 'Basic dXNlcjpwYXNzd29yZA==', 'Bearer a.b.c', 'Bearer ..', 'Bearer e30.e30.', 'Bearer e30.e30.e30'),
+    printable,
+    printable.map((s) => `Bearer ${s}`),
+    // Huge, under the 16 KB header limit: three base64url segments of up to 4000 characters.
+    fc.tuple(segment, segment, segment).map((parts) => `Bearer ${parts.join('.')}`),
+    valid.map((t) => `Bearer ${algNone(t)}`),
+    valid.map((t) => `Bearer ${algNone(t, true)}`),
+    valid.map((t) => `Bearer ${tampered(t)}`),
+    valid.map((t) => `Bearer ${tampered(t, { exp: now + 86_400 })}`),
+    valid.map((t) => `Bearer ${signedByAnotherKey(t)}`),
+    valid.map((t) => `Bearer ${signedByPoolKey(t, { iat: now - 7200, exp: now - 60 })}`),
+    valid.map((t) => `Bearer ${signedByPoolKey(t, { nbf: now + 3600 })}`),
+    valid.map((t) => `Bearer ${signedByPoolKey(t, { aud: 'another-app-client' })}`),
+    valid.map((t) => `Bearer ${signedByPoolKey(t, { iss: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_XXXXXXXXX' })}`),
+    valid.map((t) => `Bearer ${t.split('.').slice(0, 2).join('.')}`),
+    valid.map((t) => `Bearer ${t}.${t.split('.')[2]}`),
+    valid.map((t) => `Bearer Bearer ${t}`),
+    fc.constant(`Bearer ${other}`),
+    fc.constant(other),
+  );
+
+  const before = await counts();
+  const refused: Reply[] = [];
+  await fc.assert(
+    fc.asyncProperty(fc.constantFrom(...requests), authorization.map(wire), async ([method, target, body], { s: header }) => {
+      const r = await sendBody(h.url, method, target, body, { authorization: header });
+      if (!isAuthorizerRefusal(r)) throw new Error(`${method} ${target} with authorization ${JSON.stringify(header.slice(0, 120))} -> ${r.status} ${r.text.slice(0, 200)}`);
+      const seen = h.invocations.of(r);
+      expect([seen.access?.status, seen.access?.functionName]).toEqual([401, undefined]);
+      refused.push(r);
+    }),
+    { numRuns: RUNS * 3 },
+  );
+  // The functions' log lines come over pipes: give any of a refused request's time to arrive. None may.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  expect(refused.filter((r) => h.invocations.of(r).functionLogged)).toEqual([]);
+  expect(await counts()).toEqual(before);
+  expect((await call(h.url, 'GET', `/posts/${post.id}`)).json).toEqual(post);
 });

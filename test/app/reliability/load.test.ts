@@ -1,7 +1,9 @@
 /**
  * The bounded version of `npm run bench:load`: a few seconds of the mixed
  * workload against the local runtime, then every acknowledged write is read
- * back from DynamoDB and Postgres. Asserts zero errors and zero lost writes;
+ * back from DynamoDB and Postgres. Every write is signed in with a real token
+ * of the runtime's user pool (posts by their authors, events by an organizer,
+ * each registration by its own attendee). Asserts zero errors and zero lost writes;
  * speed is reported by the benchmark, never asserted here.
  */
 import { formatLoad, runLoad, verifyLoad, type LoadTarget } from '../../../scripts/bench-load-lib';
@@ -12,7 +14,12 @@ let target: LoadTarget;
 
 beforeAll(async () => {
   h = await startHarness('load');
-  target = { url: h.url, postgres: h.runtime.postgres, dynamo: { endpoint: h.runtime.dynamo.endpoint, postsTable: h.tableName('posts') } };
+  target = {
+    url: h.url,
+    postgres: h.runtime.postgres,
+    dynamo: { endpoint: h.runtime.dynamo.endpoint, postsTable: h.tableName('posts') },
+    userPool: { state: h.runtime.userPool!, dataDir: h.dataDir },
+  };
 }, 120_000);
 
 afterAll(async () => {
@@ -34,11 +41,14 @@ test('mixed load: zero errors, and every acknowledged write is stored as acknowl
     examples: [],
   });
   expect(result.non2xx).toBe(result.expectedConflicts);
+  // Every register op found an attendee not yet registered for its event (one registration per user and event).
+  expect(result.attendeesShort).toBe(0);
   expect(verification.problems).toEqual([]);
   for (const e of verification.registrations) {
     expect(e.stored).toBeLessThanOrEqual(e.capacity);
     expect(e.registered).toBe(e.stored);
     expect(e.missing).toBe(0);
+    expect(e.wrongAttendee).toBe(0);
   }
   // Every operation of the mix ran.
   for (const [op, stats] of Object.entries(result.ops)) expect([op, stats.sent > 0]).toEqual([op, true]);
