@@ -7,10 +7,10 @@
  * none. Fixture app plus one publisher, one consumer and one scheduled task.
  */
 import type { RouteDefinition, TaskDefinition } from '../../functions/registry-types';
-import { fixtureRoutes, fixtureTasks } from '../fixtures/registry';
+import { FIXTURE_PUBLIC, fixtureRoutes, fixtureTasks } from '../fixtures/registry';
 import { configFor, FixtureBundles, idOf, refTo, resourcesOf, rolePolicyStatements, synthStack, type TfJson } from './helpers';
 
-const publisher: RouteDefinition = { name: 'orders-create', method: 'POST', path: '/orders', handler: 'plain.ts', data: { sql: 'proxy', publishes: ['registrations'] }, public: 'Fixture publisher' };
+const publisher: RouteDefinition = { name: 'orders-create', method: 'POST', path: '/orders', handler: 'plain.ts', data: { sql: 'proxy', publishes: ['registrations'] }, public: FIXTURE_PUBLIC };
 const consumer: TaskDefinition = { name: 'fulfil', handler: 'plain.ts', data: { sql: 'proxy' }, timeoutSeconds: 10, trigger: { queue: 'confirmations', batchSize: 5, maximumConcurrency: 4 } };
 const scheduled: TaskDefinition = { name: 'sweep', handler: 'plain.ts', data: { publishes: ['registrations'] }, trigger: { schedule: 'rate(5 minutes)' } };
 const routes = [...fixtureRoutes, publisher];

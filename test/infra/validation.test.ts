@@ -4,7 +4,7 @@
  */
 import { App, type TerraformResource } from 'cdktf';
 import { ConfigError, parseEnvironmentConfig, validateAgainstRegistry } from '../../infra/config';
-import { PlatformStack } from '../../infra/stack';
+import { PlatformStack, type PlatformStackProps } from '../../infra/stack';
 import type { RouteDefinition, TaskDefinition } from '../../functions/registry-types';
 import { fixtureEnvironments } from '../fixtures/environments';
 import { fixtureFunctionsDir, fixtureRoutes, fixtureTables, fixtureTasks } from '../fixtures/registry';
@@ -283,10 +283,10 @@ describe('SecureDefaults aspect: escape-hatch changes that drop a secure default
     bundles = new FixtureBundles();
   });
 
-  function synthAfter(change: (stack: PlatformStack) => void, config = configFor('dev')): () => void {
+  function synthAfter(change: (stack: PlatformStack) => void, config = configFor('dev'), props: Partial<PlatformStackProps> = {}): () => void {
     return () => {
       const app = new App({ outdir: tempDir('aspect'), stackTraces: false });
-      const stack = fixtureStack(app, config, bundles, { webDir: fixtureWebDir });
+      const stack = fixtureStack(app, config, bundles, { webDir: fixtureWebDir, ...props });
       change(stack);
       app.synth();
     };
@@ -353,12 +353,18 @@ describe('SecureDefaults aspect: escape-hatch changes that drop a secure default
     expect(synthAfter((s) => s.functions['posts-list']!.lambda.resetVpcConfig())).toThrow(/SPS-LAMBDA-1: /);
   });
 
+  // A topic and its queue, as functions/messaging.ts declares them (the fixture app has none).
+  const messaging: Partial<PlatformStackProps> = {
+    topics: { registrations: { subscriptions: ['confirmations'] } },
+    queues: { confirmations: { visibilityTimeoutSeconds: 60, maxReceiveCount: 4 } },
+  };
+
   test('fails when a topic or a queue loses our KMS key', () => {
-    expect(synthAfter((s) => s.messaging!.topics.registrations!.resetKmsMasterKeyId())).toThrow(/topic-registrations\] SPS-SNS-1: kms_master_key_id=unset/);
-    expect(synthAfter((s) => s.messaging!.queues.confirmations!.resetKmsMasterKeyId())).toThrow(/queue-confirmations\] SPS-SQS-1: kms_master_key_id=unset/);
+    expect(synthAfter((s) => s.messaging!.topics.registrations!.resetKmsMasterKeyId(), undefined, messaging)).toThrow(/topic-registrations\] SPS-SNS-1: kms_master_key_id=unset/);
+    expect(synthAfter((s) => s.messaging!.queues.confirmations!.resetKmsMasterKeyId(), undefined, messaging)).toThrow(/queue-confirmations\] SPS-SQS-1: kms_master_key_id=unset/);
   });
 
   test('fails when a queue loses its dead-letter queue', () => {
-    expect(synthAfter((s) => s.messaging!.queues.confirmations!.resetRedrivePolicy())).toThrow(/queue-confirmations\] SPS-SQS-2: no dead-letter queue/);
+    expect(synthAfter((s) => s.messaging!.queues.confirmations!.resetRedrivePolicy(), undefined, messaging)).toThrow(/queue-confirmations\] SPS-SQS-2: no dead-letter queue/);
   });
 });

@@ -321,6 +321,7 @@ test('the authorization header: anything but a valid token gets API Gateway\'s 4
     ['GET', `/events/${event.id}/registrations`],
     ['DELETE', `/events/${event.id}/registrations/${registration.id}`],
     ['GET', '/me/registrations'],
+    ['GET', `/me/registrations/${registration.id}`],
   ];
   // Every signed-in route of the registry is among them.
   const keyOf = (method: string, path: string) => `${method} ${path.replace(/\/[0-9a-f-]{36}/g, '/{}').replace(/\{[^}]+\}/g, '{}')}`;
