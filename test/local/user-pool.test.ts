@@ -11,7 +11,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RouteDefinition } from '../../functions/registry-types';
-import { readUserPoolState } from '../../scripts/local/cognito';
+import { AdminGetUserCommand, ConfirmSignUpCommand, SignUpCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { readUserPoolState, userPoolClient } from '../../scripts/local/cognito';
 import { signIn } from '../../scripts/local/cognito/sign-in';
 import { startLocalRuntime, type LocalRuntime } from '../../scripts/local/runtime';
 import { configFor } from '../fixtures/environments';
@@ -28,13 +29,25 @@ const routes: RouteDefinition[] = [
   { name: 'open', method: 'GET', path: '/open', handler: 'plain.ts', public: 'Fixture route: public in the platform tests' },
 ];
 
+/** What the runtime printed (its log lines), for every runtime of the file. */
+const logs: string[] = [];
 const start = (dataDir: string) =>
-  startLocalRuntime({ port: 0, dataDir, config: configFor('dev'), routes, tasks: [], tables: fixtureTables, functionsDir: fixtureFunctionsDir, migrate: false, functionLogs: () => undefined });
+  startLocalRuntime({ port: 0, dataDir, config: configFor('dev'), routes, tasks: [], tables: fixtureTables, functionsDir: fixtureFunctionsDir, migrate: false, functionLogs: () => undefined, log: (m) => logs.push(m) });
 
 /** `npm run -s dev:token -- …` against the runtime on `dataDir`, as a developer runs it. */
 function devToken(dataDir: string, ...args: string[]): { status: number | null; stdout: string; stderr: string; token: string } {
   const run = spawnSync('npm', ['run', '-s', 'dev:token', '--', ...args], { cwd: repo, env: { ...process.env, LOCAL_DATA_DIR: dataDir }, encoding: 'utf8', timeout: 30_000 });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr, token: run.stdout.trim().split('\n').at(-1) ?? '' };
+}
+
+/** The value `read` returns once it returns one (polled for up to 5 s). */
+async function waitFor<T>(read: () => T | undefined): Promise<T> {
+  for (let i = 0; i < 100; i++) {
+    const value = read();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('timed out waiting');
 }
 
 const call = (runtime: LocalRuntime, route: string, token?: string) => fetch(`${runtime.url}${route}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
@@ -107,6 +120,26 @@ describe('npm run dev:token against a running runtime', () => {
     const again = await Promise.all(emails.map((email) => signIn(runtime.userPool!, dataDir, { email })));
     expect(again.map((u) => u.sub)).toEqual(users.map((u) => u.sub));
     expect(JSON.parse(readFileSync(path.join(dataDir, 'cognito-users.json'), 'utf8'))).toEqual(kept);
+  });
+
+  test('self sign-up: the code is printed (not emailed), a wrong code is refused, the right one confirms and verifies the email as Cognito does', async () => {
+    const pool = runtime.userPool!;
+    const client = userPoolClient(pool);
+    try {
+      const email = 'signup@example.com';
+      await client.send(new SignUpCommand({ ClientId: pool.clientId, Username: email, Password: 'Correct-Horse-9-Battery', UserAttributes: [{ Name: 'email', Value: email }] }));
+      const line = await waitFor(() => logs.find((l) => l.startsWith(`Cognito code for ${email}: `)));
+      expect(line).toMatch(/: \d{6} \(locally printed, not emailed\)$/);
+      const code = /: (\d{6}) /.exec(line)![1]!;
+      const wrong = code === '000000' ? '111111' : '000000';
+      await expect(client.send(new ConfirmSignUpCommand({ ClientId: pool.clientId, Username: email, ConfirmationCode: wrong }))).rejects.toMatchObject({ name: 'CodeMismatchException' });
+      await client.send(new ConfirmSignUpCommand({ ClientId: pool.clientId, Username: email, ConfirmationCode: code }));
+      const user = await client.send(new AdminGetUserCommand({ UserPoolId: pool.userPoolId, Username: email }));
+      expect(user.UserStatus).toBe('CONFIRMED');
+      expect(user.UserAttributes).toEqual(expect.arrayContaining([{ Name: 'email', Value: email }, { Name: 'email_verified', Value: 'true' }]));
+    } finally {
+      client.destroy();
+    }
   });
 
   test('refuses a group the pool does not have, and a bad email, with the fix', () => {

@@ -62,8 +62,15 @@ function verifiesEmailOnConfirm(route, cognito) {
     return async (context, req) => {
       const res = await handler(context, req);
       const userPool = await cognito.getUserPoolForClientId(context, req.ClientId);
-      const update = route('AdminUpdateUserAttributes');
-      await update(context, { UserPoolId: userPool.options.Id, Username: req.Username, UserAttributes: [{ Name: 'email_verified', Value: 'true' }] });
+      const user = await userPool.getUserByUsername(context, req.Username);
+      const email = user?.Attributes.find((a) => a.Name === 'email')?.Value;
+      if (!email) return res;
+      // cognito-local accepts email_verified only next to the email itself.
+      await route('AdminUpdateUserAttributes')(context, {
+        UserPoolId: userPool.options.Id,
+        Username: req.Username,
+        UserAttributes: [{ Name: 'email', Value: email }, { Name: 'email_verified', Value: 'true' }],
+      });
       return res;
     };
   };
