@@ -1,10 +1,15 @@
 /**
  * The cdktf app: one PlatformStack per environment (stack name = environment
  * name, so `npx cdktf plan dev` works). Every function is bundled once and the
- * bundles are shared by all stacks.
+ * bundles are shared by all stacks; so is the web front end (web/), built from
+ * source on every synth when an environment publishes it (`web.enabled`), so
+ * a plan never uploads a stale build.
  */
 import { routes, tasks } from '../functions/registry';
-import { packageFunctionsAsync } from './bundling';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { BundlingError, packageFunctionsAsync } from './bundling';
+import { BUILD_DIR } from './paths';
 import { requireCredentialsForCommand } from './credentials';
 
 // 1. Start bundling: esbuild works in its own process (or the previous build
@@ -24,7 +29,24 @@ const { archivesByName, PlatformStack } = await import('./stack');
 // AWS credentials stops here with one line saying what to set.
 const configs = loadAllConfigs();
 await requireCredentialsForCommand();
-const archives = archivesByName(await bundling);
-const app = new App({ stackTraces: false });
-for (const config of configs) new PlatformStack(app, config.name, { config, archives });
-app.synth();
+const webDir = configs.some((c) => c.web.enabled) ? await buildWebForSynth() : undefined;
+try {
+  const archives = archivesByName(await bundling);
+  const app = new App({ stackTraces: false });
+  for (const config of configs) new PlatformStack(app, config.name, { config, archives, webDir });
+  app.synth(); // copies the site into each stack's assets (TerraformAsset), so its folder can go
+} finally {
+  if (webDir) rmSync(webDir, { recursive: true, force: true });
+}
+
+/** The front end built into a folder of this process (concurrent synths never share one). */
+async function buildWebForSynth(): Promise<string> {
+  const { buildWeb, formatBuildError, writeWeb } = await import('../scripts/web/build');
+  const dir = join(BUILD_DIR, 'web', String(process.pid));
+  try {
+    await writeWeb(await buildWeb(), dir);
+  } catch (err) {
+    throw new BundlingError(`the web front end (web/) does not build:\n${formatBuildError(err)}\nFix it (npm run build:web shows the same), or set web.enabled to false.`);
+  }
+  return dir;
+}

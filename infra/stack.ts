@@ -69,7 +69,7 @@ export interface PlatformStackProps {
   /**
    * The built web front end, published when `web.enabled` (the contract:
    * infra/constructs/web-files.ts).
-   * @default WEB_DIST_DIR (web/dist, written by `npm run build:web`)
+   * @default WEB_DIST_DIR (web/dist, written by `npm run build:web`; infra/main.ts passes its own build)
    */
   readonly webDir?: string;
 }

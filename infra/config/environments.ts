@@ -27,6 +27,7 @@ export const environments = {
     deletionProtection: false,
     lambdaArchitecture: 'arm64',
     auth: { groups: ['organizers'] },
+    web: { enabled: true },
   },
   prod: {
     name: 'prod',
@@ -51,6 +52,7 @@ export const environments = {
     lambdaArchitecture: 'arm64',
     api: { throttlingRateLimit: 500, throttlingBurstLimit: 1000 },
     auth: { groups: ['organizers'] },
+    web: { enabled: true },
   },
 } satisfies Record<string, EnvironmentConfigInput>;
 

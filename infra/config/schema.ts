@@ -45,9 +45,9 @@ const logRetention = z
 const webSchema = z
   .object({
     /**
-     * Publish the built front end (web/dist) on a CloudFront distribution; its
-     * origin is then allowed by CORS automatically. Synth needs the build
-     * (`npm run build:web`).
+     * Publish the front end (web/) on a CloudFront distribution; its origin
+     * is then allowed by CORS automatically. The app (infra/main.ts) builds
+     * web/ on every synth.
      * @default false
      */
     enabled: z.boolean().default(false),
