@@ -23,6 +23,10 @@
  * What neither can scope (API Gateway v2 routes and integrations, whose tags
  * are not inherited; the AWS-managed private DNS zone of an interface
  * endpoint; ENIs Lambda leaves behind) is listed where it is granted.
+ *
+ * The web front end's statements are in ci-web-permissions.ts; what the
+ * provider calls per resource type, and the test that the roles grant it, in
+ * provider-actions.ts and test/policy/ci-coverage.test.ts.
  */
 import { allow, tagIs, type EnvironmentScope, type PolicyStatementJson } from './ci-statement';
 import { webApplyStatements, webReads, WEB_DISCOVERY_READS } from './ci-web-permissions';
