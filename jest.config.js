@@ -11,7 +11,7 @@
 const UNIT = [
   'test/infra/constructs/**/*.test.ts',
   'test/infra/{stack,stack-web,validation,web-edge,messaging-stack}.test.ts',
-  'test/policy/{rules,engine,bootstrap,docs,variants}.test.ts',
+  'test/policy/{rules,engine,bootstrap,ci-coverage,docs,variants}.test.ts',
   'test/config.test.ts',
   'test/functions/{http,formatter,issue-messages,fuzz,proxy-auth,auth,page,messaging-schema}.test.ts',
   'test/web/errors.test.ts',

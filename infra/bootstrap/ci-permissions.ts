@@ -23,22 +23,15 @@
  * What neither can scope (API Gateway v2 routes and integrations, whose tags
  * are not inherited; the AWS-managed private DNS zone of an interface
  * endpoint; ENIs Lambda leaves behind) is listed where it is granted.
+ *
+ * The web front end's statements are in ci-web-permissions.ts; what the
+ * provider calls per resource type, and the test that the roles grant it, in
+ * provider-actions.ts and test/policy/ci-coverage.test.ts.
  */
-export interface PolicyStatementJson {
-  readonly sid: string;
-  readonly effect: 'Allow' | 'Deny';
-  readonly actions: string[];
-  readonly resources: string[];
-  readonly condition?: { readonly test: string; readonly variable: string; readonly values: string[] }[];
-}
+import { allow, tagIs, type EnvironmentScope, type PolicyStatementJson } from './ci-statement';
+import { webApplyStatements, webReads, WEB_DISCOVERY_READS } from './ci-web-permissions';
 
-export interface EnvironmentScope {
-  readonly project: string;
-  readonly environment: string;
-  readonly region: string;
-  /** `arn:<partition>:…` @default "aws" */
-  readonly partition?: string;
-}
+export type { EnvironmentScope, PolicyStatementJson } from './ci-statement';
 
 /** Where the environment's Terraform state lives. */
 export interface StateLocation {
@@ -48,15 +41,6 @@ export interface StateLocation {
   readonly kmsKeyArn: string;
 }
 
-const allow = (sid: string, actions: string[], resources: string[], condition?: PolicyStatementJson['condition']): PolicyStatementJson => ({
-  sid,
-  effect: 'Allow',
-  actions,
-  resources,
-  ...(condition ? { condition } : {}),
-});
-
-const tagIs = (kind: 'ResourceTag' | 'RequestTag', env: string) => [{ test: 'StringEquals', variable: `aws:${kind}/environment`, values: [env] }];
 /** Event source mapping actions, only for the environment's functions. */
 const ownFunction = (lambdaArns: string) => [{ test: 'ArnLike', variable: 'lambda:FunctionArn', values: [lambdaArns] }];
 
@@ -112,6 +96,7 @@ export const DISCOVERY_READS = [
   'rds:DescribeDBClusterParameterGroups', 'rds:DescribeDBClusterParameters', 'rds:DescribeDBProxies',
   'rds:DescribeDBProxyTargetGroups', 'rds:DescribeDBProxyTargets', 'rds:ListTagsForResource',
   'logs:DescribeLogGroups', 'kms:ListAliases', 'lambda:ListFunctions',
+  ...WEB_DISCOVERY_READS,
 ];
 
 const USER_POOL_READS = ['cognito-idp:DescribeUserPool', 'cognito-idp:GetUserPoolMfaConfig', 'cognito-idp:DescribeUserPoolClient', 'cognito-idp:GetGroup'];
@@ -141,6 +126,9 @@ function scopedReads(s: EnvironmentScope): PolicyStatementJson[] {
     allow('ReadQueues', ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ListQueueTags'], [a.queue]),
     allow('ReadRules', ['events:DescribeRule', 'events:ListTargetsByRule', 'events:ListTagsForResource'], [a.rule]),
     allow('ReadEventSourceMappings', ['lambda:GetEventSourceMapping'], [a.eventSourceMapping], ownFunction(a.lambda)),
+    // aws_lambda_event_source_mapping has tags (5.100): its read lists them; lambda:FunctionArn is not in ListTags' context.
+    allow('ReadEventSourceMappingTags', ['lambda:ListTags'], [a.eventSourceMapping]),
+    ...webReads(s),
   ];
 }
 
@@ -274,6 +262,9 @@ export function applyStatements(s: EnvironmentScope, state: StateLocation, bound
     // CreateEventSourceMapping has no resource type (AWS requires "*"); the condition names the functions.
     allow('CreateEventSourceMappings', ['lambda:CreateEventSourceMapping'], ['*'], ownFunction(a.lambda)),
     allow('ManageEventSourceMappings', ['lambda:UpdateEventSourceMapping', 'lambda:DeleteEventSourceMapping'], [a.eventSourceMapping], ownFunction(a.lambda)),
+    // Creating a mapping with (default) tags also needs lambda:TagResource on it; tags of the environment only.
+    allow('TagEventSourceMappings', ['lambda:TagResource'], [a.eventSourceMapping], tagIs('RequestTag', env)),
+    allow('UntagEventSourceMappings', ['lambda:UntagResource'], [a.eventSourceMapping], tagIs('ResourceTag', env)),
     // API Gateway v2: the API by tag. Its routes, integrations and stages do not inherit the API's
     // tags for authorization (only the v1 API does), so they are granted by path (docs/ci-cd.md).
     allow('CreateApi', ['apigateway:POST'], [a.apis, a.apiTags], tagIs('RequestTag', env)),
@@ -296,12 +287,16 @@ export function applyStatements(s: EnvironmentScope, state: StateLocation, bound
     // These IAM actions take no iam:PermissionsBoundary condition; the roles they reach are capped by the boundary anyway.
     allow('ChangeOwnRoles', ['iam:DeleteRole', 'iam:UpdateRole', 'iam:UpdateRoleDescription', 'iam:UpdateAssumeRolePolicy', 'iam:TagRole', 'iam:UntagRole', 'iam:ListInstanceProfilesForRole'], [a.role]),
     allow('PassOwnRoles', ['iam:PassRole'], [a.role], [{ test: 'StringEquals', variable: 'iam:PassedToService', values: ['lambda.amazonaws.com', 'rds.amazonaws.com', 'vpc-flow-logs.amazonaws.com'] }]),
+    ...webApplyStatements(s),
     allow('RdsServiceLinkedRole', ['iam:CreateServiceLinkedRole'], [`arn:${s.partition ?? 'aws'}:iam::*:role/aws-service-role/*`], [{ test: 'StringEquals', variable: 'iam:AWSServiceName', values: ['rds.amazonaws.com'] }]),
   ];
 }
 
 /** Services whose resources carry the environment tag (provider default_tags). */
-const TAGGED_SERVICES = ['ec2', 'rds', 'kms', 'apigateway', 'lambda', 'dynamodb', 'logs', 'secretsmanager', 'cognito-idp', 'sns', 'sqs', 'events'];
+// cloudfront: distributions carry the tag (OACs, response headers policies and functions take none, so
+// the deny never applies to them); s3: buckets expose aws:ResourceTag only where S3's ABAC is on, the
+// deny is a backstop to the bucket names (the state bucket is tagged `bootstrap`).
+const TAGGED_SERVICES = ['ec2', 'rds', 'kms', 'apigateway', 'lambda', 'dynamodb', 'logs', 'secretsmanager', 'cognito-idp', 'sns', 'sqs', 'events', 'cloudfront', 's3'];
 
 /**
  * IAM's size limits (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html):

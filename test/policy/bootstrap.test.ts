@@ -161,6 +161,38 @@ describe('CI bootstrap', () => {
     expect(plan.flatMap((s) => (s.effect === 'Deny' ? [] : s.actions)).filter((a) => a.startsWith('cognito-idp:') && !/^cognito-idp:(Describe|Get)/.test(a))).toEqual([]);
   });
 
+  test('web front end: the apply role may create only the environment\'s bucket (by name), distribution (by tag), function and log delivery (by name, us-east-1)', () => {
+    const apply = statements(json, docName(json, 'ci_dev-apply-policy-doc'));
+    const granting = (action: string) => apply.filter((s) => s.effect === 'Allow' && s.actions.includes(action));
+    expect(granting('s3:CreateBucket').map((s) => s.resources)).toEqual([['arn:aws:s3:::sps-dev-web-*']]);
+    expect(granting('s3:PutObject').flatMap((s) => s.resources)).toEqual(expect.arrayContaining(['arn:aws:s3:::sps-dev-web-*/*']));
+    expect(granting('s3:PutObject').flatMap((s) => s.resources).filter((r) => r.includes('sps-prod'))).toEqual([]);
+    const create = granting('cloudfront:CreateDistribution');
+    expect(create.map((s) => [s.resources, s.conditions.StringEquals])).toEqual([[['arn:aws:cloudfront::*:distribution/*'], { 'aws:RequestTag/environment': ['dev'] }]]);
+    for (const a of ['cloudfront:UpdateDistribution', 'cloudfront:DeleteDistribution', 'cloudfront:AllowVendedLogDeliveryForResource']) {
+      expect(granting(a).map((s) => s.conditions.StringEquals)).toEqual([{ 'aws:ResourceTag/environment': ['dev'] }]);
+    }
+    expect(granting('cloudfront:CreateFunction').map((s) => s.resources)).toEqual([['arn:aws:cloudfront::*:function/sps-dev-*']]);
+    expect(granting('logs:PutDeliverySource').flatMap((s) => s.resources)).toEqual(['arn:aws:logs:us-east-1:*:delivery-source:sps-dev-*', 'arn:aws:logs:us-east-1:*:delivery-destination:sps-dev-*']);
+    expect(granting('logs:CreateLogGroup').flatMap((s) => s.resources)).toContain('arn:aws:logs:us-east-1:*:log-group:/aws/cloudfront/sps-dev/*');
+    // No tags, ids for ARN: OACs and response headers policies are the only CloudFront writes without a scope.
+    const unscoped = apply.filter(
+      (s) => s.effect === 'Allow' && s.actions.some((a) => /^cloudfront:(Create|Update|Delete)/.test(a)) && Object.keys(s.conditions ?? {}).length === 0 && !s.resources.some((r) => r.includes('sps-dev')),
+    );
+    expect(unscoped.flatMap((s) => s.resources)).toEqual(['arn:aws:cloudfront::*:origin-access-control/*', 'arn:aws:cloudfront::*:response-headers-policy/*']);
+    expect(apply.find((s) => s.effect === 'Deny' && s.actions.includes('ec2:*'))!.actions).toEqual(expect.arrayContaining(['cloudfront:*', 's3:*']));
+  });
+
+  test('web front end: the plan role reads the bucket, distribution, function and log delivery, and writes none of them', () => {
+    const plan = statements(json, docName(json, 'ci_dev-plan-policy-doc')).filter((s) => s.effect === 'Allow');
+    const actions = plan.flatMap((s) => s.actions);
+    for (const a of ['s3:GetBucketPolicy', 's3:GetBucketOwnershipControls', 's3:GetObjectTagging', 'cloudfront:GetDistribution', 'cloudfront:GetFunction', 'cloudfront:GetOriginAccessControl', 'logs:GetDelivery', 'logs:GetDeliverySource']) expect(actions).toContain(a);
+    // (The state statements write the lock file only: tested above.)
+    const web = plan.filter((s) => !s.resources.some((r) => r.includes('tfstate')));
+    expect(web.flatMap((s) => s.actions).filter((a) => /^(cloudfront|s3):/.test(a) && !/^(cloudfront|s3):(Get|List|Describe)/.test(a))).toEqual([]);
+    expect(plan.find((s) => s.actions.includes('cloudfront:GetDistribution'))!.conditions.StringEquals).toEqual({ 'aws:ResourceTag/environment': ['dev'] });
+  });
+
   test('KMS: new keys only with the environment tag, changes only to keys that carry it', () => {
     const apply = statements(json, docName(json, 'ci_dev-apply-policy-doc'));
     expect(apply.find((s) => s.actions.includes('kms:CreateKey'))!.conditions.StringEquals).toEqual({ 'aws:RequestTag/environment': ['dev'] });
