@@ -76,8 +76,9 @@ export function renderBadge(b: BadgeInput): string {
     `<text x="40" y="${y}" font-family="system-ui, sans-serif" font-size="${size}" font-weight="${weight}" fill="#0b1f33">${escapeXml(value)}</text>`;
   return [
     '<svg xmlns="http://www.w3.org/2000/svg" width="600" height="340" viewBox="0 0 600 340" role="img" aria-label="Participation badge">',
-    '<rect width="600" height="340" rx="24" fill="#f4f7fb" stroke="#0b1f33" stroke-width="4"/>',
-    '<rect width="600" height="72" rx="24" fill="#0b1f33"/>',
+    // Inset by half the stroke, so the border is not clipped at the edges; the band rounds its top corners only.
+    '<rect x="2" y="2" width="596" height="336" rx="22" fill="#f4f7fb" stroke="#0b1f33" stroke-width="4"/>',
+    '<path d="M2 72 V24 A22 22 0 0 1 24 2 H576 A22 22 0 0 1 598 24 V72 Z" fill="#0b1f33"/>',
     `<text x="40" y="48" font-family="system-ui, sans-serif" font-size="26" font-weight="700" fill="#ffffff">${escapeXml(fit(b.eventName, 36))}</text>`,
     text(110, 18, '400', `${day} UTC`),
     text(190, 40, '700', fit(b.attendee, 24)),
