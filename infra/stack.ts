@@ -7,7 +7,7 @@
  * infra/constructs/.
  */
 import { join } from 'node:path';
-import { Aspects, Fn, TerraformOutput, TerraformStack, type ITerraformDependable } from 'cdktf';
+import { Aspects, Fn, TerraformStack, type ITerraformDependable } from 'cdktf';
 import type { Construct } from 'constructs';
 import type { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import type { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
@@ -39,7 +39,8 @@ import type { WebSite } from './constructs/web-site';
 import { functionEnvironment, functionGrants, proxyBorrowTimeoutSeconds, type ContractValues } from './function-contract';
 import { arnPart } from './iam';
 import { configureBackend, configureProvider, stateBackendFromEnv, type StateBackendSettings } from './provider';
-import { createWebFrontEnd, webCorsOrigins, webOutputs } from './web-front-end';
+import { stackOutputs } from './outputs';
+import { createWebFrontEnd, webCorsOrigins } from './web-front-end';
 
 export interface PlatformStackProps {
   readonly config: EnvironmentConfig;
@@ -142,7 +143,7 @@ export class PlatformStack extends TerraformStack {
       ({ site: this.web, usEast1Provider: this.usEast1Provider } = createWebFrontEnd(this, this.config, props.webDir ?? WEB_DIST_DIR, settings));
     }
     this.migrations = this.createMigrations(props.migrationsDir ?? join(functionsDir, 'migrations'));
-    this.createOutputs();
+    stackOutputs(this);
     Aspects.of(this).add(new SecureDefaults({ config: this.config, functions: this.allFunctions }));
   }
 
@@ -423,41 +424,6 @@ export class PlatformStack extends TerraformStack {
     const endpoint = this.network.interfaceEndpoints.secretsmanager;
     if (endpoint) after.push(endpoint);
     return new Migrations(this, 'migrations', { fn, migrationsDir, after });
-  }
-
-  private createOutputs(): void {
-    new TerraformOutput(this, 'api_url', { value: this.api.url, description: 'HTTP API invoke URL' });
-    for (const [name, table] of Object.entries(this.tables)) {
-      new TerraformOutput(this, `table_${name.replace(/[^A-Za-z0-9]/g, '_')}`, {
-        value: table.name,
-        description: `DynamoDB table "${name}"`,
-      });
-    }
-    if (this.proxy) {
-      new TerraformOutput(this, 'proxy_endpoint', { value: this.proxy.endpoint, description: 'RDS Proxy endpoint (TLS + IAM auth)' });
-    }
-    new TerraformOutput(this, 'cluster_arn', { value: this.database.cluster.arn, description: 'Aurora cluster ARN' });
-    new TerraformOutput(this, 'secret_arn', {
-      value: this.database.secretArn,
-      description: 'ARN of the RDS-managed master secret (the value stays in Secrets Manager)',
-    });
-    if (this.appSecret) {
-      new TerraformOutput(this, 'app_secret_arn', {
-        value: this.appSecret.arn,
-        description: `ARN of the application role's secret (${this.config.aurora.appUsername}; filled by the migration task)`,
-      });
-    }
-    new TerraformOutput(this, 'user_pool_id', { value: this.userPool.userPoolId, description: 'Cognito user pool id (sign-in)' });
-    new TerraformOutput(this, 'user_pool_client_id', {
-      value: this.userPool.clientId,
-      description: 'App client id of the web front end (public client: SRP and refresh tokens, no secret)',
-    });
-    new TerraformOutput(this, 'jwt_issuer', { value: this.userPool.issuer, description: 'Issuer (iss) of the tokens the API accepts; JWKS at <issuer>/.well-known/jwks.json' });
-    if (this.web) webOutputs(this, this.web);
-    new TerraformOutput(this, 'function_names', {
-      value: Object.fromEntries(Object.entries(this.functions).map(([n, f]) => [n, f.functionName])),
-      description: 'Lambda function names by registry name',
-    });
   }
 }
 
