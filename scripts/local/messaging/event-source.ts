@@ -113,6 +113,12 @@ export class EventSourceMapping {
     const counts = batch.map((m) => m.attributes.ApproximateReceiveCount).join(',');
     const outcome = await this.options.invoke({ Records: batch.map((m) => this.record(m)) });
     const back = `back after the ${queue.options.visibilityTimeoutSeconds} s visibility timeout`;
+    if (this.stopped) {
+      // The runtime stopped meanwhile (its queue file may already belong to a new runtime): the batch is
+      // not deleted, so it comes back after the visibility timeout, as when Lambda's poller loses a batch.
+      log(`SQS ${queue.name}: stopped while ${functionName} ran; ${batch.length} message(s) ${back}`);
+      return;
+    }
     if (outcome.kind !== 'result') {
       const why = outcome.kind === 'timeout' ? 'timed out' : `${outcome.error.name}: ${outcome.error.message}`;
       log(`SQS ${queue.name}: ${functionName} failed on ${batch.length} message(s) (receive #${counts}): ${why}; ${back}`);

@@ -59,6 +59,9 @@ export interface ReceivedMessage {
   readonly messageAttributes: Readonly<Record<string, MessageAttribute>>;
 }
 
+/** Numbers the temporary files of queue writes in this process. */
+let tmpCounter = 0;
+
 export class LocalQueue extends EventEmitter {
   private messages: QueuedMessage[] = [];
   private readonly file?: string;
@@ -185,7 +188,8 @@ export class LocalQueue extends EventEmitter {
     if (!file) return Promise.resolve();
     const snapshot = JSON.stringify(this.messages);
     this.saving = this.saving.then(async () => {
-      const tmp = `${file}.${process.pid}.tmp`;
+      // Unique per write: a runtime restarted in the same process on the same dir has its own queue object.
+      const tmp = `${file}.${process.pid}.${++tmpCounter}.tmp`;
       await fs.writeFile(tmp, snapshot, { mode: 0o600 });
       await fs.rename(tmp, file);
     });
