@@ -129,6 +129,7 @@ describe('reference resolver and IAM documents', () => {
     expect(viaData.ok && viaData.statements.map((s) => s.actions)).toEqual([
       ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface'],
       ['dynamodb:GetItem', 'dynamodb:Query'],
+      ['sns:Publish'],
     ]);
     expect(viaJsonencode.ok && viaJsonencode.statements[0]).toMatchObject({
       actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],

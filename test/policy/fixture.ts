@@ -52,6 +52,7 @@ import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-securit
 import { PASSWORD_POLICY } from '../../infra/constructs/user-pool';
 import { cognitoOrigin, contentSecurityPolicy, FRAME_OPTIONS, HSTS, REFERRER_POLICY } from '../../infra/web-headers';
 import { testApp } from '../support/temp';
+import { addEndpoints } from './fixture-endpoints';
 import { addMessaging } from './fixture-messaging';
 
 
@@ -77,6 +78,7 @@ export function buildCompliantStack(extend?: (stack: TerraformStack) => void): {
   });
   new FlowLog(stack, 'flow-log', { vpcId: vpc.id, trafficType: 'ALL', logDestination: flowGroup.arn, iamRoleArn: flowRole.arn });
 
+  const routeTables: RouteTable[] = [];
   const subnets = ['a', 'b'].map((az, i) => {
     const subnet = new Subnet(stack, `private-${az}`, {
       vpcId: vpc.id,
@@ -86,10 +88,12 @@ export function buildCompliantStack(extend?: (stack: TerraformStack) => void): {
     });
     const table = new RouteTable(stack, `private-rt-${az}`, { vpcId: vpc.id });
     new RouteTableAssociation(stack, `private-rta-${az}`, { subnetId: subnet.id, routeTableId: table.id });
+    routeTables.push(table);
     return subnet;
   });
 
   const fnSg = new SecurityGroup(stack, 'fn-sg', { name: 'fixture-fn', description: 'Functions', vpcId: vpc.id });
+  addEndpoints(stack, vpc, subnets, routeTables, fnSg);
   const dbSg = new SecurityGroup(stack, 'db-sg', { name: 'fixture-db', description: 'Database', vpcId: vpc.id });
   new VpcSecurityGroupEgressRule(stack, 'fn-to-db', {
     securityGroupId: fnSg.id,
@@ -131,6 +135,7 @@ export function buildCompliantStack(extend?: (stack: TerraformStack) => void): {
         resources: ['*'],
       },
       { sid: 'Table', actions: ['dynamodb:GetItem', 'dynamodb:Query'], resources: [table.arn, `${table.arn}/index/*`] },
+      { sid: 'Publish', actions: ['sns:Publish'], resources: ['arn:aws:sns:eu-west-1:123456789012:sps-dev-registrations'] },
     ],
   });
   new IamRolePolicy(stack, 'fn-policy', { name: 'function', role: role.id, policy: doc.json });

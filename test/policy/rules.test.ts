@@ -115,6 +115,12 @@ const cases: Case[] = [
   }],
   ['SPS-VPC-1', 'VPC without flow logs', 'aws_vpc.vpc', (r) => delete r.aws_flow_log],
   ['SPS-VPC-2', 'private subnet assigning public IPs', 'aws_subnet.private-a', (r) => (block(r, 'aws_subnet', 'private-a').map_public_ip_on_launch = true)],
+  ['SPS-VPC-3', 'no DynamoDB endpoint and no NAT (the function reads a table)', 'aws_lambda_function.fn', (r) => delete r.aws_vpc_endpoint['dynamodb-endpoint']],
+  ['SPS-VPC-3', 'the gateway endpoint on another route table', 'aws_lambda_function.fn', (r) => (block(r, 'aws_vpc_endpoint', 'dynamodb-endpoint').route_table_ids = ['${aws_route_table.private-rt-a.id}'])],
+  ['SPS-VPC-3', "the function's group may not leave to DynamoDB's prefix list", 'aws_lambda_function.fn', (r) => delete r.aws_vpc_security_group_egress_rule['fn-to-dynamodb']],
+  ['SPS-VPC-3', 'the SNS endpoint without private DNS (the function publishes)', 'aws_lambda_function.fn', (r) => (block(r, 'aws_vpc_endpoint', 'sns-endpoint').private_dns_enabled = false)],
+  ['SPS-VPC-3', 'the SNS endpoint in one of the two subnets', 'aws_lambda_function.fn', (r) => (block(r, 'aws_vpc_endpoint', 'sns-endpoint').subnet_ids = ['${aws_subnet.private-a.id}'])],
+  ['SPS-VPC-3', "the endpoints' group closed to the functions", 'aws_lambda_function.fn', (r) => delete r.aws_vpc_security_group_ingress_rule['endpoints-from-fn']],
   ['SPS-API-1', 'stage without access logs', 'aws_apigatewayv2_stage.stage', (r) => delete block(r, 'aws_apigatewayv2_stage', 'stage').access_log_settings],
   ['SPS-API-2', 'stage without default throttling', 'aws_apigatewayv2_stage.stage', (r) => delete block(r, 'aws_apigatewayv2_stage', 'stage').default_route_settings],
   ['SPS-API-3', 'route without authorization', 'aws_apigatewayv2_route.route', (r) => delete block(r, 'aws_apigatewayv2_route', 'route').authorization_type],
@@ -304,6 +310,20 @@ describe('environment-dependent rules', () => {
   test('SPS-AURORA-8 and SPS-DDB-3 accept an unprotected dev (deletionProtection false)', () => {
     expect(judge('SPS-AURORA-8', unprotected()).map((r) => r.verdict)).toEqual(['pass']);
     expect(judge('SPS-DDB-3', unprotected()).map((r) => r.verdict)).toEqual(['pass']);
+  });
+
+  test('SPS-VPC-3 accepts a NAT route with HTTPS egress instead of endpoints, and needs nothing for a function that calls no AWS API', () => {
+    const natInstead = mutate(compliant, (r) => {
+      delete r.aws_vpc_endpoint;
+      r.aws_nat_gateway = { nat: { allocation_id: 'eipalloc-1', subnet_id: 'subnet-public' } };
+      for (const az of ['a', 'b']) block(r, 'aws_route_table', `private-rt-${az}`).route = [{ cidr_block: '0.0.0.0/0', nat_gateway_id: '${aws_nat_gateway.nat.id}' }];
+      r.aws_vpc_security_group_egress_rule['fn-to-internet'] = { security_group_id: '${aws_security_group.fn-sg.id}', cidr_ipv4: '0.0.0.0/0', ip_protocol: 'tcp', from_port: 443, to_port: 443 };
+    });
+    expect(judge('SPS-VPC-3', natInstead).map((x) => [x.verdict, x.message])).toEqual([['pass', 'dynamodb, sns through the NAT gateways']]);
+    const quiet = mutate(compliant, (_r, d) => {
+      block(d, 'aws_iam_policy_document', 'fn-policy-doc').statement = block(d, 'aws_iam_policy_document', 'fn-policy-doc').statement.filter((st: Json) => st.sid === 'Eni');
+    });
+    expect(judge('SPS-VPC-3', quiet).map((x) => [x.verdict, x.message])).toEqual([['pass', 'calls no AWS API from the VPC']]);
   });
 
   test('SPS-LAMBDA-6 compares with the registry entry of the function', () => {

@@ -5,6 +5,7 @@ import { ciRules } from './ci';
 import { cognitoRules } from './cognito';
 import { auroraRules, dynamodbRules, kmsRules, proxyRules, secretsRules } from './data';
 import { iamRules } from './iam';
+import { endpointRules } from './endpoints';
 import { lambdaRules } from './lambda';
 import { messagingRules } from './messaging';
 import { securityGroupRulesPack, vpcRules } from './network';
@@ -19,6 +20,7 @@ export const allRules: readonly Rule[] = [
   ...dynamodbRules,
   ...securityGroupRulesPack,
   ...vpcRules,
+  ...endpointRules,
   ...apiRules,
   ...cognitoRules,
   ...messagingRules,

@@ -31,7 +31,7 @@ export function isCustomerManagedKey(model: StackModel, value: unknown): boolean
 }
 
 /** Route tables of a subnet: explicit associations, else the VPC's default route table. */
-function routeTablesOf(model: StackModel, subnet: TfResource): TfResource[] {
+export function routeTablesOf(model: StackModel, subnet: TfResource): TfResource[] {
   const explicit = model
     .referrers(subnet, 'aws_route_table_association', 'subnet_id')
     .flatMap((a) => model.targets(a.values.route_table_id, 'aws_route_table'));
