@@ -68,7 +68,9 @@ async function main(): Promise<void> {
   }
 }
 
-const waitForImages = (page: Page) => page.waitForFunction('[...document.images].every((i) => i.complete && i.naturalWidth > 0)');
+// A function, not a string: the page's CSP (no 'unsafe-eval') refuses a string predicate once it polls.
+const waitForImages = (page: Page) =>
+  page.waitForFunction(() => [...(globalThis as unknown as { document: { images: Iterable<{ complete: boolean; naturalWidth: number }> } }).document.images].every((i) => i.complete && i.naturalWidth > 0));
 
 main().catch((err: Error) => {
   console.error(`screenshots failed: ${err.message}`);

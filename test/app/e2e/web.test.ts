@@ -127,7 +127,8 @@ describeBrowser('the web app in a real browser', () => {
     await item.getByRole('button', { name: 'Yes, cancel it' }).click();
     await page.getByText('You have no registrations left.').waitFor();
     // Said through the live region, for screen readers.
-    await page.waitForFunction(`document.getElementById('status').textContent === ${JSON.stringify(`Your registration for ${names.open} is cancelled.`)}`);
+    // A locator, not a string predicate: the page's CSP (no 'unsafe-eval') refuses evaluated strings.
+    await page.locator('#status', { hasText: `Your registration for ${names.open} is cancelled.` }).waitFor();
     expect(await sql('SELECT 1 FROM registrations WHERE id = $1', [registrationId])).toEqual([]);
     expect(await sql('SELECT 1 FROM confirmations WHERE registration_id = $1', [registrationId])).toEqual([]);
     expect(await seatsTaken(events.open.id)).toBe(0);
