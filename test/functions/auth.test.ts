@@ -15,9 +15,10 @@ afterAll(() => logs.restore());
 
 /** A handler created with the environment the stack gives a route (ROUTE_ACCESS, AUTH_GROUPS). */
 function routeWith(env: Record<string, string>, fn: Parameters<typeof httpHandler>[1]): HttpHandler {
-  const saved = { ROUTE_ACCESS: process.env.ROUTE_ACCESS, AUTH_GROUPS: process.env.AUTH_GROUPS };
+  const saved = { ROUTE_ACCESS: process.env.ROUTE_ACCESS, AUTH_GROUPS: process.env.AUTH_GROUPS, AWS_LAMBDA_FUNCTION_NAME: process.env.AWS_LAMBDA_FUNCTION_NAME };
   delete process.env.ROUTE_ACCESS;
   delete process.env.AUTH_GROUPS;
+  delete process.env.AWS_LAMBDA_FUNCTION_NAME;
   Object.assign(process.env, env);
   try {
     return httpHandler({}, fn);
@@ -83,4 +84,18 @@ test('an email counts only when the token says it is verified; access tokens car
   expect(userOf({ sub: 's', email: 'x@example.com', email_verified: true })?.email).toBe('x@example.com');
   expect(userOf(authorizerClaims({ sub: 's', email: 'x@example.com', tokenUse: 'access' }))).toEqual({ sub: 's', email: undefined, groups: [], tokenUse: 'access' });
   expect(userOf({ email: 'x@example.com' })).toBeUndefined();
+});
+
+describe('the access rules fail closed', () => {
+  test('groups without ROUTE_ACCESS still require a signed-in member: 401 without claims, 403 outside the group', async () => {
+    const h = routeWith({ AUTH_GROUPS: 'organizers' }, whoAmI);
+    expect((await call(h)).statusCode).toBe(401);
+    expect((await call(h, { sub: 'sub-bob', email: 'bob@example.com', groups: [] })).statusCode).toBe(403);
+    expect((await call(h, ann)).statusCode).toBe(200);
+  });
+
+  test('a function running as Lambda without ROUTE_ACCESS, or with an unknown value, refuses to load', () => {
+    expect(() => routeWith({ AWS_LAMBDA_FUNCTION_NAME: 'sps-dev-x' }, whoAmI)).toThrow(/ROUTE_ACCESS is not set for sps-dev-x: .*refusing to serve a route whose access is unknown/);
+    expect(() => routeWith({ ROUTE_ACCESS: 'signedin' }, whoAmI)).toThrow(/ROUTE_ACCESS="signedin": expected "signed-in" or "public"/);
+  });
 });

@@ -67,12 +67,23 @@ interface AccessRules {
   readonly groups: readonly string[];
 }
 
-/** The route's access, from the environment the stack (or the local runtime) gives the function. */
+/**
+ * The route's access, from the environment the stack (or the local runtime)
+ * gives the function. Fails closed: groups always imply sign-in, an unknown
+ * value is refused, and a function running as Lambda without ROUTE_ACCESS
+ * refuses to load (its access would be unknown). Without Lambda's variables
+ * (framework tests, scripts) a missing ROUTE_ACCESS means public.
+ */
 export function accessFromEnv(env: NodeJS.ProcessEnv = process.env): AccessRules {
-  return {
-    signedIn: env.ROUTE_ACCESS === 'signed-in',
-    groups: (env.AUTH_GROUPS ?? '').split(',').map((g) => g.trim()).filter(Boolean),
-  };
+  const groups = (env.AUTH_GROUPS ?? '').split(',').map((g) => g.trim()).filter(Boolean);
+  const declared = env.ROUTE_ACCESS;
+  if (declared !== undefined && declared !== 'signed-in' && declared !== 'public') {
+    throw new Error(`ROUTE_ACCESS=${JSON.stringify(declared)}: expected "signed-in" or "public" (infra/function-contract.ts sets it)`);
+  }
+  if (declared === undefined && env.AWS_LAMBDA_FUNCTION_NAME) {
+    throw new Error(`ROUTE_ACCESS is not set for ${env.AWS_LAMBDA_FUNCTION_NAME}: the stack sets it for every route (infra/function-contract.ts); refusing to serve a route whose access is unknown`);
+  }
+  return { signedIn: declared === 'signed-in' || groups.length > 0, groups };
 }
 
 /**
