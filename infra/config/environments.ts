@@ -51,8 +51,9 @@ export const environments = {
     deletionProtection: true,
     lambdaArchitecture: 'arm64',
     api: { throttlingRateLimit: 500, throttlingBurstLimit: 1000 },
-    auth: { groups: ['organizers'] },
-    web: { enabled: true },
+    auth: { groups: ['organizers'], featurePlan: 'PLUS', threatProtection: 'ENFORCED' },
+    // Replace with your domain and its ACM certificate (us-east-1): only then can CloudFront refuse TLS < 1.2.
+    web: { enabled: true, customDomain: { name: 'app.example.com', certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000' } },
   },
 } satisfies Record<string, EnvironmentConfigInput>;
 

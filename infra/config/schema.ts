@@ -376,6 +376,14 @@ export const environmentConfigSchema = z
         message: 'list at least one origin, e.g. ["https://app.example.com"], or set web.enabled to true (the front end\'s origin is then allowed automatically)',
       });
     }
+    if (c.web.enabled && c.deletionProtection && !c.web.customDomain) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['web', 'customDomain'],
+        message:
+          'a protected environment (deletionProtection: true) serves its front end on a domain of its own: on *.cloudfront.net CloudFront accepts TLS 1.0 whatever is set (SPS-CF-2); set { name: "app.example.com", certificateArn: "arn:aws:acm:us-east-1:…" } or set web.enabled to false',
+      });
+    }
     if (c.aurora.instances > 1 && c.availabilityZones.length < 2) {
       ctx.addIssue({ code: 'custom', path: ['aurora', 'instances'], message: 'several instances need at least two zones' });
     }

@@ -81,7 +81,8 @@ test('the built files are uploaded with their types and cache headers', () => {
 });
 
 test('price class and names follow the environment', () => {
-  const { json } = synthStack(configFor('prod', { web: { enabled: true, priceClass: 'PriceClass_200' } }), bundles, { webDir: fixtureWebDir });
+  const customDomain = { name: 'app.example.com', certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9' };
+  const { json } = synthStack(configFor('prod', { web: { enabled: true, priceClass: 'PriceClass_200', customDomain } }), bundles, { webDir: fixtureWebDir });
   expect(onlyResource(json, 'aws_cloudfront_distribution').price_class).toBe('PriceClass_200');
   expect(onlyResource(json, 'aws_s3_bucket').bucket_prefix).toBe('sps-prod-web-');
   expect(onlyResource(withWeb.json, 'aws_cloudfront_distribution').price_class).toBe('PriceClass_100');
@@ -109,4 +110,11 @@ test('fails at synth when web is on and the front end is not built, naming the f
   const build = () => fixtureStack(new App({ outdir: tempDir('unbuilt') }), configFor('dev', { web: { enabled: true } }), bundles, { webDir: tempDir('no-build') });
   expect(build).toThrow(ConfigError);
   expect(build).toThrow(/web\.enabled: the front end is not built: .*index\.html does not exist; run `npm run build:web` .*, or set web\.enabled to false \(received true\)/);
+});
+
+test('a protected environment (deletionProtection) must serve its front end on its own domain: CloudFront keeps TLS 1.0 on *.cloudfront.net', () => {
+  expect(() => configFor('prod', { web: { enabled: true } })).toThrow(
+    /web\.customDomain: a protected environment \(deletionProtection: true\) serves its front end on a domain of its own: .*TLS 1\.0.*\(received undefined\)/,
+  );
+  expect(configFor('dev', { web: { enabled: true } }).web.customDomain).toBeUndefined();
 });

@@ -36,11 +36,14 @@ const guard = guardStatements('sps', 'dev', STATE.kmsKeyArn);
 const planRole = [...planStatements(dev, STATE), ...guard];
 const applyRole = [...applyStatements(dev, STATE, BOUNDARY), ...guard];
 
+const CUSTOM_DOMAIN = { name: 'app.example.com', certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9' };
+
 let stacks: Record<'dev' | 'prod', TfJson>;
 beforeAll(() => {
   const bundles = new FixtureBundles([...routes, ...tasks]);
   const synth = (env: 'dev' | 'prod') =>
-    synthStack(configFor(env, { web: { enabled: true }, natGateways: true }), bundles, {
+    // prod, protected, serves its front end on its own domain (a config rule).
+    synthStack(configFor(env, { web: { enabled: true, ...(env === 'prod' ? { customDomain: CUSTOM_DOMAIN } : {}) }, natGateways: true }), bundles, {
       routes,
       tasks,
       webDir: fixtureWebDir,

@@ -295,6 +295,16 @@ describe('environment-dependent rules', () => {
     expect(judge('SPS-COGNITO-5', inactive).map((r) => r.verdict)).toEqual(['pass']);
   });
 
+  test('SPS-COGNITO-6 refuses threat protection OFF in prod, and accepts ENFORCED on the Plus plan there', () => {
+    expect(judge('SPS-COGNITO-6', compliant, 'prod').map((r) => [r.verdict, r.message])).toEqual([['fail', 'advanced_security_mode=OFF in a protected (prod) environment']]);
+    const plus = mutate(compliant, (r) => {
+      const pool = block(r, 'aws_cognito_user_pool', 'user-pool');
+      pool.user_pool_tier = 'PLUS';
+      pool.user_pool_add_ons = { advanced_security_mode: 'ENFORCED' };
+    });
+    expect(judge('SPS-COGNITO-6', plus, 'prod').map((r) => r.verdict)).toEqual(['pass']);
+  });
+
   test('SPS-COGNITO-2 refuses MFA OFF in prod, and accepts it in a dev whose config says OFF', () => {
     const off = mutate(compliant, (r) => {
       const pool = block(r, 'aws_cognito_user_pool', 'user-pool');

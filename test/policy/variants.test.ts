@@ -29,7 +29,7 @@ function judge(overrides: Record<string, unknown>) {
 test.each([
   ['NAT gateways on', { natGateways: true }],
   ['reserved concurrency for every function', { reservedConcurrency: 20 }],
-  ['deletion protection in dev', { deletionProtection: true }],
+  ['deletion protection in dev (with threat protection, as protected environments need)', { deletionProtection: true, auth: { groups: ['organizers'], featurePlan: 'PLUS', threatProtection: 'ENFORCED' } }],
   ['the web front end', { web: { enabled: true } }],
   ['the web front end on a custom domain', { web: { enabled: true, customDomain: { name: 'app.example.com', certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9' } } }],
 ])('%s: zero unsuppressed violations', (_name, overrides) => {

@@ -110,10 +110,10 @@ export const cognitoRules: Rule[] = [
   },
   {
     id: 'SPS-COGNITO-6',
-    title: 'User pool threat protection and feature plan are as the config says; AUDIT or ENFORCED only on the Plus plan',
+    title: 'User pool threat protection and feature plan are as the config says; AUDIT or ENFORCED only on the Plus plan; on in protected environments',
     mapsTo: ['AwsSolutions-COG3', 'AwsSolutions-COG8', 'Security Hub Cognito.1'],
-    rationale: 'Threat protection (compromised credentials, adaptive authentication) is a Plus feature priced per user; asking for it on another plan fails the apply, and the plan sets the bill, so both are config decisions.',
-    fix: 'Set user_pool_tier and user_pool_add_ons { advanced_security_mode } from auth.featurePlan and auth.threatProtection; AUDIT/ENFORCED need user_pool_tier = "PLUS".',
+    rationale: 'Threat protection (compromised credentials, adaptive authentication) is a Plus feature priced per user; asking for it on another plan fails the apply, and the plan sets the bill, so dev may go without it; real users (prod) get it.',
+    fix: 'Set user_pool_tier and user_pool_add_ons { advanced_security_mode } from auth.featurePlan and auth.threatProtection; AUDIT/ENFORCED need user_pool_tier = "PLUS"; in prod set auth.featurePlan "PLUS" and auth.threatProtection "ENFORCED" (or "AUDIT").',
     resourceTypes: POOL,
     check: (ctx) =>
       pools(ctx, (p) => {
@@ -125,6 +125,7 @@ export const cognitoRules: Rule[] = [
           if (tier !== want.featurePlan) return fail(p, `user_pool_tier=${show(tier)}, config asks ${want.featurePlan}`);
           if (mode !== want.threatProtection) return fail(p, `advanced_security_mode=${mode}, config asks ${want.threatProtection}`);
         }
+        if (mode === 'OFF' && protectionRequired(ctx)) return fail(p, 'advanced_security_mode=OFF in a protected (prod) environment');
         return pass(p, `plan ${tier ?? '(AWS default)'}, threat protection ${mode}`);
       }),
   },
