@@ -54,11 +54,31 @@ function storedIdToken(config: AppConfig, storage: Storage): string | null {
   return last ? storage.getItem(`${prefix}.${last}.idToken`) : null;
 }
 
+/** Set while the page reloads to fetch a chunk a deploy replaced (at most once per tab until it loads). */
+const RELOADED_FOR_CHUNK = 'sps.reloadedForChunk';
+
+/**
+ * The sign-in library, a chunk of its own. A deploy replaces the hashed
+ * files, so a page loaded before it may ask for a chunk that is gone: reload
+ * once to get the new index.html instead of failing sign-in.
+ */
+function loadCognito(): Promise<typeof import('./cognito')> {
+  return import('./cognito').then(
+    (m) => (sessionStorage.removeItem(RELOADED_FOR_CHUNK), m),
+    (err: unknown) => {
+      if (sessionStorage.getItem(RELOADED_FOR_CHUNK)) throw err;
+      sessionStorage.setItem(RELOADED_FOR_CHUNK, '1');
+      location.reload();
+      return new Promise<never>(() => undefined); // the page is going away
+    },
+  );
+}
+
 export function createSession(config: AppConfig, storage: Storage = sessionStorage): Session {
   const listeners = new Set<() => void>();
   let current = userOfToken(storedIdToken(config, storage));
   let cognito: Promise<Cognito> | undefined;
-  const lib = () => (cognito ??= import('./cognito').then((m) => m.createCognito(config, storage)));
+  const lib = () => (cognito ??= loadCognito().then((m) => m.createCognito(config, storage)));
   const set = (user: User | undefined) => {
     const changed = user?.sub !== current?.sub;
     current = user;

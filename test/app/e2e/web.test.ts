@@ -159,6 +159,25 @@ describeBrowser('the web app in a real browser', () => {
     expect(problems).toEqual([]);
   }, 120_000);
 
+  test('a page loaded before a deploy reloads once for the sign-in chunk the deploy replaced, then signs in', async () => {
+    const email = `dee-${tag}@example.com`;
+    const password = await walk.verifiedUser(app, email);
+    // The first request for the Cognito chunk finds it gone (a deploy replaced the hashed files); later ones succeed.
+    let requests = 0;
+    await page.route('**/assets/cognito-*.js', (route) => (requests++ === 0 ? route.fulfill({ status: 404, body: 'Not Found' }) : route.continue()));
+    await page.goto(`${app.web.url}signin`);
+    await walk.heading(page, 'Sign in');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(password);
+    const reloaded = page.waitForEvent('load');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await reloaded;
+    await walk.heading(page, 'Sign in');
+    await walk.signInWith(page, email, password);
+    expect(requests).toBe(2);
+    await expect(page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('sps.reloadedForChunk'))).resolves.toBeNull();
+  }, 120_000);
+
   test('the API\'s errors read as sentences next to what caused them', async () => {
     const email = `cy-${tag}@example.com`;
     const password = await walk.verifiedUser(app, email);
