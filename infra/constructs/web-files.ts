@@ -61,8 +61,13 @@ export const CONFIG_KEY = 'config.json';
 /** A guard against pointing the stack at the wrong folder (a repository, node_modules). */
 export const MAX_FILES = 1000;
 
-/** `name-<hash>.ext` (esbuild's and Vite's `[name]-[hash]`, hash of 4+ letters or digits), source maps included. */
-const HASHED_NAME = /[-.][A-Za-z0-9_]{4,}(\.[A-Za-z0-9]+)+$/;
+/**
+ * `name-<hash>.ext` (esbuild's and Vite's `[name]-[hash]`), source maps
+ * included: a hash of 4+ letters or digits with at least one digit or capital
+ * (esbuild's `ZDNCNGZC`, Vite's `BxK3s9aQ`, hex `3f2a1c`), so a word such as
+ * `app-main.js` or `vendor.bundle.js` is not taken for one.
+ */
+const HASHED_NAME = /[-.](?=[A-Za-z0-9_]*[A-Z0-9])[A-Za-z0-9_]{4,}(\.[A-Za-z0-9]+)+$/;
 
 export interface WebFile {
   /** Object key, `/`-separated: `index.html`, `assets/app-3f2a1c.js`. */

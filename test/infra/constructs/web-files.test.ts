@@ -69,6 +69,12 @@ test('fails on a file under assets/ without a content hash (it would be cached f
   const dir = webBuild();
   writeFileSync(join(dir, 'assets', 'logo.png'), 'png');
   expect(refused(dir)).toMatch(/assets\/logo\.png: files under assets\/ are cached for a year as immutable, so their names must carry a content hash/);
+  // Words are not hashes, whatever separates them.
+  for (const name of ['app-main.js', 'vendor.bundle.js', 'chunk-common.css']) {
+    const words = webBuild();
+    writeFileSync(join(words, 'assets', name), 'x');
+    expect(refused(words)).toMatch(new RegExp(`assets/${name.replace(/\./g, '\\.')}: files under assets/ are cached for a year as immutable`));
+  }
 });
 
 test('fails on a symbolic link', () => {
