@@ -11,7 +11,7 @@
  */
 import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
-import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import { DataAwsIamPolicyDocument, type DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy';
@@ -54,6 +54,8 @@ export class Messaging extends Construct {
   readonly queuePolicies: SqsQueuePolicy[] = [];
   readonly subscriptions: SnsTopicSubscription[] = [];
   readonly eventSourceMappings: Record<string, LambdaEventSourceMapping> = {};
+  /** The resource policy documents of the topics and queues, with their statements so far (`restrictPrincipals` adds to them). */
+  private readonly documents: Record<string, { doc: DataAwsIamPolicyDocument; statements: DataAwsIamPolicyDocumentStatement[] }> = {};
 
   constructor(scope: Construct, id: string, private readonly props: MessagingProps) {
     super(scope, id);
@@ -99,9 +101,9 @@ export class Messaging extends Construct {
   /** A topic encrypted with our key, refusing publishers without TLS. */
   private createTopic(name: string): void {
     const topic = new SnsTopic(this, `topic-${name}`, { name: this.physical(name), kmsMasterKeyId: this.props.kmsKey.arn });
-    const policy = new DataAwsIamPolicyDocument(this, `topic-${name}-policy-doc`, {
-      statement: [denyInsecureTransport('sns:Publish', topic.arn)],
-    });
+    const statements = [denyInsecureTransport('sns:Publish', topic.arn)];
+    const policy = new DataAwsIamPolicyDocument(this, `topic-${name}-policy-doc`, { statement: statements });
+    this.documents[`topic:${name}`] = { doc: policy, statements };
     this.topicPolicies[name] = new SnsTopicPolicy(this, `topic-${name}-policy`, { arn: topic.arn, policy: policy.json });
     this.topics[name] = topic;
   }
@@ -124,8 +126,7 @@ export class Messaging extends Construct {
       const queue = this.queues[name]!;
       const dlq = this.deadLetterQueues[name]!;
       const sources = this.topicsOf(name).map((t) => t.arn);
-      const doc = new DataAwsIamPolicyDocument(this, `queue-${name}-policy-doc`, {
-        statement: [
+      const statements: DataAwsIamPolicyDocumentStatement[] = [
           ...(sources.length
             ? [{
                 sid: 'AllowSubscribedTopics',
@@ -137,8 +138,9 @@ export class Messaging extends Construct {
               }]
             : []),
           denyInsecureTransport('sqs:*', queue.arn),
-        ],
-      });
+      ];
+      const doc = new DataAwsIamPolicyDocument(this, `queue-${name}-policy-doc`, { statement: statements });
+      this.documents[`queue:${name}`] = { doc, statements };
       const dlqDoc = new DataAwsIamPolicyDocument(this, `queue-${name}-dlq-policy-doc`, { statement: [denyInsecureTransport('sqs:*', dlq.arn)] });
       this.queuePolicies.push(
         new SqsQueuePolicy(this, `queue-${name}-policy`, { queueUrl: queue.url, policy: doc.json }),
@@ -191,6 +193,40 @@ export class Messaging extends Construct {
   }
 
   /**
+   * Defence in depth behind the roles' least-privilege grants: each topic
+   * refuses `sns:Publish` to every principal but its publishers' roles, each
+   * queue refuses receiving, deleting and hiding messages to every principal
+   * but its consumer's role (Lambda's pollers use the function's execution
+   * role, so the event source mapping is that principal). An account admin
+   * with `sns:*` cannot publish fake registrations either. `aws:PrincipalArn`
+   * is the role's ARN for its sessions (IAM User Guide, global condition keys).
+   * The dead-letter queues stay readable by operators.
+   */
+  restrictPrincipals(publishers: Readonly<Record<string, readonly string[]>>, consumers: Readonly<Record<string, readonly string[]>>): void {
+    const onlyThese = (sid: string, actions: string[], resource: string, roleArns: readonly string[]): DataAwsIamPolicyDocumentStatement => ({
+      sid,
+      effect: 'Deny',
+      principals: [{ type: '*', identifiers: ['*'] }],
+      actions,
+      resources: [resource],
+      // Nobody declared: nobody may.
+      condition: roleArns.length ? [{ test: 'ArnNotEquals', variable: 'aws:PrincipalArn', values: [...roleArns] }] : undefined,
+    });
+    for (const [name, topic] of Object.entries(this.topics)) {
+      this.extend(`topic:${name}`, onlyThese('OnlyDeclaredPublishers', ['sns:Publish'], topic.arn, publishers[name] ?? []));
+    }
+    for (const [name, queue] of Object.entries(this.queues)) {
+      this.extend(`queue:${name}`, onlyThese('OnlyItsConsumer', [...CONSUME_ACTIONS], queue.arn, consumers[name] ?? []));
+    }
+  }
+
+  private extend(key: string, statement: DataAwsIamPolicyDocumentStatement): void {
+    const entry = this.documents[key]!;
+    entry.statements.push(statement);
+    entry.doc.putStatement(entry.statements);
+  }
+
+  /**
    * The queue invokes `fn` (a Lambda event source mapping): batches of up to
    * `batchSize`, at most `maximumConcurrency` at once, and partial batch
    * responses (ReportBatchItemFailures: only the messages the function lists
@@ -212,6 +248,9 @@ export class Messaging extends Construct {
     return mapping;
   }
 }
+
+/** What a consumer does to a queue's messages (the event source mapping's calls). */
+const CONSUME_ACTIONS = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'];
 
 /** Deny `action` on `resource` to anyone calling without TLS (`aws:SecureTransport` false). */
 function denyInsecureTransport(action: string, resource: string) {

@@ -51,6 +51,28 @@ test('only the publishers may sns:Publish, on exactly their topic, and use the k
   for (const name of others) expect(actionsOf(name)).not.toContain('sns:Publish');
 });
 
+test("the topic and the queue name their roles too: anyone else is refused publishing, or receiving and deleting (even an admin's sns:*/sqs:*)", () => {
+  const doc = (prefix: string) => Object.entries(json.data.aws_iam_policy_document).find(([n]) => n.startsWith(prefix))![1] as { statement: Record<string, unknown>[] };
+  const roleArn = (name: string) => `\${aws_iam_role.${idOf(json, 'aws_iam_role', `fn-${name}_`)}.arn}`;
+  const anyone = [{ type: '*', identifiers: ['*'] }];
+  expect(doc('messaging_topic-registrations-policy-doc').statement).toContainEqual({
+    sid: 'OnlyDeclaredPublishers',
+    effect: 'Deny',
+    principals: anyone,
+    actions: ['sns:Publish'],
+    resources: [topicArn()],
+    condition: [{ test: 'ArnNotEquals', variable: 'aws:PrincipalArn', values: [roleArn('orders-create'), roleArn('sweep')] }],
+  });
+  expect(doc('messaging_queue-confirmations-policy-doc').statement).toContainEqual({
+    sid: 'OnlyItsConsumer',
+    effect: 'Deny',
+    principals: anyone,
+    actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
+    resources: [`\${aws_sqs_queue.${queueId('sps-dev-confirmations')}.arn}`],
+    condition: [{ test: 'ArnNotEquals', variable: 'aws:PrincipalArn', values: [roleArn('fulfil')] }],
+  });
+});
+
 test('only the consumer may receive, delete and read its queue, and decrypt only through SQS', () => {
   expect(statements('fulfil')).toEqual(
     expect.arrayContaining([
