@@ -20,9 +20,8 @@ import * as esbuild from 'esbuild';
 import { REPO_ROOT, WEB_DIST_DIR } from '../../infra/paths';
 
 export const WEB_DIR = path.join(REPO_ROOT, 'web');
-const ENTRY = path.join(WEB_DIR, 'src', 'main.ts');
-const ICON = path.join(WEB_DIR, 'src', 'favicon.svg');
-const TEMPLATE = path.join(WEB_DIR, 'index.html');
+/** The entry, the icon and the page template of a front end's folder (`web/` unless a test gives a copy). */
+const sourcesOf = (dir: string) => ({ entry: path.join(dir, 'src', 'main.ts'), icon: path.join(dir, 'src', 'favicon.svg'), template: path.join(dir, 'index.html') });
 const ASSETS_MARKER = /^\s*<!-- assets:.*-->\n/m;
 
 /** Browsers the bundle is written for: the last two years' evergreen versions (ES2022, ES modules, CSS nesting not used). */
@@ -44,6 +43,8 @@ export interface Size {
 export interface BuildOptions {
   /** Source maps next to the bundles (`npm run dev`). @default false */
   readonly sourcemap?: boolean;
+  /** The front end's folder (tests build a copy inside the repository, so packages resolve). @default WEB_DIR */
+  readonly webDir?: string;
 }
 
 const sizeOf = (files: Iterable<Uint8Array>): Size => {
@@ -62,7 +63,7 @@ const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;
 
 function esbuildOptions(options: BuildOptions): esbuild.BuildOptions & { metafile: true; write: false } {
   return {
-    entryPoints: { app: ENTRY },
+    entryPoints: { app: sourcesOf(options.webDir ?? WEB_DIR).entry },
     bundle: true,
     splitting: true,
     format: 'esm',
@@ -70,7 +71,7 @@ function esbuildOptions(options: BuildOptions): esbuild.BuildOptions & { metafil
     target: TARGETS,
     minify: true,
     sourcemap: options.sourcemap ? 'linked' : false,
-    outdir: path.join(WEB_DIR, '.out'), // never written (write: false); names are relative to it
+    outdir: path.join(options.webDir ?? WEB_DIR, '.out'), // never written (write: false); names are relative to it
     entryNames: 'assets/[name]-[hash]',
     chunkNames: 'assets/[name]-[hash]',
     assetNames: 'assets/[name]-[hash]',
@@ -84,7 +85,8 @@ function esbuildOptions(options: BuildOptions): esbuild.BuildOptions & { metafil
 }
 
 /** Turns esbuild's result into the site: its outputs, the icon, and index.html pointing at them. */
-async function assemble(result: esbuild.BuildResult<{ metafile: true; write: false }>, outdir: string, t0: number): Promise<WebBuild> {
+async function assemble(result: esbuild.BuildResult<{ metafile: true; write: false }>, outdir: string, t0: number, webDir: string): Promise<WebBuild> {
+  const { icon: ICON, template: TEMPLATE } = sourcesOf(webDir);
   const files = new Map<string, Uint8Array>();
   for (const out of result.outputFiles) files.set(path.relative(outdir, out.path).split(path.sep).join('/'), out.contents);
   const [entryName, entry] = Object.entries(result.metafile.outputs).find(([, o]) => o.entryPoint !== undefined)!;
@@ -120,7 +122,7 @@ async function assemble(result: esbuild.BuildResult<{ metafile: true; write: fal
 export async function buildWeb(options: BuildOptions = {}): Promise<WebBuild> {
   const t0 = performance.now();
   const o = esbuildOptions(options);
-  return assemble(await esbuild.build(o), o.outdir!, t0);
+  return assemble(await esbuild.build(o), o.outdir!, t0, options.webDir ?? WEB_DIR);
 }
 
 /**
@@ -155,7 +157,7 @@ export async function watchWeb(options: BuildOptions & { onBuild?: (b: WebBuild)
   const ctx = await esbuild.context(o);
   const rebuild = async () => {
     const t0 = performance.now();
-    return assemble(await ctx.rebuild(), o.outdir!, t0);
+    return assemble(await ctx.rebuild(), o.outdir!, t0, options.webDir ?? WEB_DIR);
   };
   let build: WebBuild;
   try {
@@ -166,7 +168,7 @@ export async function watchWeb(options: BuildOptions & { onBuild?: (b: WebBuild)
   }
   let timer: NodeJS.Timeout | undefined;
   let running = Promise.resolve();
-  const watcher = watch(WEB_DIR, { recursive: true }, (_event, file) => {
+  const watcher = watch(options.webDir ?? WEB_DIR, { recursive: true }, (_event, file) => {
     if (!file || /^(dist|\.out|node_modules)([\\/]|$)/.test(file) || file.endsWith('README.md')) return;
     clearTimeout(timer);
     timer = setTimeout(() => {

@@ -52,7 +52,7 @@ test('only the publishers may sns:Publish, on exactly their topic, and use the k
 });
 
 test("the topic and the queue name their roles too: anyone else is refused publishing, or receiving and deleting (even an admin's sns:*/sqs:*)", () => {
-  const doc = (prefix: string) => Object.entries(json.data.aws_iam_policy_document).find(([n]) => n.startsWith(prefix))![1] as { statement: Record<string, unknown>[] };
+  const doc = (prefix: string) => Object.entries(json.data!.aws_iam_policy_document!).find(([n]) => n.startsWith(prefix))![1] as { statement: Record<string, unknown>[] };
   const roleArn = (name: string) => `\${aws_iam_role.${idOf(json, 'aws_iam_role', `fn-${name}_`)}.arn}`;
   const anyone = [{ type: '*', identifiers: ['*'] }];
   expect(doc('messaging_topic-registrations-policy-doc').statement).toContainEqual({
