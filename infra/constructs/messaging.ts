@@ -199,7 +199,9 @@ export class Messaging extends Construct {
    * but its consumer's role (Lambda's pollers use the function's execution
    * role, so the event source mapping is that principal). An account admin
    * with `sns:*` cannot publish fake registrations either. `aws:PrincipalArn`
-   * is the role's ARN for its sessions (IAM User Guide, global condition keys).
+   * is the role's ARN for its sessions (IAM User Guide, global condition keys);
+   * AWS's own example of this queue policy for an event source mapping:
+   * https://repost.aws/knowledge-center/sqs-access-policy-least-privilege.
    * The dead-letter queues stay readable by operators.
    */
   restrictPrincipals(publishers: Readonly<Record<string, readonly string[]>>, consumers: Readonly<Record<string, readonly string[]>>): void {
