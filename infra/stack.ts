@@ -213,14 +213,7 @@ export class PlatformStack extends TerraformStack {
 
   /** Event source mappings for queue-triggered tasks, EventBridge rules for scheduled ones; topics and queues name their roles. */
   private createTriggers(): void {
-    if (this.messaging) {
-      const byName = (pairs: [string, string][]) => pairs.reduce<Record<string, string[]>>((out, [name, arn]) => ((out[name] ??= []).push(arn), out), {});
-      const roleOf = (fn: FunctionDefinition) => this.functions[fn.name]!.role.arn;
-      this.messaging.restrictPrincipals(
-        byName(this.allFunctions.flatMap((fn) => (fn.data?.publishes ?? []).map((t): [string, string] => [t, roleOf(fn)]))),
-        byName(this.taskDefs.flatMap((t) => (t.trigger && 'queue' in t.trigger ? [[t.trigger.queue, roleOf(t)] as [string, string]] : []))),
-      );
-    }
+    this.messaging?.restrictPrincipals([...this.routeDefs, ...this.taskDefs], (name) => this.functions[name]!.role.arn);
     for (const task of this.taskDefs) {
       const fn = this.functions[task.name]!;
       const trigger = task.trigger;

@@ -20,6 +20,7 @@ import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
 import { SqsQueueRedriveAllowPolicy } from '@cdktf/provider-aws/lib/sqs-queue-redrive-allow-policy';
 import { deadLetterQueueName, QUEUE_LIMITS, type QueueDefinition, type TopicDefinition } from '../../functions/messaging';
+import type { RouteDefinition, TaskDefinition } from '../../functions/registry-types';
 import type { ServiceFunction } from './function';
 import type { DataKey } from './kms-key';
 
@@ -204,7 +205,10 @@ export class Messaging extends Construct {
    * https://repost.aws/knowledge-center/sqs-access-policy-least-privilege.
    * The dead-letter queues stay readable by operators.
    */
-  restrictPrincipals(publishers: Readonly<Record<string, readonly string[]>>, consumers: Readonly<Record<string, readonly string[]>>): void {
+  restrictPrincipals(functions: readonly (RouteDefinition | TaskDefinition)[], roleArnOf: (name: string) => string): void {
+    const byName = (pairs: [string, string][]) => pairs.reduce<Record<string, string[]>>((out, [name, arn]) => ((out[name] ??= []).push(arn), out), {});
+    const publishers = byName(functions.flatMap((fn) => (fn.data?.publishes ?? []).map((t): [string, string] => [t, roleArnOf(fn.name)])));
+    const consumers = byName(functions.flatMap((fn): [string, string][] => ('trigger' in fn && fn.trigger && 'queue' in fn.trigger ? [[fn.trigger.queue, roleArnOf(fn.name)]] : [])));
     const onlyThese = (sid: string, actions: string[], resource: string, roleArns: readonly string[]): DataAwsIamPolicyDocumentStatement => ({
       sid,
       effect: 'Deny',
