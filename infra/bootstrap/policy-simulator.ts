@@ -7,10 +7,8 @@
  * statements use. Not a replacement for IAM's policy simulator: no
  * NotAction/NotResource, no policy variables, no SCPs or boundaries.
  */
+import { matchesIamPattern } from '../iam-pattern';
 import type { PolicyStatementJson } from './ci-statement';
-
-const glob = (pattern: string, flags = '') =>
-  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, flags);
 
 function conditionHolds(c: NonNullable<PolicyStatementJson['condition']>[number], context: Readonly<Record<string, string>>): boolean {
   const value = context[c.variable];
@@ -21,7 +19,7 @@ function conditionHolds(c: NonNullable<PolicyStatementJson['condition']>[number]
       return value !== undefined && c.values.includes(value);
     case 'StringLike':
     case 'ArnLike':
-      return value !== undefined && c.values.some((v) => glob(v).test(value));
+      return value !== undefined && c.values.some((v) => matchesIamPattern(v, value));
     // Negated operators hold when the key is absent (IAM User Guide, "Condition operators").
     case 'StringNotEquals':
       return value === undefined || !c.values.includes(value);
@@ -34,8 +32,8 @@ function conditionHolds(c: NonNullable<PolicyStatementJson['condition']>[number]
 
 function matches(s: PolicyStatementJson, action: string, resource: string, context: Readonly<Record<string, string>>): boolean {
   return (
-    s.actions.some((a) => glob(a, 'i').test(action)) &&
-    s.resources.some((r) => glob(r).test(resource)) &&
+    s.actions.some((a) => matchesIamPattern(a, action, 'action')) &&
+    s.resources.some((r) => matchesIamPattern(r, resource)) &&
     (s.condition ?? []).every((c) => conditionHolds(c, context))
   );
 }

@@ -7,11 +7,12 @@
  * refused locally too.
  *
  * Only Allow statements with exact actions exist in our grants; resources may
- * end in `*` (table indexes). Conditions (kms:ViaService) concern KMS, which
+ * hold IAM's wildcards (`*` for table indexes). Conditions (kms:ViaService) concern KMS, which
  * is not emulated, and are not evaluated.
  */
 import { randomBytes } from 'node:crypto';
 import type { Grant } from '../../infra/function-contract';
+import { matchesIamPattern } from '../../infra/iam-pattern';
 
 export interface LocalCredentials {
   readonly accessKeyId: string;
@@ -24,12 +25,6 @@ export interface LocalPrincipal {
   readonly name: string;
   readonly credentials: LocalCredentials;
   readonly grants: readonly Grant[];
-}
-
-function matches(pattern: string, value: string): boolean {
-  if (!pattern.includes('*')) return pattern === value;
-  const parts = pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  return new RegExp(`^${parts.join('.*')}$`).test(value);
 }
 
 export class LocalIam {
@@ -54,7 +49,7 @@ export class LocalIam {
   allows(accessKeyId: string, action: string, resource: string): boolean {
     const principal = this.byKey.get(accessKeyId);
     if (!principal) return false;
-    return principal.grants.some((g) => g.actions.includes(action) && g.resources.some((r) => matches(r, resource)));
+    return principal.grants.some((g) => g.actions.includes(action) && g.resources.some((r) => matchesIamPattern(r, resource)));
   }
 }
 

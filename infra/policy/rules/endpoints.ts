@@ -14,7 +14,7 @@
 import { blocks, list, num, type StackModel, type TfResource } from '../model';
 import { policiesOfRole } from '../iam-documents';
 import type { CheckResult, Rule } from '../types';
-import { fail, pass, routeTablesOf } from './util';
+import { fail, pass, routesOf, routeTablesOf } from './util';
 
 /**
  * The service (endpoint name suffix) a role's allowed action makes the
@@ -57,11 +57,7 @@ const pointsAt = (model: StackModel, value: unknown, targets: readonly TfResourc
 /** The function's subnets route 0.0.0.0/0 to a NAT gateway and its group may leave on 443. */
 function throughNat(model: StackModel, subnets: readonly TfResource[], groups: readonly TfResource[]): boolean {
   const natRoute = (s: TfResource) =>
-    routeTablesOf(model, s).some((t) =>
-      [...blocks(t.values.route), ...model.referrers(t, 'aws_route', 'route_table_id').map((r) => r.values)].some(
-        (r) => (r.cidr_block ?? r.destination_cidr_block) === '0.0.0.0/0' && (r.nat_gateway_id !== undefined || model.targets(r.nat_gateway_id, 'aws_nat_gateway').length > 0),
-      ),
-    );
+    routeTablesOf(model, s).some((t) => routesOf(model, t).some((r) => (r.cidr_block ?? r.destination_cidr_block) === '0.0.0.0/0' && Boolean(r.nat_gateway_id)));
   const egress = model.ofType('aws_vpc_security_group_egress_rule').some((r) => pointsAt(model, r.values.security_group_id, groups) && r.values.cidr_ipv4 === '0.0.0.0/0' && covers443(r));
   return subnets.length > 0 && subnets.every(natRoute) && egress;
 }

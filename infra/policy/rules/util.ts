@@ -52,12 +52,15 @@ function isInternetRoute(model: StackModel, route: Record<string, unknown>): boo
   return typeof gw === 'string' && gw.startsWith('igw-');
 }
 
+/** A route table's routes: its inline `route` blocks and the `aws_route` resources on it. */
+export function routesOf(model: StackModel, table: TfResource): Record<string, unknown>[] {
+  return [...blocks(table.values.route), ...model.referrers(table, 'aws_route', 'route_table_id').map((r) => r.values)];
+}
+
 /** Why a subnet is public, or undefined when it is private (no route to an internet gateway, no public IPs). */
 export function whyPublic(model: StackModel, subnet: TfResource): string | undefined {
   for (const table of routeTablesOf(model, subnet)) {
-    const inline = blocks(table.values.route);
-    const separate = model.referrers(table, 'aws_route', 'route_table_id').map((r) => r.values);
-    if ([...inline, ...separate].some((r) => isInternetRoute(model, r))) {
+    if (routesOf(model, table).some((r) => isInternetRoute(model, r))) {
       return `its route table ${table.address} routes to an internet gateway`;
     }
   }
